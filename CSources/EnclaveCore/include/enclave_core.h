@@ -1,0 +1,186 @@
+/*
+ * enclave_core.h: the enclave runtime's crypto core (public ABI).
+ *
+ * Every exported symbol starts with `ec_`. Unless noted, functions return 0 on success and -1 on
+ * failure. Fixed-size buffers are sized array parameters; variable ones are (pointer, length)
+ * pairs, and a NULL pointer is allowed only with a length of 0.
+ *
+ * Versioning rule: the soname is libenclave_core.so.<MAJOR>. MAJOR changes only when an existing
+ * function's signature or meaning changes or one is removed; MINOR grows when functions are added;
+ * PATCH for fixes that change no interface. ec_version_string() returns "MAJOR.MINOR.PATCH".
+ */
+#ifndef ENCLAVE_CORE_H
+#define ENCLAVE_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EC_EXPORT __attribute__((visibility("default")))
+#define EC_WARN_UNUSED __attribute__((warn_unused_result))
+#else
+#define EC_EXPORT
+#define EC_WARN_UNUSED
+#endif
+
+#define EC_VERSION_MAJOR 1
+#define EC_VERSION_MINOR 0
+#define EC_VERSION_PATCH 0
+
+#define EC_RPC_MAC_BYTES 32
+#define EC_RPC_SIG_HEX_BYTES 64
+#define EC_RPC_TIMESTAMP_MAX_DIGITS 19
+#define EC_RPC_NONCE_MAX_BYTES 128
+#define EC_ED25519_SEED_BYTES 32
+#define EC_ED25519_PUBLIC_KEY_BYTES 32
+#define EC_ED25519_SIGNATURE_BYTES 64
+#define EC_BLAKE2B_MAX_BYTES 64
+#define EC_BLAKE2B_KEY_MAX_BYTES 64
+#define EC_SEAL_KEY_BYTES 32
+#define EC_SEAL_NONCE_BYTES 12
+#define EC_SEAL_TAG_BYTES 16
+/* Sealed layout: nonce (12) || ciphertext (same length as the plaintext) || tag (16). */
+#define EC_SEAL_OVERHEAD_BYTES (EC_SEAL_NONCE_BYTES + EC_SEAL_TAG_BYTES)
+
+/* ---- Version and sizes ------------------------------------------------------------------- */
+
+/* "MAJOR.MINOR.PATCH" of the library actually loaded (static storage). */
+EC_EXPORT const char *ec_version_string(void);
+EC_EXPORT int ec_version_major(void);
+EC_EXPORT int ec_version_minor(void);
+
+/* The size macros above as functions, so bindings never hard-code them. */
+EC_EXPORT size_t ec_rpc_mac_bytes(void);
+EC_EXPORT size_t ec_rpc_sig_hex_bytes(void);
+EC_EXPORT size_t ec_ed25519_seed_bytes(void);
+EC_EXPORT size_t ec_ed25519_public_key_bytes(void);
+EC_EXPORT size_t ec_ed25519_signature_bytes(void);
+EC_EXPORT size_t ec_seal_key_bytes(void);
+EC_EXPORT size_t ec_seal_overhead_bytes(void);
+
+/* ---- Utilities --------------------------------------------------------------------------- */
+
+/* Compares len bytes of a and b. Returns 0 when equal, -1 otherwise. Constant-time: the time
+ * depends only on len. */
+EC_EXPORT EC_WARN_UNUSED int ec_ct_compare(const void *a, const void *b, size_t len);
+
+/* Overwrites len bytes at p with zeros in a way the compiler may not remove. */
+EC_EXPORT void ec_wipe(void *p, size_t len);
+
+/* Fills out with len bytes from the operating system's CSPRNG (through OpenSSL). */
+EC_EXPORT EC_WARN_UNUSED int ec_random(uint8_t *out, size_t len);
+
+/* HMAC-SHA256 of msg under key, into out. */
+EC_EXPORT EC_WARN_UNUSED int ec_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg,
+                                            size_t msg_len, uint8_t out[EC_RPC_MAC_BYTES]);
+
+/* ---- Signed RPC requests (CONTRACT.md section 2) ----------------------------------------- */
+
+/* HMAC-SHA256 under key of the canonical message METHOD \0 PATH \0 TS \0 NONCE \0 BODY, written
+ * to out_hex as 64 lowercase hex digits and a NUL. Parts may be empty. */
+EC_EXPORT EC_WARN_UNUSED int ec_rpc_sign_hex(const uint8_t *key, size_t key_len, const char *method,
+                                             size_t method_len, const char *path, size_t path_len,
+                                             const char *ts, size_t ts_len, const char *nonce,
+                                             size_t nonce_len, const uint8_t *body, size_t body_len,
+                                             char out_hex[EC_RPC_SIG_HEX_BYTES + 1]);
+
+/* A signing key with its HMAC key schedule done once; for clients that sign many requests.
+ * Immutable after creation, so one signer may be used from many threads. */
+typedef struct ec_rpc_signer ec_rpc_signer;
+
+EC_EXPORT ec_rpc_signer *ec_rpc_signer_new(const uint8_t *key, size_t key_len);
+/* Wipes and frees; NULL is ignored. */
+EC_EXPORT void ec_rpc_signer_free(ec_rpc_signer *s);
+/* Same output as ec_rpc_sign_hex with the signer's key. */
+EC_EXPORT EC_WARN_UNUSED int ec_rpc_signer_sign_hex(const ec_rpc_signer *s, const char *method,
+                                                    size_t method_len, const char *path,
+                                                    size_t path_len, const char *ts, size_t ts_len,
+                                                    const char *nonce, size_t nonce_len,
+                                                    const uint8_t *body, size_t body_len,
+                                                    char out_hex[EC_RPC_SIG_HEX_BYTES + 1]);
+
+/* A verifier for the current shared secret and, during rotation, the previous one. The key
+ * schedules are computed once here; verification allocates nothing. Immutable after creation,
+ * so one verifier may be used from many threads at once. previous_key may be NULL (with 0). */
+typedef struct ec_rpc_verifier ec_rpc_verifier;
+
+EC_EXPORT ec_rpc_verifier *ec_rpc_verifier_new(const uint8_t *key, size_t key_len,
+                                               const uint8_t *previous_key,
+                                               size_t previous_key_len);
+/* Wipes and frees; NULL is ignored. */
+EC_EXPORT void ec_rpc_verifier_free(ec_rpc_verifier *v);
+
+/* Checks sig_hex (64 hex digits, either case) against the canonical message's MAC.
+ * Returns 0 when it matches the current key, 1 when it matches the previous key, -1 otherwise
+ * (wrong length, a non-hex digit, or no match). Constant-time in the signature and in the keys:
+ * both keys are always tried when a previous key is set; time depends only on the lengths. */
+EC_EXPORT EC_WARN_UNUSED int ec_rpc_verify(const ec_rpc_verifier *v, const char *method,
+                                           size_t method_len, const char *path, size_t path_len,
+                                           const char *ts, size_t ts_len, const char *nonce,
+                                           size_t nonce_len, const uint8_t *body, size_t body_len,
+                                           const char *sig_hex, size_t sig_hex_len);
+
+/* x-alfred-rpc-ts: 1 to 19 ASCII digits whose value fits in int64_t, stored into *out. */
+EC_EXPORT EC_WARN_UNUSED int ec_parse_timestamp(const char *s, size_t len, int64_t *out);
+
+/* x-alfred-rpc-nonce: 1 to 128 bytes, each 0x21..0x7e. */
+EC_EXPORT EC_WARN_UNUSED int ec_check_nonce(const char *s, size_t len);
+
+/* ---- Ed25519 (attestation evidence, CONTRACT.md section 4) ------------------------------- */
+
+/* A signing key built once from a 32-byte seed (RFC 8032 private key). Immutable after creation,
+ * so one signer may be used from many threads at once. */
+typedef struct ec_signer ec_signer;
+
+EC_EXPORT ec_signer *ec_signer_new(const uint8_t seed[EC_ED25519_SEED_BYTES]);
+/* Wipes and frees; NULL is ignored. */
+EC_EXPORT void ec_signer_free(ec_signer *s);
+EC_EXPORT EC_WARN_UNUSED int ec_signer_public_key(const ec_signer *s,
+                                                  uint8_t pk[EC_ED25519_PUBLIC_KEY_BYTES]);
+EC_EXPORT EC_WARN_UNUSED int ec_signer_sign(const ec_signer *s, const uint8_t *msg, size_t len,
+                                            uint8_t sig[EC_ED25519_SIGNATURE_BYTES]);
+/* Returns 0 when sig is a valid signature of msg under pk, -1 otherwise. */
+EC_EXPORT EC_WARN_UNUSED int ec_ed25519_verify(const uint8_t pk[EC_ED25519_PUBLIC_KEY_BYTES],
+                                               const uint8_t *msg, size_t len,
+                                               const uint8_t sig[EC_ED25519_SIGNATURE_BYTES]);
+
+/* Writes the canonical evidence string
+ *   runtime|measurement|challenge_nonce|issued_at|expires_at|operation_purpose|request_id|evidence_issued_at
+ * (integers in decimal) followed by a NUL into out, and its length without the NUL into *out_len.
+ * Fails when a text field holds '|' or a control character (0x00..0x1f, 0x7f), or when out_cap
+ * is smaller than the payload plus its NUL. */
+EC_EXPORT EC_WARN_UNUSED int ec_challenge_payload(
+    const char *runtime, size_t runtime_len, const char *measurement, size_t measurement_len,
+    const char *challenge_nonce, size_t challenge_nonce_len, int64_t issued_at, int64_t expires_at,
+    const char *operation_purpose, size_t operation_purpose_len, const char *request_id,
+    size_t request_id_len, int64_t evidence_issued_at, char *out, size_t out_cap, size_t *out_len);
+
+/* ---- BLAKE2b (libb2) -------------------------------------------------------------------- */
+
+/* Keyed (key_len 1..64) or unkeyed (key_len 0) BLAKE2b with out_len 1..64. */
+EC_EXPORT EC_WARN_UNUSED int ec_blake2b(uint8_t *out, size_t out_len, const void *in, size_t in_len,
+                                        const void *key, size_t key_len);
+
+/* ---- Sealing (AES-256-GCM) -------------------------------------------------------------- */
+
+/* Encrypts plain under key with a fresh random 96-bit nonce, authenticating aad too. Writes
+ * nonce || ciphertext || tag (plain_len + EC_SEAL_OVERHEAD_BYTES bytes) to out. */
+EC_EXPORT EC_WARN_UNUSED int ec_seal(const uint8_t key[EC_SEAL_KEY_BYTES], const uint8_t *aad,
+                                     size_t aad_len, const uint8_t *plain, size_t plain_len,
+                                     uint8_t *out, size_t out_cap, size_t *out_len);
+
+/* Opens what ec_seal wrote. Fails, writing nothing useful, when the key, aad, nonce, ciphertext
+ * or tag differ or sealed is shorter than EC_SEAL_OVERHEAD_BYTES; out is wiped on failure. */
+EC_EXPORT EC_WARN_UNUSED int ec_open(const uint8_t key[EC_SEAL_KEY_BYTES], const uint8_t *aad,
+                                     size_t aad_len, const uint8_t *sealed, size_t sealed_len,
+                                     uint8_t *out, size_t out_cap, size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ENCLAVE_CORE_H */

@@ -1,0 +1,230 @@
+/* HMAC-SHA256 of the canonical request message (CONTRACT.md section 2): signing and verifying.
+ *
+ * The HMAC key schedule (the SHA-256 states after the ipad and opad blocks) is computed once per
+ * key and copied per message. OpenSSL 3 has no allocation-free public HMAC with a reusable key, so
+ * this uses the low-level SHA256_* functions, which are deprecated but still supported in 3.x and
+ * run the same SHA-NI/AVX code as EVP. */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ec_internal.h"
+
+#define HMAC_BLOCK 64
+
+typedef struct {
+    SHA256_CTX inner; /* state after absorbing key ^ ipad */
+    SHA256_CTX outer; /* state after absorbing key ^ opad */
+} hmac_key;
+
+struct ec_rpc_signer {
+    hmac_key key;
+};
+
+struct ec_rpc_verifier {
+    hmac_key current;
+    hmac_key previous;
+    int has_previous;
+};
+
+typedef struct {
+    const char *method;
+    size_t method_len;
+    const char *path;
+    size_t path_len;
+    const char *ts;
+    size_t ts_len;
+    const char *nonce;
+    size_t nonce_len;
+    const uint8_t *body;
+    size_t body_len;
+} canonical_parts;
+
+static int hmac_key_init(hmac_key *k, const uint8_t *key, size_t key_len) {
+    uint8_t block[HMAC_BLOCK] = {0};
+    uint8_t pad[HMAC_BLOCK];
+    if (key_len > HMAC_BLOCK) {
+        if (SHA256(key, key_len, block) == NULL) return -1;
+    } else if (key_len > 0) {
+        memcpy(block, key, key_len);
+    }
+    for (size_t i = 0; i < HMAC_BLOCK; i++) pad[i] = block[i] ^ 0x36;
+    int ok = SHA256_Init(&k->inner) && SHA256_Update(&k->inner, pad, HMAC_BLOCK);
+    for (size_t i = 0; i < HMAC_BLOCK; i++) pad[i] = block[i] ^ 0x5c;
+    ok = ok && SHA256_Init(&k->outer) && SHA256_Update(&k->outer, pad, HMAC_BLOCK);
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(pad, sizeof pad);
+    return ok ? 0 : -1;
+}
+
+/* Finishes an inner hash already fed with the message and writes the MAC. */
+static void hmac_finish(const hmac_key *k, SHA256_CTX *inner, uint8_t mac[EC_RPC_MAC_BYTES]) {
+    uint8_t inner_digest[SHA256_DIGEST_LENGTH];
+    SHA256_Final(inner_digest, inner);
+    SHA256_CTX outer = k->outer;
+    SHA256_Update(&outer, inner_digest, sizeof inner_digest);
+    SHA256_Final(mac, &outer);
+    OPENSSL_cleanse(inner_digest, sizeof inner_digest);
+    OPENSSL_cleanse(&outer, sizeof outer);
+}
+
+static void canonical_mac(const hmac_key *k, const canonical_parts *p, uint8_t mac[EC_RPC_MAC_BYTES]) {
+    static const uint8_t zero = 0;
+    SHA256_CTX inner = k->inner;
+    SHA256_Update(&inner, p->method, p->method_len);
+    SHA256_Update(&inner, &zero, 1);
+    SHA256_Update(&inner, p->path, p->path_len);
+    SHA256_Update(&inner, &zero, 1);
+    SHA256_Update(&inner, p->ts, p->ts_len);
+    SHA256_Update(&inner, &zero, 1);
+    SHA256_Update(&inner, p->nonce, p->nonce_len);
+    SHA256_Update(&inner, &zero, 1);
+    SHA256_Update(&inner, p->body, p->body_len);
+    hmac_finish(k, &inner, mac);
+    OPENSSL_cleanse(&inner, sizeof inner);
+}
+
+static int parts_ok(const canonical_parts *p) {
+    return EC_BUF_OK(p->method, p->method_len) && EC_BUF_OK(p->path, p->path_len) &&
+           EC_BUF_OK(p->ts, p->ts_len) && EC_BUF_OK(p->nonce, p->nonce_len) &&
+           EC_BUF_OK(p->body, p->body_len);
+}
+
+/* Lowercase hex without data-dependent branches or table lookups (libsodium's sodium_bin2hex). */
+static void to_hex(const uint8_t *bin, size_t len, char *hex) {
+    for (size_t i = 0; i < len; i++) {
+        unsigned hi = bin[i] >> 4, lo = bin[i] & 0xf;
+        hex[2 * i] = (char)(unsigned char)(87U + hi + (((hi - 10U) >> 8) & ~38U));
+        hex[2 * i + 1] = (char)(unsigned char)(87U + lo + (((lo - 10U) >> 8) & ~38U));
+    }
+    hex[2 * len] = '\0';
+}
+
+/* Decodes hex of either case without data-dependent branches; returns 0, or -1 when any
+ * character is not a hex digit (decided only after every character was read). */
+static int from_hex_ct(const char *hex, size_t bin_len, uint8_t *bin) {
+    unsigned invalid = 0;
+    for (size_t i = 0; i < 2 * bin_len; i++) {
+        unsigned c = (unsigned char)hex[i];
+        unsigned num = c ^ 48U;
+        unsigned num_mask = ((num - 10U) >> 8) & 0xffU;
+        unsigned alpha = (c & ~32U) - 55U;
+        unsigned alpha_mask = (((alpha - 10U) ^ (alpha - 16U)) >> 8) & 0xffU;
+        unsigned value = (num_mask & num) | (alpha_mask & alpha);
+        invalid |= ~(num_mask | alpha_mask) & 0xffU;
+        if (i & 1)
+            bin[i / 2] |= (uint8_t)value;
+        else
+            bin[i / 2] = (uint8_t)(value << 4);
+    }
+    return invalid == 0 ? 0 : -1;
+}
+
+int ec_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t msg_len,
+                   uint8_t out[EC_RPC_MAC_BYTES]) {
+    if (!EC_BUF_OK(key, key_len) || !EC_BUF_OK(msg, msg_len) || out == NULL) return -1;
+    hmac_key k;
+    if (hmac_key_init(&k, key, key_len) != 0) return -1;
+    SHA256_CTX inner = k.inner;
+    SHA256_Update(&inner, msg, msg_len);
+    hmac_finish(&k, &inner, out);
+    OPENSSL_cleanse(&inner, sizeof inner);
+    OPENSSL_cleanse(&k, sizeof k);
+    return 0;
+}
+
+int ec_rpc_sign_hex(const uint8_t *key, size_t key_len, const char *method, size_t method_len,
+                    const char *path, size_t path_len, const char *ts, size_t ts_len,
+                    const char *nonce, size_t nonce_len, const uint8_t *body, size_t body_len,
+                    char out_hex[EC_RPC_SIG_HEX_BYTES + 1]) {
+    ec_rpc_signer signer;
+    if (!EC_BUF_OK(key, key_len) || hmac_key_init(&signer.key, key, key_len) != 0) return -1;
+    int rc = ec_rpc_signer_sign_hex(&signer, method, method_len, path, path_len, ts, ts_len, nonce,
+                                    nonce_len, body, body_len, out_hex);
+    OPENSSL_cleanse(&signer, sizeof signer);
+    return rc;
+}
+
+ec_rpc_signer *ec_rpc_signer_new(const uint8_t *key, size_t key_len) {
+    if (!EC_BUF_OK(key, key_len)) return NULL;
+    ec_rpc_signer *s = malloc(sizeof *s);
+    if (s == NULL) return NULL;
+    if (hmac_key_init(&s->key, key, key_len) != 0) {
+        ec_rpc_signer_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void ec_rpc_signer_free(ec_rpc_signer *s) {
+    if (s == NULL) return;
+    OPENSSL_cleanse(s, sizeof *s);
+    free(s);
+}
+
+int ec_rpc_signer_sign_hex(const ec_rpc_signer *s, const char *method, size_t method_len,
+                           const char *path, size_t path_len, const char *ts, size_t ts_len,
+                           const char *nonce, size_t nonce_len, const uint8_t *body,
+                           size_t body_len, char out_hex[EC_RPC_SIG_HEX_BYTES + 1]) {
+    canonical_parts p = {method, method_len, path, path_len, ts, ts_len, nonce, nonce_len, body, body_len};
+    if (s == NULL || out_hex == NULL || !parts_ok(&p)) return -1;
+    uint8_t mac[EC_RPC_MAC_BYTES];
+    canonical_mac(&s->key, &p, mac);
+    to_hex(mac, sizeof mac, out_hex);
+    OPENSSL_cleanse(mac, sizeof mac);
+    return 0;
+}
+
+ec_rpc_verifier *ec_rpc_verifier_new(const uint8_t *key, size_t key_len, const uint8_t *previous_key,
+                                     size_t previous_key_len) {
+    if (!EC_BUF_OK(key, key_len) || !EC_BUF_OK(previous_key, previous_key_len)) return NULL;
+    ec_rpc_verifier *v = calloc(1, sizeof *v);
+    if (v == NULL) return NULL;
+    int rc = hmac_key_init(&v->current, key, key_len);
+    if (rc == 0 && previous_key != NULL) {
+        v->has_previous = 1;
+        rc = hmac_key_init(&v->previous, previous_key, previous_key_len);
+    }
+    if (rc != 0) {
+        ec_rpc_verifier_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+void ec_rpc_verifier_free(ec_rpc_verifier *v) {
+    if (v == NULL) return;
+    OPENSSL_cleanse(v, sizeof *v);
+    free(v);
+}
+
+int ec_rpc_verify(const ec_rpc_verifier *v, const char *method, size_t method_len, const char *path,
+                  size_t path_len, const char *ts, size_t ts_len, const char *nonce,
+                  size_t nonce_len, const uint8_t *body, size_t body_len, const char *sig_hex,
+                  size_t sig_hex_len) {
+    canonical_parts p = {method, method_len, path, path_len, ts, ts_len, nonce, nonce_len, body, body_len};
+    /* The length is public (it is the header's length), so rejecting it early leaks nothing. */
+    if (v == NULL || sig_hex == NULL || sig_hex_len != EC_RPC_SIG_HEX_BYTES || !parts_ok(&p))
+        return -1;
+
+    uint8_t received[EC_RPC_MAC_BYTES];
+    uint8_t mac[EC_RPC_MAC_BYTES];
+    int hex_ok = from_hex_ct(sig_hex, sizeof received, received) == 0;
+
+    canonical_mac(&v->current, &p, mac);
+    int current_ok = ec_ct_compare(mac, received, sizeof mac) == 0;
+    int previous_ok = 0;
+    if (v->has_previous) {
+        /* Always computed when configured, so timing does not say which key matched. */
+        canonical_mac(&v->previous, &p, mac);
+        previous_ok = ec_ct_compare(mac, received, sizeof mac) == 0;
+    }
+    OPENSSL_cleanse(mac, sizeof mac);
+    OPENSSL_cleanse(received, sizeof received);
+
+    if (!hex_ok) return -1;
+    if (current_ok) return 0;
+    return previous_ok ? 1 : -1;
+}

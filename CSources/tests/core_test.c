@@ -1,0 +1,355 @@
+/* Tests of the C core over the published vectors and the contract's edge cases; built and run
+ * under AddressSanitizer and UndefinedBehaviorSanitizer by `make check-c`.
+ * Usage: core_test VECTORS_TXT (written by Tests/Vectors/flatten.py). */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "enclave_core.h"
+
+static int failures, checks;
+
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        checks++;                                                                    \
+        if (!(cond)) {                                                               \
+            failures++;                                                              \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                            \
+    } while (0)
+
+/* Decodes hex ("-" = empty) into a fresh buffer; the caller frees it. */
+static uint8_t *unhex(const char *hex, size_t *len) {
+    if (strcmp(hex, "-") == 0) hex = "";
+    size_t n = strlen(hex) / 2;
+    uint8_t *out = malloc(n + 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        sscanf(hex + 2 * i, "%2x", &v);
+        out[i] = (uint8_t)v;
+    }
+    *len = n;
+    return out;
+}
+
+static void test_hmac_vector(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t msg_len,
+                             const uint8_t *tag, size_t tag_len, int valid) {
+    uint8_t mac[EC_RPC_MAC_BYTES];
+    CHECK(ec_hmac_sha256(key, key_len, msg, msg_len, mac) == 0);
+    CHECK((memcmp(mac, tag, tag_len) == 0) == valid);
+
+    if (tag_len != EC_RPC_MAC_BYTES) return;
+    /* The vector's key and message as a request body: the canonical MAC must equal the HMAC of
+     * the joined message, and the verifier must accept it. */
+    static const char prefix[] = "POST\0/v1/rpc/google/token/exchange\0" "1767225600\0n-1\0";
+    size_t prefix_len = sizeof prefix - 1;
+    uint8_t *joined = malloc(prefix_len + msg_len + 1);
+    memcpy(joined, prefix, prefix_len);
+    if (msg_len > 0) memcpy(joined + prefix_len, msg, msg_len);
+    uint8_t joined_mac[EC_RPC_MAC_BYTES];
+    CHECK(ec_hmac_sha256(key, key_len, joined, prefix_len + msg_len, joined_mac) == 0);
+    free(joined);
+    char want[EC_RPC_SIG_HEX_BYTES + 1], hex[EC_RPC_SIG_HEX_BYTES + 1];
+    for (size_t i = 0; i < EC_RPC_MAC_BYTES; i++) snprintf(want + 2 * i, 3, "%02x", joined_mac[i]);
+    CHECK(ec_rpc_sign_hex(key, key_len, "POST", 4, "/v1/rpc/google/token/exchange", 29, "1767225600", 10,
+                          "n-1", 3, msg, msg_len, hex) == 0);
+    CHECK(strcmp(hex, want) == 0);
+    ec_rpc_verifier *v = ec_rpc_verifier_new(key, key_len, NULL, 0);
+    CHECK(v != NULL);
+    CHECK(ec_rpc_verify(v, "POST", 4, "/v1/rpc/google/token/exchange", 29, "1767225600", 10, "n-1", 3, msg,
+                        msg_len, want, 64) == 0);
+    CHECK(ec_rpc_verify(v, "POST", 4, "/v1/rpc/google/token/exchange", 29, "1767225600", 10, "n-2", 3, msg,
+                        msg_len, want, 64) == -1);
+    ec_rpc_verifier_free(v);
+}
+
+static void run_vectors(const char *path) {
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (f == NULL) return;
+    char *line = NULL;
+    size_t cap = 0;
+    int counts[4] = {0};
+    while (getline(&line, &cap, f) > 0) {
+        char kind[32], a[4096], b[4096], c[4096], d[4096];
+        int n = sscanf(line, "%31s %4095s %4095s %4095s %4095s", kind, a, b, c, d);
+        size_t al, bl, cl, dl;
+        uint8_t *x = unhex(a, &al), *y = unhex(b, &bl), *z = unhex(c, &cl);
+        uint8_t *w = n == 5 ? unhex(d, &dl) : NULL;
+        if (strcmp(kind, "hmac") == 0) {
+            test_hmac_vector(x, al, y, bl, z, cl, atoi(d));
+            counts[0]++;
+        } else if (strcmp(kind, "ed25519_verify") == 0) {
+            int valid = atoi(d);
+            int rc = cl == EC_ED25519_SIGNATURE_BYTES && al == 32 ? ec_ed25519_verify(x, y, bl, z) : -1;
+            CHECK((rc == 0) == valid);
+            counts[1]++;
+        } else if (strcmp(kind, "ed25519_sign") == 0) {
+            ec_signer *s = ec_signer_new(x);
+            uint8_t pk[32], sig[64];
+            CHECK(s != NULL && ec_signer_public_key(s, pk) == 0 && memcmp(pk, y, 32) == 0);
+            CHECK(ec_signer_sign(s, z, cl, sig) == 0 && memcmp(sig, w, 64) == 0);
+            CHECK(ec_ed25519_verify(pk, z, cl, sig) == 0);
+            sig[0] ^= 1;
+            CHECK(ec_ed25519_verify(pk, z, cl, sig) == -1);
+            ec_signer_free(s);
+            counts[2]++;
+        } else if (strcmp(kind, "blake2b") == 0) {
+            uint8_t out[64];
+            CHECK(ec_blake2b(out, 64, x, al, y, bl) == 0 && memcmp(out, z, 64) == 0);
+            counts[3]++;
+        }
+        free(x), free(y), free(z), free(w);
+    }
+    free(line);
+    fclose(f);
+    CHECK(counts[0] == 181 && counts[1] == 151 && counts[2] == 5 && counts[3] == 256);
+}
+
+static void test_sizes_and_version(void) {
+    CHECK(ec_rpc_mac_bytes() == EC_RPC_MAC_BYTES && EC_RPC_MAC_BYTES == 32);
+    CHECK(ec_rpc_sig_hex_bytes() == EC_RPC_SIG_HEX_BYTES && EC_RPC_SIG_HEX_BYTES == 64);
+    CHECK(ec_ed25519_seed_bytes() == EC_ED25519_SEED_BYTES);
+    CHECK(ec_ed25519_public_key_bytes() == EC_ED25519_PUBLIC_KEY_BYTES);
+    CHECK(ec_ed25519_signature_bytes() == EC_ED25519_SIGNATURE_BYTES);
+    CHECK(ec_seal_key_bytes() == EC_SEAL_KEY_BYTES);
+    CHECK(ec_seal_overhead_bytes() == EC_SEAL_OVERHEAD_BYTES && EC_SEAL_OVERHEAD_BYTES == 28);
+    char expected[32];
+    snprintf(expected, sizeof expected, "%d.%d.%d", EC_VERSION_MAJOR, EC_VERSION_MINOR, EC_VERSION_PATCH);
+    CHECK(strcmp(ec_version_string(), expected) == 0 && ec_version_major() == EC_VERSION_MAJOR);
+}
+
+static void test_parsers(void) {
+    int64_t t = -1;
+    CHECK(ec_parse_timestamp("1767225600", 10, &t) == 0 && t == 1767225600);
+    CHECK(ec_parse_timestamp("0", 1, &t) == 0 && t == 0);
+    CHECK(ec_parse_timestamp("9223372036854775807", 19, &t) == 0 && t == INT64_MAX);
+    CHECK(ec_parse_timestamp("9223372036854775808", 19, &t) == -1);
+    CHECK(ec_parse_timestamp("9999999999999999999", 19, &t) == -1);
+    CHECK(ec_parse_timestamp("10000000000000000000", 20, &t) == -1);
+    CHECK(ec_parse_timestamp("", 0, &t) == -1);
+    CHECK(ec_parse_timestamp("-1", 2, &t) == -1);
+    CHECK(ec_parse_timestamp("+1", 2, &t) == -1);
+    CHECK(ec_parse_timestamp(" 1", 2, &t) == -1);
+    CHECK(ec_parse_timestamp("1 ", 2, &t) == -1);
+    CHECK(ec_parse_timestamp("12a", 3, &t) == -1);
+    CHECK(ec_parse_timestamp("1\0" "2", 3, &t) == -1);
+    CHECK(ec_parse_timestamp("\xd9\xa1", 2, &t) == -1); /* Arabic-Indic digit one */
+
+    char nonce[130];
+    memset(nonce, 'a', sizeof nonce);
+    CHECK(ec_check_nonce(nonce, 1) == 0 && ec_check_nonce(nonce, 128) == 0);
+    CHECK(ec_check_nonce(nonce, 129) == -1 && ec_check_nonce(nonce, 0) == -1);
+    CHECK(ec_check_nonce("!~", 2) == 0);
+    CHECK(ec_check_nonce("a b", 3) == -1 && ec_check_nonce("a\x7f", 2) == -1);
+    CHECK(ec_check_nonce("a\0", 2) == -1 && ec_check_nonce("\xc3\xa9", 2) == -1);
+}
+
+static void test_ct_compare(void) {
+    uint8_t a[64], b[64];
+    CHECK(ec_random(a, sizeof a) == 0);
+    memcpy(b, a, sizeof a);
+    CHECK(ec_ct_compare(a, b, sizeof a) == 0 && ec_ct_compare(a, b, 0) == 0);
+    for (size_t i = 0; i < sizeof a * 8; i++) {
+        b[i / 8] ^= (uint8_t)(1u << (i % 8));
+        CHECK(ec_ct_compare(a, b, sizeof a) == -1);
+        b[i / 8] ^= (uint8_t)(1u << (i % 8));
+    }
+    ec_wipe(b, sizeof b);
+    uint8_t zero[64] = {0};
+    CHECK(memcmp(b, zero, sizeof b) == 0);
+}
+
+static int verify(const ec_rpc_verifier *v, const char *body, const char *sig) {
+    return ec_rpc_verify(v, "POST", 4, "/v1/rpc/ping", 12, "1767225600", 10, "n-1", 3,
+                         (const uint8_t *)body, strlen(body), sig, strlen(sig));
+}
+
+static void test_rpc_verifier(void) {
+    const uint8_t cur[] = "current-secret-0123456789abcdef";
+    const uint8_t prev[] = "previous-secret-0123456789abcdef";
+    const uint8_t other[] = "unknown-secret-0123456789abcdef";
+    const char *body = "{\"contract_version\":\"v1\",\"request_id\":\"r-3\"}";
+    char sig_cur[65], sig_prev[65], sig_other[65];
+    const uint8_t *keys[3] = {cur, prev, other};
+    char *sigs[3] = {sig_cur, sig_prev, sig_other};
+    for (int i = 0; i < 3; i++)
+        CHECK(ec_rpc_sign_hex(keys[i], strlen((const char *)keys[i]), "POST", 4, "/v1/rpc/ping", 12,
+                              "1767225600", 10, "n-1", 3, (const uint8_t *)body, strlen(body), sigs[i]) == 0);
+
+    /* The keyed signer agrees with the one-shot function. */
+    ec_rpc_signer *signer = ec_rpc_signer_new(cur, sizeof cur - 1);
+    char again[65];
+    CHECK(signer != NULL && ec_rpc_signer_sign_hex(signer, "POST", 4, "/v1/rpc/ping", 12, "1767225600", 10,
+                                                   "n-1", 3, (const uint8_t *)body, strlen(body), again) == 0);
+    CHECK(strcmp(again, sig_cur) == 0);
+    ec_rpc_signer_free(signer);
+
+    ec_rpc_verifier *only = ec_rpc_verifier_new(cur, sizeof cur - 1, NULL, 0);
+    ec_rpc_verifier *rot = ec_rpc_verifier_new(cur, sizeof cur - 1, prev, sizeof prev - 1);
+    CHECK(only != NULL && rot != NULL);
+    CHECK(verify(only, body, sig_cur) == 0 && verify(only, body, sig_prev) == -1);
+    CHECK(verify(rot, body, sig_cur) == 0 && verify(rot, body, sig_prev) == 1);
+    CHECK(verify(rot, body, sig_other) == -1);
+
+    /* Upper-case hex is accepted; wrong lengths and non-hex digits are not. */
+    char upper[65];
+    for (int i = 0; i < 65; i++) upper[i] = (char)(sig_cur[i] >= 'a' && sig_cur[i] <= 'f' ? sig_cur[i] - 32 : sig_cur[i]);
+    CHECK(verify(only, body, upper) == 0);
+    CHECK(ec_rpc_verify(only, "POST", 4, "/v1/rpc/ping", 12, "1767225600", 10, "n-1", 3,
+                        (const uint8_t *)body, strlen(body), sig_cur, 63) == -1);
+    char longer[66];
+    snprintf(longer, sizeof longer, "%s0", sig_cur);
+    CHECK(verify(only, body, longer) == -1);
+    const char bad_digits[] = {'g', 'G', 'x', ' ', '/', ':', '@', '`', '\0', (char)0xff};
+    for (size_t d = 0; d < sizeof bad_digits; d++) {
+        char bad[65];
+        memcpy(bad, sig_cur, 65);
+        bad[17] = bad_digits[d];
+        CHECK(ec_rpc_verify(only, "POST", 4, "/v1/rpc/ping", 12, "1767225600", 10, "n-1", 3,
+                            (const uint8_t *)body, strlen(body), bad, 64) == -1);
+    }
+
+    /* Random bit flips in the signature, in each signed part, and in the body all fail. */
+    char msg[256];
+    for (int round = 0; round < 2000; round++) {
+        char sig[65];
+        memcpy(sig, sig_cur, 65);
+        uint8_t r[2];
+        CHECK(ec_random(r, 2) == 0);
+        size_t pos = r[0] % 64;
+        sig[pos] = (char)(sig[pos] ^ (1u << (r[1] % 7)));
+        if (memcmp(sig, sig_cur, 64) != 0 && strcasecmp(sig, sig_cur) != 0) CHECK(verify(rot, body, sig) == -1);
+
+        snprintf(msg, sizeof msg, "%s", body);
+        size_t bpos = r[0] % strlen(body);
+        msg[bpos] = (char)(msg[bpos] ^ (1u << (r[1] % 7)));
+        CHECK(verify(rot, msg, sig_cur) == -1);
+    }
+    CHECK(ec_rpc_verify(only, "GET", 3, "/v1/rpc/ping", 12, "1767225600", 10, "n-1", 3,
+                        (const uint8_t *)body, strlen(body), sig_cur, 64) == -1);
+    CHECK(ec_rpc_verify(only, "POST", 4, "/v1/rpc/pinG", 12, "1767225600", 10, "n-1", 3,
+                        (const uint8_t *)body, strlen(body), sig_cur, 64) == -1);
+    CHECK(ec_rpc_verify(only, "POST", 4, "/v1/rpc/ping", 12, "1767225601", 10, "n-1", 3,
+                        (const uint8_t *)body, strlen(body), sig_cur, 64) == -1);
+    CHECK(ec_rpc_verify(only, "POST", 4, "/v1/rpc/ping", 12, "1767225600", 10, "n-2", 3,
+                        (const uint8_t *)body, strlen(body), sig_cur, 64) == -1);
+    /* Moving a byte across a separator changes the message. */
+    CHECK(ec_rpc_verify(only, "POST", 4, "/v1/rpc/pin", 11, "g1767225600", 11, "n-1", 3,
+                        (const uint8_t *)body, strlen(body), sig_cur, 64) == -1);
+    CHECK(ec_rpc_verify(NULL, "POST", 4, "/", 1, "1", 1, "n", 1, NULL, 0, sig_cur, 64) == -1);
+    CHECK(ec_rpc_verify(only, "POST", 4, "/", 1, "1", 1, "n", 1, NULL, 5, sig_cur, 64) == -1);
+    ec_rpc_verifier_free(only);
+    ec_rpc_verifier_free(rot);
+    ec_rpc_verifier_free(NULL);
+}
+
+static void test_challenge_payload(void) {
+    char out[256];
+    size_t len = 0;
+    CHECK(ec_challenge_payload("nitro", 5, "dev-local-enclave", 17, "n", 1, 1767225600, 1767225900,
+                               "decrypt", 7, "r", 1, 1767225601, out, sizeof out, &len) == 0);
+    const char *want = "nitro|dev-local-enclave|n|1767225600|1767225900|decrypt|r|1767225601";
+    CHECK(len == strlen(want) && strcmp(out, want) == 0);
+    CHECK(ec_challenge_payload("nitro", 5, "m", 1, "n", 1, -5, 0, "p", 1, "r", 1, INT64_MAX, out,
+                               sizeof out, &len) == 0);
+    CHECK(strcmp(out, "nitro|m|n|-5|0|p|r|9223372036854775807") == 0);
+    /* Exactly enough room, then one byte too little. */
+    CHECK(ec_challenge_payload("nitro", 5, "dev-local-enclave", 17, "n", 1, 1767225600, 1767225900,
+                               "decrypt", 7, "r", 1, 1767225601, out, strlen(want) + 1, &len) == 0);
+    CHECK(ec_challenge_payload("nitro", 5, "dev-local-enclave", 17, "n", 1, 1767225600, 1767225900,
+                               "decrypt", 7, "r", 1, 1767225601, out, strlen(want), &len) == -1);
+    const char *bad[] = {"a|b", "a\nb", "a\x1f", "\x7f", "a\0b"};
+    size_t bad_len[] = {3, 3, 2, 1, 3};
+    for (int i = 0; i < 5; i++) {
+        CHECK(ec_challenge_payload(bad[i], bad_len[i], "m", 1, "n", 1, 1, 2, "p", 1, "r", 1, 3, out, sizeof out, &len) == -1);
+        CHECK(ec_challenge_payload("nitro", 5, "m", 1, "n", 1, 1, 2, "p", 1, bad[i], bad_len[i], 3, out, sizeof out, &len) == -1);
+        CHECK(ec_challenge_payload("nitro", 5, "m", 1, bad[i], bad_len[i], 1, 2, "p", 1, "r", 1, 3, out, sizeof out, &len) == -1);
+    }
+    /* UTF-8 beyond ASCII is allowed. */
+    CHECK(ec_challenge_payload("nitro", 5, "m", 1, "\xc3\xa9", 2, 1, 2, "p", 1, "r", 1, 3, out, sizeof out, &len) == 0);
+}
+
+static void test_ed25519_signer(void) {
+    uint8_t seed[32], pk[32], sig[64];
+    CHECK(ec_random(seed, sizeof seed) == 0);
+    ec_signer *s = ec_signer_new(seed);
+    CHECK(s != NULL && ec_signer_public_key(s, pk) == 0);
+    const uint8_t msg[] = "nitro|m|n|1|2|p|r|3";
+    CHECK(ec_signer_sign(s, msg, sizeof msg - 1, sig) == 0);
+    CHECK(ec_ed25519_verify(pk, msg, sizeof msg - 1, sig) == 0);
+    CHECK(ec_ed25519_verify(pk, msg, sizeof msg - 2, sig) == -1);
+    CHECK(ec_signer_sign(s, NULL, 0, sig) == 0 && ec_ed25519_verify(pk, NULL, 0, sig) == 0);
+    for (int bit = 0; bit < 512; bit += 7) {
+        sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        CHECK(ec_ed25519_verify(pk, NULL, 0, sig) == -1);
+        sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    ec_signer_free(s);
+    CHECK(ec_signer_new(NULL) == NULL);
+}
+
+static void test_blake2b_bounds(void) {
+    uint8_t out[65], key[65] = {0};
+    CHECK(ec_blake2b(out, 0, "x", 1, NULL, 0) == -1 && ec_blake2b(out, 65, "x", 1, NULL, 0) == -1);
+    CHECK(ec_blake2b(out, 32, "x", 1, key, 65) == -1);
+    CHECK(ec_blake2b(out, 16, "x", 1, key, 64) == 0 && ec_blake2b(out, 64, NULL, 0, NULL, 0) == 0);
+}
+
+static void test_seal(void) {
+    uint8_t key[32], other[32];
+    CHECK(ec_random(key, 32) == 0 && ec_random(other, 32) == 0);
+    const uint8_t aad[] = "user|connector|kms/local|1";
+    const uint8_t plain[] = "1//refresh-token-value";
+    size_t plain_len = sizeof plain - 1, aad_len = sizeof aad - 1;
+    uint8_t sealed[128], sealed2[128], opened[128];
+    size_t sealed_len = 0, sealed2_len = 0, opened_len = 0;
+    CHECK(ec_seal(key, aad, aad_len, plain, plain_len, sealed, sizeof sealed, &sealed_len) == 0);
+    CHECK(sealed_len == plain_len + EC_SEAL_OVERHEAD_BYTES);
+    CHECK(ec_open(key, aad, aad_len, sealed, sealed_len, opened, sizeof opened, &opened_len) == 0);
+    CHECK(opened_len == plain_len && memcmp(opened, plain, plain_len) == 0);
+    /* Fresh nonce each time. */
+    CHECK(ec_seal(key, aad, aad_len, plain, plain_len, sealed2, sizeof sealed2, &sealed2_len) == 0);
+    CHECK(memcmp(sealed, sealed2, EC_SEAL_NONCE_BYTES) != 0);
+    /* Every tamper case fails: key, aad, each byte of nonce, ciphertext and tag, truncation. */
+    CHECK(ec_open(other, aad, aad_len, sealed, sealed_len, opened, sizeof opened, &opened_len) == -1);
+    CHECK(ec_open(key, aad, aad_len - 1, sealed, sealed_len, opened, sizeof opened, &opened_len) == -1);
+    CHECK(ec_open(key, NULL, 0, sealed, sealed_len, opened, sizeof opened, &opened_len) == -1);
+    for (size_t i = 0; i < sealed_len; i++) {
+        sealed[i] ^= 0x01;
+        CHECK(ec_open(key, aad, aad_len, sealed, sealed_len, opened, sizeof opened, &opened_len) == -1);
+        sealed[i] ^= 0x01;
+    }
+    for (size_t cut = 0; cut < sealed_len; cut++)
+        CHECK(ec_open(key, aad, aad_len, sealed, cut, opened, sizeof opened, &opened_len) == -1);
+    /* Too small an output buffer fails without writing past it. */
+    CHECK(ec_seal(key, aad, aad_len, plain, plain_len, sealed2, plain_len + EC_SEAL_OVERHEAD_BYTES - 1,
+                  &sealed2_len) == -1);
+    CHECK(ec_open(key, aad, aad_len, sealed, sealed_len, opened, plain_len - 1, &opened_len) == -1);
+    /* Empty plaintext and empty aad round-trip. */
+    CHECK(ec_seal(key, NULL, 0, NULL, 0, sealed2, sizeof sealed2, &sealed2_len) == 0 &&
+          sealed2_len == EC_SEAL_OVERHEAD_BYTES);
+    CHECK(ec_open(key, NULL, 0, sealed2, sealed2_len, NULL, 0, &opened_len) == 0 && opened_len == 0);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s VECTORS_TXT\n", argv[0]);
+        return 2;
+    }
+    run_vectors(argv[1]);
+    test_sizes_and_version();
+    test_parsers();
+    test_ct_compare();
+    test_rpc_verifier();
+    test_challenge_payload();
+    test_ed25519_signer();
+    test_blake2b_bounds();
+    test_seal();
+    printf("core_test: %d checks, %d failures\n", checks, failures);
+    printf("%d passed, %d failed\n", checks - failures, failures);
+    return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,84 @@
+# Builds the C core from CSources/EnclaveCore as a standalone library for other languages:
+#   make                    libenclave_core.so.MAJOR.MINOR.PATCH (+ .so.MAJOR, .so), .a and .pc in build/c
+#   make install PREFIX=/x  header, libraries and enclave_core.pc under /x
+#   make check-c            the C test program under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzzers            libFuzzer targets (ASan + UBSan) in build/fuzz
+# The same sources are the SwiftPM target CEnclaveCore, which ignores this file.
+
+SRC_DIR := CSources/EnclaveCore
+HEADER := $(SRC_DIR)/include/enclave_core.h
+SOURCES := $(wildcard $(SRC_DIR)/*.c)
+BUILD ?= build/c
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+
+version_part = $(shell sed -n 's/^\#define EC_VERSION_$(1) \([0-9]*\)$$/\1/p' $(HEADER))
+MAJOR := $(call version_part,MAJOR)
+VERSION := $(MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+
+CC ?= cc
+# Swift's clang carries libFuzzer and the sanitizer runtimes.
+SAN_CC ?= clang
+WARN := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion -Werror
+CFLAGS ?= -O2 -g
+LIB_CFLAGS := $(CFLAGS) $(WARN) -std=c11 -fPIC -fvisibility=hidden -I$(SRC_DIR)/include
+LIBS := -lcrypto -lb2
+SAN_FLAGS := -fuse-ld=lld -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+SONAME := libenclave_core.so.$(MAJOR)
+SHARED := $(BUILD)/libenclave_core.so.$(VERSION)
+STATIC := $(BUILD)/libenclave_core.a
+PC := $(BUILD)/enclave_core.pc
+OBJECTS := $(patsubst $(SRC_DIR)/%.c,$(BUILD)/obj/%.o,$(SOURCES))
+
+.PHONY: all install check-c fuzzers clean
+all: $(SHARED) $(STATIC) $(PC)
+
+$(BUILD)/obj/%.o: $(SRC_DIR)/%.c $(HEADER) $(SRC_DIR)/ec_internal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(SHARED): $(OBJECTS)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -o $@ $^ $(LIBS)
+	ln -sf $(notdir $@) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libenclave_core.so
+
+$(STATIC): $(OBJECTS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(PC): enclave_core.pc.in $(HEADER)
+	@mkdir -p $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: all
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 $(HEADER) $(DESTDIR)$(INCLUDEDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libenclave_core.so
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+$(BUILD)/vectors.txt: Tests/Vectors/flatten.py $(wildcard Tests/Vectors/*.json Tests/Vectors/*.txt)
+	@mkdir -p $(BUILD)
+	python3 $< $@
+
+$(BUILD)/core_test: CSources/tests/core_test.c $(SOURCES) $(HEADER)
+	@mkdir -p $(BUILD)
+	$(SAN_CC) $(SAN_FLAGS) $(WARN) -std=c11 -I$(SRC_DIR)/include -I$(SRC_DIR) -o $@ $< $(SOURCES) $(LIBS)
+
+check-c: $(BUILD)/core_test $(BUILD)/vectors.txt
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/core_test $(BUILD)/vectors.txt
+
+FUZZ_TARGETS := $(patsubst CSources/fuzz/%.c,build/fuzz/%,$(wildcard CSources/fuzz/fuzz_*.c))
+fuzzers: $(FUZZ_TARGETS)
+build/fuzz/%: CSources/fuzz/%.c $(SOURCES) $(HEADER)
+	@mkdir -p build/fuzz
+	$(SAN_CC) -fuse-ld=lld -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    -I$(SRC_DIR)/include -o $@ $< $(SOURCES) $(LIBS)
+
+clean:
+	rm -rf build

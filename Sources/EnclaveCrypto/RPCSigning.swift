@@ -1,0 +1,132 @@
+import CEnclaveCore
+
+/// Calls the C core with the signed parts of a request (CONTRACT.md section 2,
+/// METHOD \0 PATH \0 TS \0 NONCE \0 BODY) as (pointer, length) pairs.
+@inline(__always)
+func withCanonicalParts<R>(
+    _ method: String, _ path: String, _ timestamp: String, _ nonce: String, _ body: RawSpan,
+    _ call: (
+        UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int,
+        UnsafePointer<CChar>?, Int, UnsafePointer<UInt8>?, Int
+    ) -> R
+) -> R {
+    withUTF8Pointer(method) { m, ml in
+        withUTF8Pointer(path) { p, pl in
+            withUTF8Pointer(timestamp) { t, tl in
+                withUTF8Pointer(nonce) { n, nl in
+                    withBytes(body) { b, bl in call(m, ml, p, pl, t, tl, n, nl, b, bl) }
+                }
+            }
+        }
+    }
+}
+
+/// Signs requests with the shared secret; the HMAC key schedule is done once. Thread-safe.
+public final class RPCSigner: @unchecked Sendable {
+    // The C signer is immutable after creation (see enclave_core.h).
+    private let handle: OpaquePointer
+
+    /// `secret` is the shared secret's UTF-8 bytes.
+    public init(secret: [UInt8]) throws {
+        guard let handle = secret.withUnsafeBufferPointer({ ec_rpc_signer_new($0.baseAddress, $0.count) }) else {
+            throw EnclaveCryptoError.invalidArgument
+        }
+        self.handle = handle
+    }
+
+    public convenience init(secret: String) throws { try self.init(secret: Array(secret.utf8)) }
+
+    deinit { ec_rpc_signer_free(handle) }
+
+    /// The lowercase hex value of `x-alfred-rpc-signature` for a request.
+    public func signature(
+        method: String = "POST", path: String, timestamp: String, nonce: String, body: RawSpan
+    ) -> String {
+        String(unsafeUninitializedCapacity: Int(EC_RPC_SIG_HEX_BYTES) + 1) { out in
+            let rc = withCanonicalParts(method, path, timestamp, nonce, body) { m, ml, p, pl, t, tl, n, nl, b, bl in
+                out.withMemoryRebound(to: CChar.self) {
+                    ec_rpc_signer_sign_hex(handle, m, ml, p, pl, t, tl, n, nl, b, bl, $0.baseAddress)
+                }
+            }
+            // Fails only for NULL with a non-zero length, which Swift buffers never produce.
+            precondition(rc == 0, "ec_rpc_signer_sign_hex failed")
+            return Int(EC_RPC_SIG_HEX_BYTES)
+        }
+    }
+
+    public func signature(method: String = "POST", path: String, timestamp: String, nonce: String, body: [UInt8]) -> String {
+        signature(method: method, path: path, timestamp: timestamp, nonce: nonce, body: body.span.bytes)
+    }
+}
+
+/// The outcome of checking a request signature.
+public enum RPCSignatureCheck: Sendable, Equatable {
+    /// Signed with the current shared secret.
+    case current
+    /// Signed with the previous shared secret (key rotation).
+    case previous
+    /// Malformed or signed with neither.
+    case invalid
+}
+
+/// Verifies request signatures against the current and, during rotation, the previous secret.
+/// The key schedules are done once; verification allocates nothing. Thread-safe.
+public final class RPCVerifier: @unchecked Sendable {
+    // The C verifier is immutable after creation (see enclave_core.h).
+    private let handle: OpaquePointer
+
+    public init(secret: [UInt8], previousSecret: [UInt8]? = nil) throws {
+        let handle = secret.withUnsafeBufferPointer { current in
+            if let previousSecret {
+                return previousSecret.withUnsafeBufferPointer { previous in
+                    ec_rpc_verifier_new(current.baseAddress, current.count, previous.baseAddress ?? current.baseAddress,
+                                        previous.count)
+                }
+            }
+            return ec_rpc_verifier_new(current.baseAddress, current.count, nil, 0)
+        }
+        guard let handle else { throw EnclaveCryptoError.invalidArgument }
+        self.handle = handle
+    }
+
+    public convenience init(secret: String, previousSecret: String? = nil) throws {
+        try self.init(secret: Array(secret.utf8), previousSecret: previousSecret.map { Array($0.utf8) })
+    }
+
+    deinit { ec_rpc_verifier_free(handle) }
+
+    /// Checks `signatureHex` (64 hex digits, either case) in constant time.
+    public func check(
+        method: String = "POST", path: String, timestamp: String, nonce: String, body: RawSpan, signatureHex: String
+    ) -> RPCSignatureCheck {
+        let rc = withCanonicalParts(method, path, timestamp, nonce, body) { m, ml, p, pl, t, tl, n, nl, b, bl in
+            withUTF8Pointer(signatureHex) { s, sl in
+                ec_rpc_verify(handle, m, ml, p, pl, t, tl, n, nl, b, bl, s, sl)
+            }
+        }
+        switch rc {
+        case 0: return .current
+        case 1: return .previous
+        default: return .invalid
+        }
+    }
+
+    public func check(
+        method: String = "POST", path: String, timestamp: String, nonce: String, body: [UInt8], signatureHex: String
+    ) -> RPCSignatureCheck {
+        check(method: method, path: path, timestamp: timestamp, nonce: nonce, body: body.span.bytes, signatureHex: signatureHex)
+    }
+}
+
+/// HMAC-SHA256, for tests and tools that need the raw MAC.
+public enum HMACSHA256 {
+    public static func mac(key: [UInt8], message: [UInt8]) throws -> [UInt8] {
+        try key.withUnsafeBufferPointer { k in
+            try message.withUnsafeBufferPointer { m in
+                try [UInt8].filled(count: Int(EC_RPC_MAC_BYTES)) {
+                    ec_hmac_sha256(k.baseAddress, k.count, m.baseAddress, m.count, $0)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+"""Python binding (ctypes) over libenclave_core.so.1, the enclave runtime's C crypto core.
+
+The library is the one named by ENCLAVE_CORE_LIB, else the installed libenclave_core.so.1.
+Bytes in, bytes out; failures raise EnclaveCoreError.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+from ctypes import POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint8, c_void_p
+
+__all__ = [
+    "EnclaveCoreError", "version", "sizes", "ct_compare", "random_bytes", "hmac_sha256", "sign_hex",
+    "RpcSigner", "RpcVerifier", "CURRENT", "PREVIOUS", "parse_timestamp", "check_nonce", "Signer",
+    "ed25519_verify", "challenge_payload", "blake2b", "seal", "open_sealed",
+]
+
+CURRENT, PREVIOUS = 0, 1
+
+
+class EnclaveCoreError(Exception):
+    """A call into the core failed; the message names the call, never an input."""
+
+
+def _load() -> ctypes.CDLL:
+    return ctypes.CDLL(os.environ.get("ENCLAVE_CORE_LIB") or "libenclave_core.so.1")
+
+
+_lib = _load()
+_u8p = POINTER(c_uint8)
+
+
+def _fn(name, restype, *argtypes):
+    f = getattr(_lib, name)
+    f.restype, f.argtypes = restype, list(argtypes)
+    return f
+
+
+_parts = [c_char_p, c_size_t] * 4 + [c_char_p, c_size_t]
+_version_string = _fn("ec_version_string", c_char_p)
+_size_fns = {n: _fn(f"ec_{n}_bytes", c_size_t) for n in (
+    "rpc_mac", "rpc_sig_hex", "ed25519_seed", "ed25519_public_key", "ed25519_signature", "seal_key", "seal_overhead")}
+_ct_compare = _fn("ec_ct_compare", c_int, c_char_p, c_char_p, c_size_t)
+_random = _fn("ec_random", c_int, c_char_p, c_size_t)
+_hmac = _fn("ec_hmac_sha256", c_int, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p)
+_sign_hex = _fn("ec_rpc_sign_hex", c_int, c_char_p, c_size_t, *_parts, c_char_p)
+_signer_new = _fn("ec_rpc_signer_new", c_void_p, c_char_p, c_size_t)
+_signer_free = _fn("ec_rpc_signer_free", None, c_void_p)
+_signer_sign = _fn("ec_rpc_signer_sign_hex", c_int, c_void_p, *_parts, c_char_p)
+_verifier_new = _fn("ec_rpc_verifier_new", c_void_p, c_char_p, c_size_t, c_char_p, c_size_t)
+_verifier_free = _fn("ec_rpc_verifier_free", None, c_void_p)
+_verify = _fn("ec_rpc_verify", c_int, c_void_p, *_parts, c_char_p, c_size_t)
+_parse_ts = _fn("ec_parse_timestamp", c_int, c_char_p, c_size_t, POINTER(c_int64))
+_check_nonce = _fn("ec_check_nonce", c_int, c_char_p, c_size_t)
+_ed_new = _fn("ec_signer_new", c_void_p, c_char_p)
+_ed_free = _fn("ec_signer_free", None, c_void_p)
+_ed_pk = _fn("ec_signer_public_key", c_int, c_void_p, c_char_p)
+_ed_sign = _fn("ec_signer_sign", c_int, c_void_p, c_char_p, c_size_t, c_char_p)
+_ed_verify = _fn("ec_ed25519_verify", c_int, c_char_p, c_char_p, c_size_t, c_char_p)
+_payload = _fn("ec_challenge_payload", c_int, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t,
+               c_int64, c_int64, c_char_p, c_size_t, c_char_p, c_size_t, c_int64, c_char_p, c_size_t,
+               POINTER(c_size_t))
+_blake2b = _fn("ec_blake2b", c_int, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t)
+_seal = _fn("ec_seal", c_int, c_char_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t,
+            POINTER(c_size_t))
+_open = _fn("ec_open", c_int, c_char_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t,
+            POINTER(c_size_t))
+
+
+def version() -> str:
+    return _version_string().decode()
+
+
+def sizes() -> dict[str, int]:
+    """The library's sizes, e.g. sizes()["rpc_sig_hex"] == 64."""
+    return {name: f() for name, f in _size_fns.items()}
+
+
+_SIG_HEX = _size_fns["rpc_sig_hex"]()
+_MAC = _size_fns["rpc_mac"]()
+_OVERHEAD = _size_fns["seal_overhead"]()
+
+
+def _b(x: bytes | str) -> bytes:
+    return x.encode() if isinstance(x, str) else bytes(x)
+
+
+def _canonical(method, path, ts, nonce, body):
+    m, p, t, n, b = map(_b, (method, path, ts, nonce, body))
+    return (m, len(m), p, len(p), t, len(t), n, len(n), b, len(b))
+
+
+def _check(rc: int, what: str) -> None:
+    if rc != 0:
+        raise EnclaveCoreError(f"{what} failed")
+
+
+def ct_compare(a: bytes, b: bytes) -> bool:
+    """True when equal; constant-time for equal lengths."""
+    return len(a) == len(b) and _ct_compare(a, b, len(a)) == 0
+
+
+def random_bytes(n: int) -> bytes:
+    out = ctypes.create_string_buffer(n)
+    _check(_random(out, n), "ec_random")
+    return out.raw
+
+
+def hmac_sha256(key: bytes, msg: bytes) -> bytes:
+    out = ctypes.create_string_buffer(_MAC)
+    _check(_hmac(key, len(key), msg, len(msg), out), "ec_hmac_sha256")
+    return out.raw
+
+
+def sign_hex(key: bytes | str, method, path, ts, nonce, body) -> str:
+    """x-alfred-rpc-signature for a request (CONTRACT.md section 2)."""
+    key = _b(key)
+    out = ctypes.create_string_buffer(_SIG_HEX + 1)
+    _check(_sign_hex(key, len(key), *_canonical(method, path, ts, nonce, body), out), "ec_rpc_sign_hex")
+    return out.value.decode()
+
+
+class RpcSigner:
+    """A signing key with its HMAC key schedule done once."""
+
+    def __init__(self, key: bytes | str):
+        key = _b(key)
+        self._h = _signer_new(key, len(key))
+        if not self._h:
+            raise EnclaveCoreError("ec_rpc_signer_new failed")
+        self._out = ctypes.create_string_buffer(_SIG_HEX + 1)
+
+    def sign_hex(self, method, path, ts, nonce, body) -> str:
+        _check(_signer_sign(self._h, *_canonical(method, path, ts, nonce, body), self._out), "ec_rpc_signer_sign_hex")
+        return self._out.value.decode()
+
+    def __del__(self):
+        if getattr(self, "_h", None):
+            _signer_free(self._h)
+            self._h = None
+
+
+class RpcVerifier:
+    """verify() returns CURRENT (0), PREVIOUS (1) or None, as ec_rpc_verify."""
+
+    def __init__(self, key: bytes | str, previous: bytes | str | None = None):
+        key = _b(key)
+        prev = _b(previous) if previous is not None else None
+        self._h = _verifier_new(key, len(key), prev, len(prev) if prev is not None else 0)
+        if not self._h:
+            raise EnclaveCoreError("ec_rpc_verifier_new failed")
+
+    def verify(self, method, path, ts, nonce, body, sig_hex: str | bytes) -> int | None:
+        sig = _b(sig_hex)
+        rc = _verify(self._h, *_canonical(method, path, ts, nonce, body), sig, len(sig))
+        return rc if rc in (CURRENT, PREVIOUS) else None
+
+    def __del__(self):
+        if getattr(self, "_h", None):
+            _verifier_free(self._h)
+            self._h = None
+
+
+def parse_timestamp(s: bytes | str) -> int | None:
+    s = _b(s)
+    out = c_int64()
+    return out.value if _parse_ts(s, len(s), ctypes.byref(out)) == 0 else None
+
+
+def check_nonce(s: bytes | str) -> bool:
+    s = _b(s)
+    return _check_nonce(s, len(s)) == 0
+
+
+class Signer:
+    """Ed25519 signer from a 32-byte seed."""
+
+    def __init__(self, seed: bytes):
+        if len(seed) != 32:
+            raise EnclaveCoreError("seed must be 32 bytes")
+        self._h = _ed_new(seed)
+        if not self._h:
+            raise EnclaveCoreError("ec_signer_new failed")
+
+    @property
+    def public_key(self) -> bytes:
+        out = ctypes.create_string_buffer(32)
+        _check(_ed_pk(self._h, out), "ec_signer_public_key")
+        return out.raw
+
+    def sign(self, msg: bytes) -> bytes:
+        out = ctypes.create_string_buffer(64)
+        _check(_ed_sign(self._h, msg, len(msg), out), "ec_signer_sign")
+        return out.raw
+
+    def __del__(self):
+        if getattr(self, "_h", None):
+            _ed_free(self._h)
+            self._h = None
+
+
+def ed25519_verify(public_key: bytes, msg: bytes, sig: bytes) -> bool:
+    if len(public_key) != 32 or len(sig) != 64:
+        return False
+    return _ed_verify(public_key, msg, len(msg), sig) == 0
+
+
+def challenge_payload(runtime, measurement, challenge_nonce, issued_at: int, expires_at: int,
+                      operation_purpose, request_id, evidence_issued_at: int) -> bytes:
+    """The canonical evidence string of CONTRACT.md section 4."""
+    fields = [_b(x) for x in (runtime, measurement, challenge_nonce, operation_purpose, request_id)]
+    cap = sum(map(len, fields)) + 3 * 20 + 8
+    out, n = ctypes.create_string_buffer(cap), c_size_t()
+    r, m, c, o, q = fields
+    rc = _payload(r, len(r), m, len(m), c, len(c), issued_at, expires_at, o, len(o), q, len(q),
+                  evidence_issued_at, out, cap, ctypes.byref(n))
+    _check(rc, "ec_challenge_payload")
+    return out.raw[: n.value]
+
+
+def blake2b(data: bytes, key: bytes = b"", out_len: int = 64) -> bytes:
+    out = ctypes.create_string_buffer(max(out_len, 1))
+    _check(_blake2b(out, out_len, data, len(data), key, len(key)), "ec_blake2b")
+    return out.raw[:out_len]
+
+
+def seal(key: bytes, aad: bytes, plain: bytes) -> bytes:
+    cap = len(plain) + _OVERHEAD
+    out, n = ctypes.create_string_buffer(cap), c_size_t()
+    _check(_seal(key, aad, len(aad), plain, len(plain), out, cap, ctypes.byref(n)) if len(key) == 32 else -1, "ec_seal")
+    return out.raw[: n.value]
+
+
+def open_sealed(key: bytes, aad: bytes, sealed: bytes) -> bytes:
+    cap = max(len(sealed) - _OVERHEAD, 0)
+    out, n = ctypes.create_string_buffer(max(cap, 1)), c_size_t()
+    _check(_open(key, aad, len(aad), sealed, len(sealed), out, cap, ctypes.byref(n)) if len(key) == 32 else -1, "ec_open")
+    return out.raw[: n.value]

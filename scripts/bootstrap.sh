@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the system packages the project builds and tests with; safe to run again.
+set -euo pipefail
+
+packages=(libssl-dev libcurl4-openssl-dev libb2-dev pkg-config make python3-oauthlib python3-pytest)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "bootstrap: installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# `just` is not a Debian package; PyPI ships a native build.
+if ! command -v just >/dev/null 2>&1; then
+  echo "bootstrap: installing just"
+  python3 -m pip install --quiet --disable-pip-version-check rust-just
+fi
