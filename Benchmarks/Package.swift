@@ -1,0 +1,32 @@
+// swift-tools-version: 6.1
+// Benchmarks of the enclave runtime, a package of their own that depends on the main one by path.
+// Run with scripts/bench.sh (or: cd Benchmarks && swift package benchmark --no-progress --format markdown).
+import PackageDescription
+
+let package = Package(
+    name: "enclave-runtime-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "enclave-runtime", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // The naive and raw OpenSSL paths the core is measured against, written as a caller would.
+        .target(
+            name: "BenchmarkBaselines",
+            linkerSettings: [.linkedLibrary("crypto")]
+        ),
+        .executableTarget(
+            name: "SignatureVerification",
+            dependencies: [
+                "BenchmarkBaselines",
+                .product(name: "EnclaveCrypto", package: "enclave-runtime"),
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/SignatureVerification",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)

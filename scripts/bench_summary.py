@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Reads ordo-one/benchmark markdown output on stdin and prints, for each benchmark, the median
+wall-clock time and mallocs, and the ratio of each measured path to its baseline in the same run.
+Exits 1 when a target is missed (a table row marked MISS)."""
+import re
+import sys
+
+TARGETS = [
+    # (benchmark, baseline, ratio must be at most, mallocs must be at most)
+    ("verify 256B ec_rpc_verify (keyed)", "verify 256B naive OpenSSL HMAC()", 0.5, 0),
+    ("verify 256B swift-crypto HMAC", "verify 256B naive OpenSSL HMAC()", None, None),
+    ("verify 4KiB ec_rpc_verify (keyed)", "verify 4KiB naive OpenSSL HMAC()", None, 0),
+    ("verify 4KiB swift-crypto HMAC", "verify 4KiB naive OpenSSL HMAC()", None, None),
+    ("verify 64KiB ec_rpc_verify (keyed)", "verify 64KiB naive OpenSSL HMAC()", None, 0),
+    ("verify 64KiB swift-crypto HMAC", "verify 64KiB naive OpenSSL HMAC()", None, None),
+    ("sign challenge ec_signer_sign", "sign challenge raw EVP_DigestSign", 1.1, None),
+]
+
+
+def parse(text):
+    results, name = {}, None
+    for line in text.splitlines():
+        if line.startswith("### "):
+            name = line[4:].strip()
+            results[name] = {}
+        elif name and line.startswith("| ") and not line.startswith("| Metric"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            metric = re.sub(r"\s*\*$", "", cells[0])
+            try:
+                results[name][metric] = float(cells[3])  # p50
+            except (ValueError, IndexError):
+                pass
+    return results
+
+
+def median(results, name, prefix):
+    for metric, value in results.get(name, {}).items():
+        if metric.startswith(prefix):
+            return value, metric
+    return None, None
+
+
+def main():
+    results = parse(sys.stdin.read())
+    missed = False
+    print("| benchmark | median | mallocs | baseline median | ratio | target |")
+    print("|---|---:|---:|---:|---:|---|")
+    for name, base, max_ratio, max_mallocs in TARGETS:
+        t, unit = median(results, name, "Time (wall clock)")
+        b, _ = median(results, base, "Time (wall clock)")
+        m, _ = median(results, name, "Malloc")
+        if t is None or b is None:
+            print(f"| {name} | missing | | | | |")
+            missed = True
+            continue
+        ratio = t / b
+        verdict = []
+        if max_ratio is not None:
+            verdict.append(f"ratio <= {max_ratio}: {'ok' if ratio <= max_ratio else 'MISS'}")
+            missed |= ratio > max_ratio
+        if max_mallocs is not None:
+            verdict.append(f"mallocs <= {max_mallocs}: {'ok' if m is not None and m <= max_mallocs else 'MISS'}")
+            missed |= m is None or m > max_mallocs
+        u = unit.split("(")[-1].rstrip(")") if "(" in unit else ""
+        print(f"| {name} | {t:.0f} {u} | {m:.0f} | {b:.0f} {u} | {ratio:.2f} | {'; '.join(verdict)} |")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
