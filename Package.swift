@@ -6,6 +6,16 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "EnclaveCrypto", targets: ["EnclaveCrypto"]),
+        .library(name: "EnclaveRuntime", targets: ["EnclaveRuntime"]),
+        .executable(name: "enclave-runtime", targets: ["enclave-runtime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // The C core; the Makefile builds the same sources as libenclave_core.so.1 for other languages.
@@ -18,6 +28,37 @@ let package = Package(
         ),
         // The only Swift code that touches pointers: a thin, safe wrapper over the C core.
         .target(name: "EnclaveCrypto", dependencies: ["CEnclaveCore"]),
+        // Environment and .env reading, and the keys shared by the runtime and the hosts.
+        .target(name: "EnclaveConfiguration"),
+        // The enclave runtime server as a library, shared by the executable and the tests.
+        .target(
+            name: "EnclaveRuntime",
+            dependencies: [
+                "EnclaveCrypto",
+                "EnclaveConfiguration",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "enclave-runtime",
+            dependencies: [
+                "EnclaveRuntime", "EnclaveConfiguration",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "EnclaveCryptoTests", dependencies: ["EnclaveCrypto"]),
+        .testTarget(
+            name: "EnclaveRuntimeTests",
+            dependencies: [
+                "EnclaveRuntime",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )

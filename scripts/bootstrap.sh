@@ -2,7 +2,7 @@
 # Installs the system packages the project builds and tests with; safe to run again.
 set -euo pipefail
 
-packages=(libssl-dev libcurl4-openssl-dev libb2-dev pkg-config make python3-oauthlib python3-pytest)
+packages=(libssl-dev libcurl4-openssl-dev libb2-dev libsqlite3-dev pkg-config make curl python3-oauthlib python3-pytest)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -16,3 +16,21 @@ public enum BLAKE2b {
         try hash(input.span.bytes, key: key, outputLength: outputLength)
     }
 }
+
+extension BLAKE2b {
+    /// A 64-bit keyed BLAKE2b fingerprint of `text`'s UTF-8 bytes, computed without allocating.
+    /// `key` must be 1...64 bytes.
+    public static func fingerprint64(_ text: String, key: [UInt8]) -> UInt64 {
+        precondition((1...Int(EC_BLAKE2B_KEY_MAX_BYTES)).contains(key.count), "fingerprint key must be 1...64 bytes")
+        var out: UInt64 = 0
+        let rc = withUTF8Pointer(text) { input, count in
+            key.withUnsafeBufferPointer { k in
+                withUnsafeMutableBytes(of: &out) {
+                    ec_blake2b($0.baseAddress!.assumingMemoryBound(to: UInt8.self), 8, input, count, k.baseAddress, k.count)
+                }
+            }
+        }
+        precondition(rc == 0, "ec_blake2b failed")
+        return out
+    }
+}

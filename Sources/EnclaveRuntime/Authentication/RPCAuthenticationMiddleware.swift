@@ -1,0 +1,115 @@
+import EnclaveCrypto
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Authenticates signed RPC requests in the order of CONTRACT.md section 2; the first failing step
+/// decides the answer, and nothing is recorded before step 6. Step 7 (the body's shape) belongs to
+/// the handlers. Routing (404/405) has already happened when this runs.
+struct RPCAuthenticationMiddleware: RouterMiddleware {
+    typealias Context = EnclaveRequestContext
+
+    let verifier: RPCVerifier
+    let replayCache: ReplayCache
+    let maxSkewSeconds: Int64
+    let maxBodyBytes: Int
+    let now: @Sendable () -> Int64
+
+    static let versionHeader = HTTPField.Name("x-alfred-rpc-version")!
+    static let timestampHeader = HTTPField.Name("x-alfred-rpc-ts")!
+    static let nonceHeader = HTTPField.Name("x-alfred-rpc-nonce")!
+    static let signatureHeader = HTTPField.Name("x-alfred-rpc-signature")!
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        switch await authenticate(request) {
+        case .success(let authenticated):
+            var context = context
+            context.authenticated = authenticated
+            return try await next(request, context)
+        case .failure(let error):
+            return JSONResponse.envelope(error, requestID: nil, context: context)
+        }
+    }
+
+    func authenticate(_ request: Request) async -> Result<AuthenticatedRequest, RPCError> {
+        let headers = request.headers
+        // 1. Version.
+        let versions = headers[values: Self.versionHeader]
+        guard !versions.isEmpty else { return .failure(.init(.missingRequestHeader, "x-alfred-rpc-version is missing")) }
+        guard versions.count == 1 else { return .failure(.init(.invalidRequestHeader, "x-alfred-rpc-version is sent more than once")) }
+        guard versions[0] == wireContractVersion else {
+            return .failure(.init(.invalidContractVersion, "x-alfred-rpc-version must be v1"))
+        }
+        // 2. The other headers, in the table's order.
+        let timestampText: String, nonce: String, signature: String
+        switch single(headers, Self.timestampHeader) {
+        case .failure(let error): return .failure(error)
+        case .success(let value): timestampText = value
+        }
+        guard let timestamp = RPCHeaderSyntax.timestamp(timestampText) else {
+            return .failure(.init(.invalidRequestHeader, "x-alfred-rpc-ts must be 1 to 19 ASCII digits"))
+        }
+        switch single(headers, Self.nonceHeader) {
+        case .failure(let error): return .failure(error)
+        case .success(let value): nonce = value
+        }
+        guard RPCHeaderSyntax.isValidNonce(nonce) else {
+            return .failure(.init(.invalidRequestHeader, "x-alfred-rpc-nonce must be 1 to 128 bytes of visible ASCII"))
+        }
+        switch single(headers, Self.signatureHeader) {
+        case .failure(let error): return .failure(error)
+        case .success(let value): signature = value
+        }
+        guard signature.utf8.count == 64, signature.utf8.allSatisfy(Self.isHexDigit) else {
+            return .failure(.init(.invalidRequestHeader, "x-alfred-rpc-signature must be 64 hex digits"))
+        }
+        // 3. Size: the declared length first, then what actually arrives.
+        if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > maxBodyBytes {
+            return .failure(.init(.payloadTooLarge, "the request body exceeds \(maxBodyBytes) bytes"))
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBodyBytes)
+        } catch {
+            return .failure(.init(.payloadTooLarge, "the request body exceeds \(maxBodyBytes) bytes"))
+        }
+        // 4. Freshness.
+        let now = now()
+        let (difference, overflow) = now.subtractingReportingOverflow(timestamp)
+        guard !overflow, difference.magnitude <= UInt64(maxSkewSeconds) else {
+            return .failure(.init(.invalidRequestTimestamp, "x-alfred-rpc-ts is outside the allowed clock skew"))
+        }
+        // 5. Signature (constant-time, current or previous secret).
+        let path = Self.pathWithoutQuery(request)
+        let check = verifier.check(
+            method: request.method.rawValue, path: path, timestamp: timestampText, nonce: nonce,
+            body: body.readableBytesSpan, signatureHex: signature)
+        guard check != .invalid else {
+            return .failure(.init(.invalidRequestSignature, "x-alfred-rpc-signature does not match"))
+        }
+        // 6. Replay.
+        switch replayCache.record(nonce: nonce, timestamp: timestamp, now: now) {
+        case .recorded: return .success(AuthenticatedRequest(body: body, timestamp: timestamp))
+        case .replay: return .failure(.init(.requestReplayDetected, "x-alfred-rpc-nonce was already used"))
+        case .full: return .failure(.init(.replayCacheFull, "the replay cache is full; retry shortly"))
+        }
+    }
+
+    private func single(_ headers: HTTPFields, _ name: HTTPField.Name) -> Result<String, RPCError> {
+        let values = headers[values: name]
+        if values.isEmpty { return .failure(.init(.missingRequestHeader, "\(name.canonicalName) is missing")) }
+        if values.count > 1 { return .failure(.init(.invalidRequestHeader, "\(name.canonicalName) is sent more than once")) }
+        return .success(values[0])
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+    }
+
+    /// The path exactly as sent, without the query (the canonical message's PATH).
+    static func pathWithoutQuery(_ request: Request) -> String {
+        let target = request.head.path ?? "/"
+        guard let query = target.firstIndex(of: "?") else { return target }
+        return String(target[..<query])
+    }
+}

@@ -1,0 +1,82 @@
+import EnclaveCrypto
+import Synchronization
+
+/// Nonces seen within the skew window (CONTRACT.md section 2, step 6).
+///
+/// A nonce is kept until `ts + maxSkew` has passed, and never evicted earlier: at capacity new
+/// nonces are refused (`replay_cache_full`). Entries are keyed 64-bit BLAKE2b fingerprints, not the
+/// nonces (the key is random per process, so no one can aim collisions). The dictionary is sized
+/// for the capacity up front, so inserts never rehash and cost the same at any fill; expired
+/// entries are dropped through a ring of per-second buckets, each entry once. Memory: about
+/// 16 bytes per dictionary slot (load factor at most 3/4, rounded to a power of two) plus 8 bytes
+/// in its bucket, so at most 8 + 16 * 8/3 ≈ 51 bytes per nonce at capacity.
+public final class ReplayCache: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        case recorded
+        case replay
+        case full
+    }
+
+    private struct State {
+        var expiries: [UInt64: Int64]
+        /// buckets[s % count] holds the fingerprints expiring at second s.
+        var buckets: [[UInt64]]
+        /// Every second before this one has been purged.
+        var purgedBefore: Int64
+    }
+
+    public let capacity: Int
+    private let windowSeconds: Int64
+    private let fingerprintKey: [UInt8]
+    private let state: Mutex<State>
+
+    public init(capacity: Int, windowSeconds: Int, now: Int64) {
+        self.capacity = capacity
+        self.windowSeconds = Int64(windowSeconds)
+        fingerprintKey = (try? SecureRandom.bytes(32)) ?? { preconditionFailure("no randomness for the replay cache key") }()
+        // Expiries lie in [now, now + 2 * window] for any accepted timestamp.
+        let ring = 2 * windowSeconds + 2
+        state = Mutex(State(expiries: Dictionary(minimumCapacity: capacity), buckets: Array(repeating: [], count: ring),
+                            purgedBefore: now))
+    }
+
+    /// Records `nonce` for a request whose timestamp `ts` already passed the skew check at `now`.
+    public func record(nonce: String, timestamp ts: Int64, now: Int64) -> Outcome {
+        let fingerprint = BLAKE2b.fingerprint64(nonce, key: fingerprintKey)
+        let expiry = ts + windowSeconds
+        return state.withLock { state in
+            Self.purge(&state, now: now)
+            // Purged just now, so every entry left is live.
+            if state.expiries[fingerprint] != nil { return .replay }
+            guard state.expiries.count < capacity else { return .full }
+            state.expiries[fingerprint] = expiry
+            state.buckets[Int(expiry % Int64(state.buckets.count))].append(fingerprint)
+            return .recorded
+        }
+    }
+
+    /// Live entries (for tests and metrics).
+    public func count(now: Int64) -> Int {
+        state.withLock { state in
+            Self.purge(&state, now: now)
+            return state.expiries.count
+        }
+    }
+
+    /// Drops every entry whose expiry second lies before `now`.
+    private static func purge(_ state: inout State, now: Int64) {
+        guard state.purgedBefore < now else { return }
+        let ring = Int64(state.buckets.count)
+        // After a long idle gap every bucket is stale: visit each once.
+        let start = max(state.purgedBefore, now - ring)
+        for second in start..<now {
+            let index = Int(second % ring)
+            // After a gap a bucket may hold entries of an older lap: drop whatever has expired.
+            for fingerprint in state.buckets[index] {
+                if let expiry = state.expiries[fingerprint], expiry < now { state.expiries[fingerprint] = nil }
+            }
+            state.buckets[index].removeAll(keepingCapacity: true)
+        }
+        state.purgedBefore = now
+    }
+}

@@ -1,0 +1,147 @@
+import EnclaveConfiguration
+import EnclaveCrypto
+import Foundation
+import Logging
+
+/// The enclave runtime's whole configuration, read and validated once at startup.
+///
+/// Keys (defaults in brackets; CONFIG.md has every rule): the shared keys of `SharedSettings`,
+/// then ENCLAVE_RUNTIME_BIND_ADDR [127.0.0.1:8181], ENCLAVE_RUNTIME_MEASUREMENT [dev-local-enclave],
+/// TEE_ATTESTATION_SIGNING_PRIVATE_KEY [dev-shim: fresh random], TEE_ATTESTATION_DOCUMENT_PATH /
+/// TEE_ATTESTATION_DOCUMENT [remote: one required], ENCLAVE_DATA_KEY [local: <state>/data.key],
+/// KMS_KEY_ID [kms/local/alfred-refresh-token], KMS_KEY_VERSION [1], ENCLAVE_STATE_DIR [.enclave],
+/// ENCLAVE_RPC_MAX_BODY_BYTES [65536], ENCLAVE_RPC_REPLAY_CAPACITY [1000000],
+/// GOOGLE_OAUTH_CLIENT_ID / GOOGLE_OAUTH_CLIENT_SECRET [remote: required],
+/// GOOGLE_OAUTH_TOKEN_URL / GOOGLE_OAUTH_REVOKE_URL [Google's], ENCLAVE_PROVIDER_TIMEOUT_MS [10000],
+/// LOG_LEVEL [info].
+public struct RuntimeConfiguration: Sendable {
+    public var shared: SharedSettings
+    public var bindAddress: BindAddress
+    /// Ed25519 seed for evidence signing; nil means generate one at start (dev-shim only).
+    public var signingSeed: [UInt8]?
+    /// The attestation document served in remote mode, already checked against the rules.
+    public var remoteDocument: AttestationDocument?
+    public var devMeasurement: String
+    /// The data key; nil means the local key file in the state directory.
+    public var dataKey: [UInt8]?
+    public var keyPolicy: KeyPolicy
+    public var stateDirectory: String
+    public var maxBodyBytes: Int
+    public var replayCapacity: Int
+    public var provider: ProviderSettings?
+    public var tokenURL: URL
+    public var revokeURL: URL
+    public var providerTimeoutMilliseconds: Int
+    public var logLevel: Logger.Level
+
+    public static func load(_ env: EnvironmentSource) throws(ConfigurationError) -> RuntimeConfiguration {
+        let shared = try SharedSettings.load(env, role: .runtime)
+        let remote = shared.mode == .remote
+        let local = shared.isLocal
+
+        let bindText = env.string("ENCLAVE_RUNTIME_BIND_ADDR", default: "127.0.0.1:8181")
+        guard let bind = BindAddress(bindText) else {
+            throw ConfigurationError(
+                "ENCLAVE_RUNTIME_BIND_ADDR", "must be host:port with an IPv4 or [IPv6] literal or localhost, port 1 to 65535")
+        }
+        let devMeasurement = env.string("ENCLAVE_RUNTIME_MEASUREMENT", default: SharedSettings.devMeasurement)
+
+        let seed = try env.base64Bytes("TEE_ATTESTATION_SIGNING_PRIVATE_KEY", count: 32, what: "a 32-byte Ed25519 seed")
+        if remote && seed == nil {
+            throw ConfigurationError("TEE_ATTESTATION_SIGNING_PRIVATE_KEY", "is required in remote mode")
+        }
+
+        var document: AttestationDocument?
+        if remote {
+            document = try loadRemoteDocument(env, shared: shared, seed: seed!)
+        }
+
+        let dataKey = try env.base64Bytes("ENCLAVE_DATA_KEY", count: 32, what: "32 bytes")
+        if remote && dataKey == nil { throw ConfigurationError("ENCLAVE_DATA_KEY", "is required in remote mode") }
+
+        let keyID = env.string("KMS_KEY_ID", default: "kms/local/alfred-refresh-token")
+        let keyVersion = try env.int("KMS_KEY_VERSION", default: 1, in: 1...Int.max, rule: "must be an integer >= 1")
+        let stateDirectory = env.string("ENCLAVE_STATE_DIR", default: ".enclave")
+        let maxBody = try env.int(
+            "ENCLAVE_RPC_MAX_BODY_BYTES", default: 65536, in: 1024...1_048_576, rule: "must be an integer from 1024 to 1048576")
+        let capacity = try env.int(
+            "ENCLAVE_RPC_REPLAY_CAPACITY", default: 1_000_000, in: 1000...Int(Int32.max), rule: "must be an integer >= 1000")
+
+        let clientID = env.string("GOOGLE_OAUTH_CLIENT_ID"), clientSecret = env.string("GOOGLE_OAUTH_CLIENT_SECRET")
+        if remote || clientID != nil || clientSecret != nil {
+            if clientID == nil { throw ConfigurationError("GOOGLE_OAUTH_CLIENT_ID", remote ? "is required in remote mode" : "is required when GOOGLE_OAUTH_CLIENT_SECRET is set") }
+            if clientSecret == nil { throw ConfigurationError("GOOGLE_OAUTH_CLIENT_SECRET", remote ? "is required in remote mode" : "is required when GOOGLE_OAUTH_CLIENT_ID is set") }
+        }
+        func providerURL(_ key: String, _ fallback: String) throws(ConfigurationError) -> URL {
+            let text = env.string(key, default: fallback)
+            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
+                url.host != nil
+            else { throw ConfigurationError(key, "must be an http(s) URL") }
+            if !local && scheme != "https" { throw ConfigurationError(key, "must be https outside local") }
+            return url
+        }
+        let tokenURL = try providerURL("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token")
+        let revokeURL = try providerURL("GOOGLE_OAUTH_REVOKE_URL", "https://oauth2.googleapis.com/revoke")
+        let timeout = try env.int(
+            "ENCLAVE_PROVIDER_TIMEOUT_MS", default: 10000, in: 100...60000, rule: "must be an integer from 100 to 60000")
+        let levelText = env.string("LOG_LEVEL", default: "info").lowercased()
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw ConfigurationError("LOG_LEVEL", "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+
+        return RuntimeConfiguration(
+            shared: shared, bindAddress: bind, signingSeed: seed, remoteDocument: document, devMeasurement: devMeasurement,
+            dataKey: dataKey, keyPolicy: KeyPolicy(keyID: keyID, keyVersion: keyVersion), stateDirectory: stateDirectory,
+            maxBodyBytes: maxBody, replayCapacity: capacity,
+            provider: clientID.flatMap { id in clientSecret.map { ProviderSettings(clientID: id, clientSecret: $0) } },
+            tokenURL: tokenURL, revokeURL: revokeURL, providerTimeoutMilliseconds: timeout, logLevel: level)
+    }
+
+    /// Remote mode: the configured document must parse and agree with the expected runtime, the
+    /// allowed measurements and the signing key, or the runtime does not start.
+    static func loadRemoteDocument(
+        _ env: EnvironmentSource, shared: SharedSettings, seed: [UInt8]
+    ) throws(ConfigurationError) -> AttestationDocument {
+        let variable: String
+        let bytes: [UInt8]
+        if let path = env.string("TEE_ATTESTATION_DOCUMENT_PATH") {
+            variable = "TEE_ATTESTATION_DOCUMENT_PATH"
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigurationError(variable, "must name a readable file")
+            }
+            bytes = [UInt8](data)
+        } else if let inline = env.string("TEE_ATTESTATION_DOCUMENT") {
+            variable = "TEE_ATTESTATION_DOCUMENT"
+            bytes = Array(inline.utf8)
+        } else {
+            throw ConfigurationError("TEE_ATTESTATION_DOCUMENT_PATH", "or TEE_ATTESTATION_DOCUMENT is required in remote mode")
+        }
+        guard let document = AttestationDocument(json: bytes) else {
+            throw ConfigurationError(variable, "must be a JSON attestation document with non-empty runtime and measurement")
+        }
+        guard document.runtime.lowercased() == shared.expectedRuntime.lowercased() else {
+            throw ConfigurationError(variable, "runtime must equal TEE_EXPECTED_RUNTIME")
+        }
+        guard shared.allowedMeasurements.contains(document.measurement) else {
+            throw ConfigurationError(variable, "measurement must be listed in TEE_ALLOWED_MEASUREMENTS")
+        }
+        if let published = document.publicKey {
+            guard let signer = try? ChallengeSigner(seed: seed), published == signer.publicKey else {
+                throw ConfigurationError(variable, "public_key must match TEE_ATTESTATION_SIGNING_PRIVATE_KEY")
+            }
+        }
+        return document
+    }
+}
+
+/// The key id and version every sealed record is bound to; records under another are refused.
+public struct KeyPolicy: Sendable, Equatable {
+    public var keyID: String
+    public var keyVersion: Int
+}
+
+/// The OAuth client the runtime authenticates to the provider with.
+public struct ProviderSettings: Sendable {
+    public var clientID: String
+    public var clientSecret: String
+}

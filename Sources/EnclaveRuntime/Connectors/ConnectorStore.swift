@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+
+/// A connector as stored: the refresh token only ever sealed, and erased on revoke.
+struct ConnectorRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
+    static let databaseTableName = "connectors"
+
+    var connectorID: String
+    var userID: String
+    var provider: String
+    var scopes: String
+    var status: Status
+    var createdAt: Int64
+    var updatedAt: Int64
+    var keyID: String
+    var keyVersion: Int
+    var sealedRefreshToken: Data?
+
+    enum Status: String, Codable, Sendable {
+        case active, revoked
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case connectorID = "connector_id"
+        case userID = "user_id"
+        case provider, scopes, status
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case keyID = "key_id"
+        case keyVersion = "key_version"
+        case sealedRefreshToken = "sealed_refresh_token"
+    }
+}
+
+/// SQLite in the state directory (WAL mode through GRDB's DatabasePool), with versioned migrations.
+final class ConnectorStore: Sendable {
+    private let pool: DatabasePool
+
+    init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        pool = try DatabasePool(path: (directory as NSString).appendingPathComponent("connectors.sqlite"), configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: connectors") { db in
+            try db.create(table: ConnectorRecord.databaseTableName) { t in
+                t.primaryKey("connector_id", .text)
+                t.column("user_id", .text).notNull().indexed()
+                t.column("provider", .text).notNull()
+                t.column("scopes", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("created_at", .integer).notNull()
+                t.column("updated_at", .integer).notNull()
+                t.column("key_id", .text).notNull()
+                t.column("key_version", .integer).notNull()
+                t.column("sealed_refresh_token", .blob)
+            }
+        }
+        return migrator
+    }
+
+    func insert(_ record: ConnectorRecord) async throws {
+        try await pool.write { db in try record.insert(db) }
+    }
+
+    func find(connectorID: String) async throws -> ConnectorRecord? {
+        try await pool.read { db in try ConnectorRecord.fetchOne(db, key: connectorID) }
+    }
+
+    /// Marks the connector revoked and erases its sealed token.
+    func markRevoked(connectorID: String, at time: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE connectors SET status = 'revoked', sealed_refresh_token = NULL, updated_at = ? WHERE connector_id = ?",
+                arguments: [time, connectorID])
+        }
+    }
+
+    func touch(connectorID: String, scopes: String?, at time: Int64) async throws {
+        try await pool.write { db in
+            if let scopes {
+                try db.execute(sql: "UPDATE connectors SET scopes = ?, updated_at = ? WHERE connector_id = ?", arguments: [scopes, time, connectorID])
+            } else {
+                try db.execute(sql: "UPDATE connectors SET updated_at = ? WHERE connector_id = ?", arguments: [time, connectorID])
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import EnclaveCrypto
+import Foundation
+
+/// The data key that seals refresh tokens. Remote mode takes ENCLAVE_DATA_KEY; local mode without
+/// it generates one into `<state dir>/data.key` (mode 0600) on first start and reuses it after.
+enum DataKey {
+    static func resolve(configured: [UInt8]?, stateDirectory: String) throws -> [UInt8] {
+        if let configured { return configured }
+        let path = (stateDirectory as NSString).appendingPathComponent("data.key")
+        let files = FileManager.default
+        try files.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if let data = files.contents(atPath: path) {
+            guard let text = String(data: data, encoding: .utf8), let key = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                key.count == 32
+            else { throw DataKeyError.unreadable }
+            return [UInt8](key)
+        }
+        let key = try SecureRandom.bytes(32)
+        // Create with 0600 from the start: the key never exists with wider permissions.
+        guard files.createFile(atPath: path, contents: Data(Data(key).base64EncodedString().utf8), attributes: [.posixPermissions: 0o600])
+        else { throw DataKeyError.unwritable }
+        return key
+    }
+}
+
+enum DataKeyError: Error, CustomStringConvertible {
+    case unreadable, unwritable
+    var description: String {
+        switch self {
+        case .unreadable: return "the local data key file is not base64 of 32 bytes"
+        case .unwritable: return "the local data key file could not be created"
+        }
+    }
+}

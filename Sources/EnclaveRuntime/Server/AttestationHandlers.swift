@@ -1,0 +1,31 @@
+import Hummingbird
+import NIOCore
+
+/// The unauthenticated endpoints: health, the document, and the challenge.
+struct AttestationHandlers: Sendable {
+    let health: ByteBuffer
+    let document: ByteBuffer
+    let challenge: ChallengeService
+
+    func healthz(_ request: Request, context: EnclaveRequestContext) -> Response {
+        JSONResponse.raw(.ok, health)
+    }
+
+    func attestationDocument(_ request: Request, context: EnclaveRequestContext) -> Response {
+        JSONResponse.raw(.ok, document)
+    }
+
+    func attestationChallenge(_ request: Request, context: EnclaveRequestContext) async throws -> Response {
+        let limit = ChallengeService.maxBodyBytes
+        let tooLarge = { JSONResponse.plainError(.contentTooLarge, code: "payload_too_large", message: "the challenge body exceeds 16 KiB", context: context) }
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { return tooLarge() }
+        guard let body = try? await request.body.collect(upTo: limit) else { return tooLarge() }
+        switch challenge.evidence(for: Array(body.readableBytesView)) {
+        case .success(let evidence):
+            context.log.requestID = evidence.requestID
+            return JSONResponse.make(.ok, evidence)
+        case .failure(let refusal):
+            return JSONResponse.plainError(.badRequest, code: "attestation_challenge_failed", message: refusal.reason, context: context)
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import Hummingbird
+import NIOCore
+
+/// Per-request context: what authentication established, and what the access log reports.
+public struct EnclaveRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `RPCAuthenticationMiddleware` once a request passed steps 1 to 6.
+    var authenticated: AuthenticatedRequest?
+    /// Filled in while the request is handled; read by the access log line.
+    let log = RequestLogFields()
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// A request whose headers, size, timestamp, signature and nonce were accepted.
+struct AuthenticatedRequest: Sendable {
+    var body: ByteBuffer
+    var timestamp: Int64
+}
+
+/// Fields of the access log line that only the handlers learn. One instance per request, written
+/// and read by that request's task only.
+final class RequestLogFields: @unchecked Sendable {
+    var requestID: String?
+    var errorCode: String?
+}

@@ -1,0 +1,178 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The signed RPC endpoints (CONTRACT.md section 5), behind `RPCAuthenticationMiddleware`.
+struct TokenRPCHandlers: Sendable {
+    let identity: AttestedIdentity
+    let store: ConnectorStore
+    let vault: TokenVault
+    /// nil in local mode without OAuth client settings: token RPCs answer provider_not_configured.
+    let provider: OAuthProviderClient?
+    let now: @Sendable () -> Int64
+
+    func ping(_ request: Request, context: EnclaveRequestContext) async -> Response {
+        await respond(context, decoding: PingRPCRequest.self) { ping in
+            AcknowledgementResponse(requestID: ping.requestID, attestedIdentity: identity)
+        }
+    }
+
+    func exchange(_ request: Request, context: EnclaveRequestContext) async -> Response {
+        await respond(context, decoding: ConnectorRPCRequest.self) { rpc throws(RPCError) in
+            let provider = try requireProvider()
+            let record = try await activeConnector(rpc.connector)
+            let refreshToken = try vault.open(record)
+            let grant = try await provider.refresh(refreshToken: refreshToken)
+            try? await store.touch(connectorID: record.connectorID, scopes: grant.scope, at: now())
+            return ExchangeResponse(
+                requestID: rpc.requestID, accessToken: grant.accessToken, expiresIn: grant.expiresIn, scope: grant.scope,
+                attestedIdentity: identity)
+        }
+    }
+
+    func revoke(_ request: Request, context: EnclaveRequestContext) async -> Response {
+        await respond(context, decoding: ConnectorRPCRequest.self) { rpc throws(RPCError) in
+            let provider = try requireProvider()
+            let record = try await ownedConnector(rpc.connector)
+            if record.status == .active {
+                let refreshToken = try vault.open(record)
+                try await provider.revoke(token: refreshToken)
+                do {
+                    try await store.markRevoked(connectorID: record.connectorID, at: now())
+                } catch {
+                    throw RPCError(.rpcInternalError, "the connector store could not be updated")
+                }
+            }
+            // Already revoked: answered again without calling the provider.
+            return AcknowledgementResponse(requestID: rpc.requestID, attestedIdentity: identity)
+        }
+    }
+
+    func register(_ request: Request, context: EnclaveRequestContext) async -> Response {
+        await respond(context, decoding: RegisterRPCRequest.self) { rpc throws(RPCError) in
+            let provider = try requireProvider()
+            let grant = try await provider.exchangeCode(
+                rpc.authorizationCode, redirectURI: rpc.redirectURI, codeVerifier: rpc.codeVerifier)
+            guard let refreshToken = grant.refreshToken, !refreshToken.isEmpty else {
+                throw RPCError(.providerResponseInvalid, "the provider's token response has no refresh_token")
+            }
+            let userID = rpc.userID.lowercased()
+            let connectorID = UUID().uuidString.lowercased()
+            let time = now()
+            do {
+                let sealed = try vault.seal(refreshToken: refreshToken, userID: userID, connectorID: connectorID)
+                try await store.insert(
+                    ConnectorRecord(
+                        connectorID: connectorID, userID: userID, provider: "google", scopes: grant.scope ?? "",
+                        status: .active, createdAt: time, updatedAt: time, keyID: vault.policy.keyID,
+                        keyVersion: vault.policy.keyVersion, sealedRefreshToken: Data(sealed)))
+            } catch {
+                throw RPCError(.rpcInternalError, "the connector could not be stored")
+            }
+            return RegisterResponse(
+                requestID: rpc.requestID, connector: ConnectorReference(userID: userID, connectorID: connectorID),
+                scope: grant.scope, accessToken: grant.accessToken, expiresIn: grant.expiresIn, attestedIdentity: identity)
+        }
+    }
+
+    // MARK: Shared steps
+
+    /// Step 7 of the verification order, then the endpoint's work, then the JSON answer.
+    private func respond<Body: RPCRequestBody, Answer: Encodable>(
+        _ context: EnclaveRequestContext, decoding type: Body.Type,
+        _ work: (Body) async throws(RPCError) -> Answer
+    ) async -> Response {
+        guard let body = context.authenticated?.body else {
+            return JSONResponse.envelope(.init(.rpcInternalError, "the request was not authenticated"), requestID: nil, context: context)
+        }
+        let rpc: Body
+        switch Self.decode(type, from: body) {
+        case .success(let decoded): rpc = decoded
+        case .failure(let failure): return JSONResponse.envelope(failure.error, requestID: failure.requestID, context: context)
+        }
+        context.log.requestID = rpc.requestID
+        do throws(RPCError) {
+            return JSONResponse.make(.ok, try await work(rpc))
+        } catch {
+            return JSONResponse.envelope(error, requestID: rpc.requestID, context: context)
+        }
+    }
+
+    /// invalid_request_payload, then invalid_contract_version, then invalid_request_id.
+    static func decode<Body: RPCRequestBody>(_ type: Body.Type, from body: ByteBuffer) -> Result<Body, DecodeFailure> {
+        let data = Data(body.readableBytesView)
+        guard let rpc = try? JSONDecoder().decode(type, from: data), rpc.hasValidShape else {
+            let echoed = (try? JSONDecoder().decode(RequestIDProbe.self, from: data))?.requestID
+            return .failure(DecodeFailure(
+                error: .init(.invalidRequestPayload, "the body is not this endpoint's JSON shape"),
+                requestID: echoed.flatMap { $0.isEmpty ? nil : $0 }))
+        }
+        guard rpc.contractVersion == wireContractVersion else {
+            return .failure(.init(error: .init(.invalidContractVersion, "contract_version must be v1"), requestID: rpc.requestID.isEmpty ? nil : rpc.requestID))
+        }
+        guard !rpc.requestID.isEmpty else {
+            return .failure(.init(error: .init(.invalidRequestID, "request_id must not be empty"), requestID: nil))
+        }
+        return .success(rpc)
+    }
+
+    struct DecodeFailure: Error {
+        var error: RPCError
+        var requestID: String?
+    }
+
+    private func requireProvider() throws(RPCError) -> OAuthProviderClient {
+        guard let provider else {
+            throw RPCError(.providerNotConfigured, "GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET are not configured")
+        }
+        return provider
+    }
+
+    /// The connector when it exists and belongs to the caller's user; unknown and foreign
+    /// connectors are indistinguishable to the caller.
+    private func ownedConnector(_ reference: ConnectorReference) async throws(RPCError) -> ConnectorRecord {
+        let record: ConnectorRecord?
+        do {
+            record = try await store.find(connectorID: reference.connectorID.lowercased())
+        } catch {
+            throw RPCError(.rpcInternalError, "the connector store could not be read")
+        }
+        guard let record, record.userID == reference.userID.lowercased() else {
+            throw RPCError(.connectorTokenUnavailable, "no token is available for this connector")
+        }
+        return record
+    }
+
+    private func activeConnector(_ reference: ConnectorReference) async throws(RPCError) -> ConnectorRecord {
+        let record = try await ownedConnector(reference)
+        guard record.status == .active else {
+            throw RPCError(.connectorTokenUnavailable, "no token is available for this connector")
+        }
+        return record
+    }
+}
+
+/// What step 7 checks on every RPC body.
+protocol RPCRequestBody: Decodable {
+    var contractVersion: String { get }
+    var requestID: String { get }
+    /// Field rules beyond JSON types (UUIDs, non-empty values).
+    var hasValidShape: Bool { get }
+}
+
+func isUUID(_ text: String) -> Bool { text.utf8.count == 36 && UUID(uuidString: text) != nil }
+
+extension PingRPCRequest: RPCRequestBody {
+    var hasValidShape: Bool { true }
+}
+
+extension ConnectorRPCRequest: RPCRequestBody {
+    var hasValidShape: Bool { isUUID(connector.userID) && isUUID(connector.connectorID) }
+}
+
+extension RegisterRPCRequest: RPCRequestBody {
+    var hasValidShape: Bool {
+        isUUID(userID) && !authorizationCode.isEmpty && !redirectURI.isEmpty && codeVerifier.map { !$0.isEmpty } ?? true
+    }
+}
