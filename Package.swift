@@ -56,9 +56,13 @@ let package = Package(
         .testTarget(
             name: "EnclaveRuntimeTests",
             dependencies: [
-                "EnclaveRuntime",
+                "EnclaveRuntime", "EnclaveConfiguration", "EnclaveCrypto",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            exclude: ["Support/oauth_provider.py"]
         ),
     ]
 )

@@ -50,7 +50,10 @@ public final class ReplayCache: Sendable {
             if state.expiries[fingerprint] != nil { return .replay }
             guard state.expiries.count < capacity else { return .full }
             state.expiries[fingerprint] = expiry
-            state.buckets[Int(expiry % Int64(state.buckets.count))].append(fingerprint)
+            // If the wall clock stepped back, the expiry second may already be behind the purge
+            // frontier: file the entry at the frontier so the next purge still finds it.
+            let bucketSecond = max(expiry, state.purgedBefore)
+            state.buckets[Int(bucketSecond % Int64(state.buckets.count))].append(fingerprint)
             return .recorded
         }
     }

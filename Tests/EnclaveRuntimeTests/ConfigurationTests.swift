@@ -1,0 +1,178 @@
+import EnclaveConfiguration
+import EnclaveCrypto
+@testable import EnclaveRuntime
+import Foundation
+import Testing
+
+/// A valid remote configuration for staging/production, which each rejection case breaks once.
+private let remoteSeed = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+private let remotePublicKey = Data(try! ChallengeSigner(seed: (0..<32).map { UInt8($0) }).publicKey).base64EncodedString()
+private let remoteDocument = #"{"runtime":"nitro","measurement":"pcr0-abc123","issued_at":1767225600,"signature":"c2ln","public_key":"\#(remotePublicKey)"}"#
+private let remoteBase: [String: String] = [
+    "ALFRED_ENV": "production", "ENCLAVE_RUNTIME_MODE": "remote",
+    "ENCLAVE_RPC_SHARED_SECRET": String(repeating: "s", count: 32),
+    "TEE_ALLOWED_MEASUREMENTS": "pcr0-abc123, pcr0-def456",
+    "TEE_ATTESTATION_SIGNING_PRIVATE_KEY": remoteSeed, "TEE_ATTESTATION_DOCUMENT": remoteDocument,
+    "ENCLAVE_DATA_KEY": Data(repeating: 7, count: 32).base64EncodedString(),
+    "GOOGLE_OAUTH_CLIENT_ID": "client", "GOOGLE_OAUTH_CLIENT_SECRET": "client-secret",
+]
+
+private func load(_ env: [String: String]) -> Result<RuntimeConfiguration, ConfigurationError> {
+    Result { () throws(ConfigurationError) in try RuntimeConfiguration.load(EnvironmentSource(env)) }
+}
+
+private func rejectedVariable(_ env: [String: String]) -> String? {
+    if case .failure(let error) = load(env) { return error.variable }
+    return nil
+}
+
+@Suite("Runtime configuration: every rule of CONFIG.md")
+struct ConfigurationTests {
+    @Test("Local defaults with the runbook's opt-in start in dev-shim")
+    func localDefaults() throws {
+        let configuration = try load(localEnvironment()).get()
+        #expect(configuration.shared.environment == .local && configuration.shared.mode == .devShim)
+        #expect(configuration.shared.sharedSecret == Array("local-dev-enclave-rpc-secret".utf8))
+        #expect(configuration.shared.maxSkewSeconds == 30 && configuration.shared.attestationMaxAgeSeconds == 300)
+        #expect(configuration.bindAddress == BindAddress("127.0.0.1:8181"))
+        #expect(configuration.maxBodyBytes == 65536 && configuration.replayCapacity == 1_000_000)
+        #expect(configuration.keyPolicy == KeyPolicy(keyID: "kms/local/alfred-refresh-token", keyVersion: 1))
+        #expect(configuration.provider == nil && configuration.providerTimeoutMilliseconds == 10000)
+        #expect(configuration.logLevel == .info)
+    }
+
+    @Test("The secure defaults alone refuse even a local start")
+    func secureDefaultsRefuseDevShim() {
+        #expect(rejectedVariable([:]) == "TEE_ATTESTATION_REQUIRED")
+        #expect(rejectedVariable(["TEE_ATTESTATION_REQUIRED": "false"]) == "TEE_ALLOW_INSECURE_DEV_ATTESTATION")
+    }
+
+    @Test("A complete remote production configuration is accepted, aliases included")
+    func remoteAccepted() throws {
+        let configuration = try load(remoteBase).get()
+        #expect(configuration.remoteDocument?.measurement == "pcr0-abc123")
+        #expect(configuration.shared.allowedMeasurements == ["pcr0-abc123", "pcr0-def456"])
+        #expect(try load(remoteBase.merging(["ALFRED_ENV": "prod"]) { $1 }).get().shared.environment == .production)
+        #expect(try load(remoteBase.merging(["ALFRED_ENV": "staging"]) { $1 }).get().shared.environment == .staging)
+        #expect(try load(localEnvironment(["ALFRED_ENV": "dev"])).get().shared.environment == .local)
+    }
+
+    static let localRejections: [(String, [String: String], String)] = [
+        ("bad environment", ["ALFRED_ENV": "qa"], "ALFRED_ENV"),
+        ("bad mode", ["ENCLAVE_RUNTIME_MODE": "cloud"], "ENCLAVE_RUNTIME_MODE"),
+        ("runtime refuses disabled", ["ENCLAVE_RUNTIME_MODE": "disabled"], "ENCLAVE_RUNTIME_MODE"),
+        ("short secret", ["ENCLAVE_RPC_SHARED_SECRET": "fifteen-bytes!!"], "ENCLAVE_RPC_SHARED_SECRET"),
+        ("short previous secret", ["ENCLAVE_RPC_SHARED_SECRET_PREVIOUS": "short"], "ENCLAVE_RPC_SHARED_SECRET_PREVIOUS"),
+        ("skew zero", ["ENCLAVE_RPC_AUTH_MAX_SKEW_SECONDS": "0"], "ENCLAVE_RPC_AUTH_MAX_SKEW_SECONDS"),
+        ("skew too large", ["ENCLAVE_RPC_AUTH_MAX_SKEW_SECONDS": "301"], "ENCLAVE_RPC_AUTH_MAX_SKEW_SECONDS"),
+        ("skew not a number", ["ENCLAVE_RPC_AUTH_MAX_SKEW_SECONDS": "30s"], "ENCLAVE_RPC_AUTH_MAX_SKEW_SECONDS"),
+        ("bad boolean", ["TEE_ATTESTATION_REQUIRED": "nope"], "TEE_ATTESTATION_REQUIRED"),
+        ("dev-shim with attestation required", ["TEE_ATTESTATION_REQUIRED": "true"], "TEE_ATTESTATION_REQUIRED"),
+        ("dev-shim without insecure opt-in", ["TEE_ALLOW_INSECURE_DEV_ATTESTATION": "off"], "TEE_ALLOW_INSECURE_DEV_ATTESTATION"),
+        ("max age zero", ["TEE_ATTESTATION_MAX_AGE_SECONDS": "0"], "TEE_ATTESTATION_MAX_AGE_SECONDS"),
+        ("max age too large", ["TEE_ATTESTATION_MAX_AGE_SECONDS": "3601"], "TEE_ATTESTATION_MAX_AGE_SECONDS"),
+        ("bind without port", ["ENCLAVE_RUNTIME_BIND_ADDR": "127.0.0.1"], "ENCLAVE_RUNTIME_BIND_ADDR"),
+        ("bind hostname", ["ENCLAVE_RUNTIME_BIND_ADDR": "example.com:8181"], "ENCLAVE_RUNTIME_BIND_ADDR"),
+        ("bind port zero", ["ENCLAVE_RUNTIME_BIND_ADDR": "127.0.0.1:0"], "ENCLAVE_RUNTIME_BIND_ADDR"),
+        ("bind port too large", ["ENCLAVE_RUNTIME_BIND_ADDR": "127.0.0.1:65536"], "ENCLAVE_RUNTIME_BIND_ADDR"),
+        ("bind bad IPv4", ["ENCLAVE_RUNTIME_BIND_ADDR": "127.0.0.256:8181"], "ENCLAVE_RUNTIME_BIND_ADDR"),
+        ("bind IPv6 without brackets", ["ENCLAVE_RUNTIME_BIND_ADDR": "::1:8181"], "ENCLAVE_RUNTIME_BIND_ADDR"),
+        ("signing key not base64", ["TEE_ATTESTATION_SIGNING_PRIVATE_KEY": "%%%"], "TEE_ATTESTATION_SIGNING_PRIVATE_KEY"),
+        ("signing key wrong size", ["TEE_ATTESTATION_SIGNING_PRIVATE_KEY": Data(count: 31).base64EncodedString()], "TEE_ATTESTATION_SIGNING_PRIVATE_KEY"),
+        ("data key wrong size", ["ENCLAVE_DATA_KEY": Data(count: 16).base64EncodedString()], "ENCLAVE_DATA_KEY"),
+        ("key version zero", ["KMS_KEY_VERSION": "0"], "KMS_KEY_VERSION"),
+        ("body limit too small", ["ENCLAVE_RPC_MAX_BODY_BYTES": "1023"], "ENCLAVE_RPC_MAX_BODY_BYTES"),
+        ("body limit too large", ["ENCLAVE_RPC_MAX_BODY_BYTES": "1048577"], "ENCLAVE_RPC_MAX_BODY_BYTES"),
+        ("replay capacity too small", ["ENCLAVE_RPC_REPLAY_CAPACITY": "999"], "ENCLAVE_RPC_REPLAY_CAPACITY"),
+        ("client id without secret", ["GOOGLE_OAUTH_CLIENT_ID": "c"], "GOOGLE_OAUTH_CLIENT_SECRET"),
+        ("client secret without id", ["GOOGLE_OAUTH_CLIENT_SECRET": "s"], "GOOGLE_OAUTH_CLIENT_ID"),
+        ("token URL not a URL", ["GOOGLE_OAUTH_TOKEN_URL": "not a url"], "GOOGLE_OAUTH_TOKEN_URL"),
+        ("revoke URL bad scheme", ["GOOGLE_OAUTH_REVOKE_URL": "ftp://x/revoke"], "GOOGLE_OAUTH_REVOKE_URL"),
+        ("timeout too small", ["ENCLAVE_PROVIDER_TIMEOUT_MS": "99"], "ENCLAVE_PROVIDER_TIMEOUT_MS"),
+        ("timeout too large", ["ENCLAVE_PROVIDER_TIMEOUT_MS": "60001"], "ENCLAVE_PROVIDER_TIMEOUT_MS"),
+        ("bad log level", ["LOG_LEVEL": "verbose"], "LOG_LEVEL"),
+    ]
+
+    @Test("Local rejections name the variable", arguments: localRejections)
+    func localRejected(name: String, override: [String: String], variable: String) {
+        #expect(rejectedVariable(localEnvironment(override)) == variable, "\(name)")
+    }
+
+    static let localAcceptances: [[String: String]] = [
+        ["ENCLAVE_RUNTIME_BIND_ADDR": "[::1]:8181"], ["ENCLAVE_RUNTIME_BIND_ADDR": "localhost:1"],
+        ["ENCLAVE_RUNTIME_BIND_ADDR": "0.0.0.0:65535"], ["TEE_ATTESTATION_REQUIRED": "FALSE", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "Yes"],
+        ["TEE_ATTESTATION_REQUIRED": "0", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "on"],
+        ["ENCLAVE_RPC_SHARED_SECRET": "sixteen-bytes-ok"], ["ENCLAVE_RPC_AUTH_MAX_SKEW_SECONDS": "1"],
+        ["ENCLAVE_RPC_AUTH_MAX_SKEW_SECONDS": "300"], ["ENCLAVE_RPC_SHARED_SECRET": "   "],
+        ["GOOGLE_OAUTH_CLIENT_ID": "c", "GOOGLE_OAUTH_CLIENT_SECRET": "s", "GOOGLE_OAUTH_TOKEN_URL": "http://127.0.0.1:9/token"],
+        ["ENCLAVE_RPC_MAX_BODY_BYTES": "1024"], ["ENCLAVE_RPC_REPLAY_CAPACITY": "1000"], ["LOG_LEVEL": "DEBUG"],
+        ["ENCLAVE_PROVIDER_TIMEOUT_MS": "100"], ["TEE_ATTESTATION_MAX_AGE_SECONDS": "3600"],
+    ]
+
+    @Test("Local edge values are accepted", arguments: localAcceptances)
+    func localAccepted(override: [String: String]) throws {
+        _ = try load(localEnvironment(override)).get()
+    }
+
+    static let productionRejections: [(String, [String: String], String)] = [
+        ("dev-shim outside local", ["ENCLAVE_RUNTIME_MODE": "dev-shim"], "ENCLAVE_RUNTIME_MODE"),
+        ("disabled outside local", ["ENCLAVE_RUNTIME_MODE": "disabled"], "ENCLAVE_RUNTIME_MODE"),
+        ("no shared secret", ["ENCLAVE_RPC_SHARED_SECRET": ""], "ENCLAVE_RPC_SHARED_SECRET"),
+        ("31-byte secret", ["ENCLAVE_RPC_SHARED_SECRET": String(repeating: "s", count: 31)], "ENCLAVE_RPC_SHARED_SECRET"),
+        ("31-byte previous secret", ["ENCLAVE_RPC_SHARED_SECRET_PREVIOUS": String(repeating: "p", count: 31)], "ENCLAVE_RPC_SHARED_SECRET_PREVIOUS"),
+        ("attestation not required", ["TEE_ATTESTATION_REQUIRED": "false"], "TEE_ATTESTATION_REQUIRED"),
+        ("insecure dev attestation", ["TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true"], "TEE_ALLOW_INSECURE_DEV_ATTESTATION"),
+        ("dev measurement allowed", ["TEE_ALLOWED_MEASUREMENTS": "pcr0-abc123,dev-local-enclave"], "TEE_ALLOWED_MEASUREMENTS"),
+        ("measurements default", ["TEE_ALLOWED_MEASUREMENTS": ""], "TEE_ALLOWED_MEASUREMENTS"),
+        ("measurements only commas", ["TEE_ALLOWED_MEASUREMENTS": " , ,"], "TEE_ALLOWED_MEASUREMENTS"),
+        ("no signing key", ["TEE_ATTESTATION_SIGNING_PRIVATE_KEY": ""], "TEE_ATTESTATION_SIGNING_PRIVATE_KEY"),
+        ("no document", ["TEE_ATTESTATION_DOCUMENT": ""], "TEE_ATTESTATION_DOCUMENT_PATH"),
+        ("document path missing", ["TEE_ATTESTATION_DOCUMENT_PATH": "/nonexistent/doc.json"], "TEE_ATTESTATION_DOCUMENT_PATH"),
+        ("document not JSON", ["TEE_ATTESTATION_DOCUMENT": "not json"], "TEE_ATTESTATION_DOCUMENT"),
+        ("document without measurement", ["TEE_ATTESTATION_DOCUMENT": #"{"runtime":"nitro"}"#], "TEE_ATTESTATION_DOCUMENT"),
+        ("document runtime differs", ["TEE_ATTESTATION_DOCUMENT": #"{"runtime":"sev","measurement":"pcr0-abc123"}"#], "TEE_ATTESTATION_DOCUMENT"),
+        ("document measurement not allowed", ["TEE_ATTESTATION_DOCUMENT": #"{"runtime":"nitro","measurement":"pcr0-zzz"}"#], "TEE_ATTESTATION_DOCUMENT"),
+        ("document key differs", ["TEE_ATTESTATION_DOCUMENT": #"{"runtime":"nitro","measurement":"pcr0-abc123","public_key":"\#(Data(repeating: 1, count: 32).base64EncodedString())"}"#], "TEE_ATTESTATION_DOCUMENT"),
+        ("no data key", ["ENCLAVE_DATA_KEY": ""], "ENCLAVE_DATA_KEY"),
+        ("no OAuth client id", ["GOOGLE_OAUTH_CLIENT_ID": ""], "GOOGLE_OAUTH_CLIENT_ID"),
+        ("no OAuth client secret", ["GOOGLE_OAUTH_CLIENT_SECRET": ""], "GOOGLE_OAUTH_CLIENT_SECRET"),
+        ("http token URL", ["GOOGLE_OAUTH_TOKEN_URL": "http://oauth2.googleapis.com/token"], "GOOGLE_OAUTH_TOKEN_URL"),
+        ("http revoke URL", ["GOOGLE_OAUTH_REVOKE_URL": "http://oauth2.googleapis.com/revoke"], "GOOGLE_OAUTH_REVOKE_URL"),
+    ]
+
+    @Test("Staging and production guardrails", arguments: productionRejections)
+    func productionRejected(name: String, override: [String: String], variable: String) {
+        for environment in ["production", "staging"] {
+            let env = remoteBase.merging(override) { $1 }.merging(["ALFRED_ENV": environment]) { $1 }
+            #expect(rejectedVariable(env) == variable, "\(name) in \(environment)")
+        }
+    }
+
+    @Test("Remote document: runtime compared in any case; a document file path wins over inline")
+    func remoteDocumentRules() throws {
+        let upper = remoteDocument.replacingOccurrences(of: #""nitro""#, with: #""NITRO""#)
+        _ = try load(remoteBase.merging(["TEE_ATTESTATION_DOCUMENT": upper]) { $1 }).get()
+        let path = temporaryDirectory() + "/document.json"
+        FileManager.default.createFile(atPath: path, contents: Data(remoteDocument.utf8))
+        let fromFile = try load(remoteBase.merging(["TEE_ATTESTATION_DOCUMENT_PATH": path, "TEE_ATTESTATION_DOCUMENT": "not json"]) { $1 }).get()
+        #expect(fromFile.remoteDocument?.measurement == "pcr0-abc123")
+    }
+
+    @Test("Messages name the variable and the rule, never a secret value")
+    func messagesCarryNoSecret() {
+        let secret = "this-secret-is-too-short"
+        let env = remoteBase.merging(["ENCLAVE_RPC_SHARED_SECRET": secret]) { $1 }
+        guard case .failure(let error) = load(env) else {
+            Issue.record("expected a rejection")
+            return
+        }
+        #expect(error.description.contains("ENCLAVE_RPC_SHARED_SECRET") && !error.description.contains(secret))
+    }
+
+    @Test(".env parsing: comments, export, quotes; the real environment wins")
+    func dotEnv() {
+        let parsed = EnvironmentSource.parseDotEnv("# comment\nexport A=1\nB = \"two words\"\nC='x'\n\nD=\n")
+        #expect(parsed == ["A": "1", "B": "two words", "C": "x", "D": ""])
+        #expect(EnvironmentSource(parsed).string("D") == nil)
+    }
+}

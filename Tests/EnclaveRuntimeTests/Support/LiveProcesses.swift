@@ -1,0 +1,147 @@
+import AsyncHTTPClient
+import EnclaveConfiguration
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Where the built executables are: beside the test bundle (swift test) or in .build/debug.
+func builtProduct(_ name: String) -> String {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
+    if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+    return repositoryRoot.appendingPathComponent(".build/debug/\(name)").path
+}
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+
+struct HTTPResult {
+    var status: Int
+    var body: [UInt8]
+    var json: [String: Any] { parseJSON(body) }
+}
+
+func httpCall(
+    _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: TimeAmount = .seconds(30)
+) async throws -> HTTPResult {
+    var request = HTTPClientRequest(url: url)
+    request.method = method
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+    let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+    let bytes = try await response.body.collect(upTo: 1 << 20)
+    return HTTPResult(status: Int(response.status.code), body: Array(bytes.readableBytesView))
+}
+
+/// The OAuth provider stand-in (Support/oauth_provider.py) as a real process on loopback.
+final class ProviderProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    static let clientID = "test-client-id.apps.example"
+    static let clientSecret = "test-client-secret-\(UUID().uuidString)"
+
+    init() throws {
+        let script = repositoryRoot.appendingPathComponent("Tests/EnclaveRuntimeTests/Support/oauth_provider.py").path
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [script, Self.clientID, Self.clientSecret]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        guard let port = line.split(separator: " ").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+            process.terminate()
+            throw HarnessError("the OAuth provider did not report its port")
+        }
+        self.port = port
+    }
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    func environment() -> [String: String] {
+        [
+            "GOOGLE_OAUTH_CLIENT_ID": Self.clientID, "GOOGLE_OAUTH_CLIENT_SECRET": Self.clientSecret,
+            "GOOGLE_OAUTH_TOKEN_URL": "\(base)/token", "GOOGLE_OAUTH_REVOKE_URL": "\(base)/revoke",
+        ]
+    }
+
+    func issueCode(user: String, redirectURI: String, codeChallenge: String? = nil) async throws -> String {
+        var form = "user=\(user)&redirect_uri=\(redirectURI.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+        if let codeChallenge { form += "&code_challenge=\(codeChallenge)" }
+        let result = try await httpCall(.POST, "\(base)/__code", headers: [("content-type", "application/x-www-form-urlencoded")], body: Array(form.utf8))
+        return result.json["code"] as! String
+    }
+
+    func setFault(_ mode: String) async throws {
+        _ = try await httpCall(.POST, "\(base)/__fault", headers: [("content-type", "application/x-www-form-urlencoded")], body: Array("mode=\(mode)".utf8))
+    }
+
+    func stats() async throws -> [String: Any] { try await httpCall(.GET, "\(base)/__stats").json }
+
+    deinit { process.terminate() }
+}
+
+/// The real `enclave-runtime` executable on a free loopback port, its log captured to a file.
+final class RuntimeProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let logPath: String
+    let environment: [String: String]
+
+    init(environment extra: [String: String], port: Int? = nil) async throws {
+        self.port = try port ?? freePort()
+        logPath = temporaryDirectory() + "/runtime.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ENCLAVE_") && !$0.key.hasPrefix("TEE_") && !$0.key.hasPrefix("GOOGLE_") }
+        environment.merge(extra) { $1 }
+        environment["ENCLAVE_RUNTIME_BIND_ADDR"] = "127.0.0.1:\(self.port)"
+        self.environment = environment
+        process.executableURL = URL(fileURLWithPath: builtProduct("enclave-runtime"))
+        process.environment = environment
+        // No .env file is read from here: an empty working directory of its own.
+        process.currentDirectoryURL = URL(fileURLWithPath: temporaryDirectory())
+        let log = FileHandle(forWritingAtPath: logPath)!
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        try await waitUntilHealthy()
+    }
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    func waitUntilHealthy() async throws {
+        for _ in 0..<200 {
+            if !process.isRunning { throw HarnessError("enclave-runtime exited with \(process.terminationStatus): \(log)") }
+            if let result = try? await httpCall(.GET, "\(base)/healthz", timeout: .seconds(1)), result.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HarnessError("enclave-runtime did not become healthy")
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits for the process to exit and returns its status.
+    func waitForExit(timeout: Duration = .seconds(15)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline { throw HarnessError("enclave-runtime did not exit in time") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    func rpc(_ path: String, _ body: [String: Any], secret: String = SharedSettings.localSharedSecret) async throws -> HTTPResult {
+        let bytes = json(body)
+        let headers = signedHeaders(path: path, body: bytes, secret: secret, timestamp: Int64(Date().timeIntervalSince1970))
+        return try await httpCall(.POST, base + path, headers: headers, body: bytes)
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

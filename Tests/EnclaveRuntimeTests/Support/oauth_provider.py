@@ -1,0 +1,169 @@
+#!/usr/bin/python3
+"""A real OAuth 2.0 server on loopback standing in for Google in the live tests.
+
+Token endpoint: oauthlib's Server (authorization_code with optional PKCE, refresh_token). Like
+Google, refresh responses carry no refresh token. Revoke endpoint: Google's variant of RFC 7009
+(no client authentication; an unknown token is 400 invalid_token). Test-only endpoints:
+  POST /__code     form user, redirect_uri[, code_challenge]  -> {"code": ...}
+  POST /__fault    form mode = none|hang|500|invalid_grant|not_json|no_access_token|oversized|no_refresh_token
+  GET  /__stats    -> {"revocations": N, "token_calls": N, "revoked": [...]}
+Prints "PORT <n>" on stdout once listening.
+"""
+import json
+import secrets
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from oauthlib.oauth2 import RequestValidator, Server
+
+CLIENT_ID, CLIENT_SECRET = sys.argv[1], sys.argv[2]
+SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
+lock = threading.Lock()
+codes, refresh_tokens, access_tokens = {}, {}, {}
+state = {"fault": "none", "revocations": 0, "token_calls": 0, "revoked": []}
+
+
+class Client:
+    client_id = CLIENT_ID
+
+
+class Validator(RequestValidator):
+    def client_authentication_required(self, request, *a, **k):
+        return True
+
+    def authenticate_client(self, request, *a, **k):
+        if request.client_id == CLIENT_ID and request.client_secret == CLIENT_SECRET:
+            request.client = Client()
+            return True
+        return False
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *a, **k):
+        return grant_type in ("authorization_code", "refresh_token")
+
+    def validate_code(self, client_id, code, client, request, *a, **k):
+        entry = codes.get(code)
+        if not entry:
+            return False
+        request.user, request.scopes = entry["user"], [SCOPE]
+        return True
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *a, **k):
+        return codes.get(code, {}).get("redirect_uri") == redirect_uri
+
+    def is_pkce_required(self, client_id, request):
+        return False
+
+    def get_code_challenge(self, code, request):
+        return codes.get(code, {}).get("code_challenge")
+
+    def get_code_challenge_method(self, code, request):
+        return "S256"
+
+    def invalidate_authorization_code(self, client_id, code, request, *a, **k):
+        codes.pop(code, None)
+
+    def validate_refresh_token(self, refresh_token, client, request, *a, **k):
+        user = refresh_tokens.get(refresh_token)
+        if user is None:
+            return False
+        request.user = user
+        return True
+
+    def get_original_scopes(self, refresh_token, request, *a, **k):
+        return [SCOPE]
+
+    def rotate_refresh_token(self, request):
+        return False
+
+    def save_bearer_token(self, token, request, *a, **k):
+        access_tokens[token["access_token"]] = request.user
+        if "refresh_token" in token:
+            refresh_tokens[token["refresh_token"]] = request.user
+
+    def get_default_scopes(self, client_id, request, *a, **k):
+        return [SCOPE]
+
+
+server = Server(Validator(), token_expires_in=3599)
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body, content_type="application/json"):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def form(self):
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length).decode()
+        return raw, dict(urllib.parse.parse_qsl(raw))
+
+    def do_GET(self):
+        if self.path == "/__stats":
+            with lock:
+                return self.reply(200, {k: state[k] for k in ("revocations", "token_calls", "revoked")})
+        self.reply(404, {"error": "not_found"})
+
+    def do_POST(self):
+        raw, form = self.form()
+        with lock:
+            if self.path == "/__fault":
+                state["fault"] = form.get("mode", "none")
+                return self.reply(200, {"fault": state["fault"]})
+            if self.path == "/__code":
+                code = secrets.token_urlsafe(16)
+                codes[code] = {"user": form["user"], "redirect_uri": form["redirect_uri"],
+                               "code_challenge": form.get("code_challenge")}
+                return self.reply(200, {"code": code})
+            fault = state["fault"]
+        if fault == "hang":
+            time.sleep(60)
+            return
+        if self.path == "/token":
+            with lock:
+                state["token_calls"] += 1
+            if fault == "500":
+                return self.reply(500, {"error": "internal_failure"})
+            if fault == "invalid_grant":
+                return self.reply(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
+            if fault == "not_json":
+                return self.reply(200, b"<html>not json</html>", "text/html")
+            if fault == "no_access_token":
+                return self.reply(200, {"token_type": "Bearer", "expires_in": 3599})
+            if fault == "oversized":
+                return self.reply(200, {"access_token": "x" * (200 * 1024)})
+            with lock:
+                headers, body, status = server.create_token_response(
+                    "http://provider/token", "POST", raw, {"Content-Type": "application/x-www-form-urlencoded"})
+            if fault == "no_refresh_token" and status == 200:
+                parsed = json.loads(body)
+                parsed.pop("refresh_token", None)
+                body = json.dumps(parsed)
+            return self.reply(status, body.encode())
+        if self.path == "/revoke":
+            if fault == "500":
+                return self.reply(503, {"error": "backend_error"})
+            token = form.get("token", "")
+            with lock:
+                state["revocations"] += 1
+                user = refresh_tokens.pop(token, None)
+                if user is None and access_tokens.pop(token, None) is None:
+                    return self.reply(400, {"error": "invalid_token", "error_description": "Token expired or revoked"})
+                state["revoked"].append(token[:6] + "...")
+            return self.reply(200, b"")
+        self.reply(404, {"error": "not_found"})
+
+
+httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+httpd.daemon_threads = True
+print(f"PORT {httpd.server_address[1]}", flush=True)
+httpd.serve_forever()
