@@ -35,6 +35,8 @@ public struct EnclaveRuntimeApplication: Sendable {
 
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.redirectConfiguration = .disallow
+        // A refused connection is provider_unavailable at once, not retried until the deadline.
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
         clientConfiguration.timeout = .init(
             connect: .milliseconds(Int64(configuration.providerTimeoutMilliseconds)),
             read: .milliseconds(Int64(configuration.providerTimeoutMilliseconds)))

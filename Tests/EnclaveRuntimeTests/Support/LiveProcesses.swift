@@ -36,6 +36,8 @@ func httpCall(
 final class ProviderProcess: @unchecked Sendable {
     let process = Process()
     let port: Int
+    /// The provider exits when this pipe closes, so it never outlives the test runner.
+    private let lifeline = Pipe()
     static let clientID = "test-client-id.apps.example"
     static let clientSecret = "test-client-secret-\(UUID().uuidString)"
 
@@ -45,6 +47,9 @@ final class ProviderProcess: @unchecked Sendable {
         process.arguments = [script, Self.clientID, Self.clientSecret]
         let output = Pipe()
         process.standardOutput = output
+        // Its own stderr: a child holding the test runner's output open would stall whoever reads it.
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardInput = lifeline
         try process.run()
         let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         guard let port = line.split(separator: " ").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
@@ -76,7 +81,7 @@ final class ProviderProcess: @unchecked Sendable {
 
     func stats() async throws -> [String: Any] { try await httpCall(.GET, "\(base)/__stats").json }
 
-    deinit { process.terminate() }
+    deinit { killAndReap(process) }
 }
 
 /// The real `enclave-runtime` executable on a free loopback port, its log captured to a file.
@@ -122,23 +127,47 @@ final class RuntimeProcess: @unchecked Sendable {
 
     /// Waits for the process to exit and returns its status.
     func waitForExit(timeout: Duration = .seconds(15)) async throws -> Int32 {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline { throw HarnessError("enclave-runtime did not exit in time") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
+        try await EnclaveRuntimeTests.waitForExit(process, timeout: timeout)
     }
 
-    func rpc(_ path: String, _ body: [String: Any], secret: String = SharedSettings.localSharedSecret) async throws -> HTTPResult {
+    /// The secret this runtime was started with (the local default when none was set).
+    var secret: String { environment["ENCLAVE_RPC_SHARED_SECRET"] ?? SharedSettings.localSharedSecret }
+
+    func rpc(_ path: String, _ body: [String: Any], secret: String? = nil) async throws -> HTTPResult {
+        let secret = secret ?? self.secret
         let bytes = json(body)
         let headers = signedHeaders(path: path, body: bytes, secret: secret, timestamp: Int64(Date().timeIntervalSince1970))
         return try await httpCall(.POST, base + path, headers: headers, body: bytes)
     }
 
-    deinit {
-        if process.isRunning { process.terminate() }
+    deinit { killAndReap(process) }
+}
+
+/// Waits for a child to exit and returns its exit status (128 + signal when killed). Reaps with
+/// waitpid itself: Foundation's Process does not always notice a child's exit on Linux.
+func waitForExit(_ process: Process, timeout: Duration = .seconds(15)) async throws -> Int32 {
+    let deadline = ContinuousClock.now + timeout
+    let pid = process.processIdentifier
+    while true {
+        var status: Int32 = 0
+        let reaped = waitpid(pid, &status, WNOHANG)
+        if reaped == pid {
+            let signal = status & 0x7f
+            return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        }
+        if reaped == -1 && !process.isRunning { return process.terminationStatus }  // Foundation reaped it first
+        if ContinuousClock.now > deadline { throw HarnessError("process \(pid) did not exit in time") }
+        try await Task.sleep(for: .milliseconds(20))
     }
+}
+
+/// Kills a child for good and reaps it (Foundation's terminate() is a no-op once it lost track).
+func killAndReap(_ process: Process) {
+    let pid = process.processIdentifier
+    guard pid > 0 else { return }
+    kill(pid, SIGKILL)
+    var status: Int32 = 0
+    _ = waitpid(pid, &status, 0)
 }
 
 struct HarnessError: Error, CustomStringConvertible {

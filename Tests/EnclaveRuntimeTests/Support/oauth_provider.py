@@ -4,12 +4,14 @@
 Token endpoint: oauthlib's Server (authorization_code with optional PKCE, refresh_token). Like
 Google, refresh responses carry no refresh token. Revoke endpoint: Google's variant of RFC 7009
 (no client authentication; an unknown token is 400 invalid_token). Test-only endpoints:
-  POST /__code     form user, redirect_uri[, code_challenge]  -> {"code": ...}
-  POST /__fault    form mode = none|hang|500|invalid_grant|not_json|no_access_token|oversized|no_refresh_token
-  GET  /__stats    -> {"revocations": N, "token_calls": N, "revoked": [...]}
-Prints "PORT <n>" on stdout once listening.
+  POST /__code     form user, redirect_uri[, code_challenge (method plain)]  -> {"code": ...}
+  POST /__fault    form mode = none|hang|slow|500|invalid_grant|not_json|no_access_token|oversized|
+                   no_refresh_token|forget_tokens (forget_tokens acts once, then mode is none)
+  GET  /__stats    -> {"revocations": N, "token_calls": N, "revoked": [...], "refresh_tokens": [...]}
+Prints "PORT <n>" on stdout once listening; exits when its stdin closes (the test runner is gone).
 """
 import json
+import os
 import secrets
 import sys
 import threading
@@ -23,7 +25,7 @@ CLIENT_ID, CLIENT_SECRET = sys.argv[1], sys.argv[2]
 SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
 lock = threading.Lock()
 codes, refresh_tokens, access_tokens = {}, {}, {}
-state = {"fault": "none", "revocations": 0, "token_calls": 0, "revoked": []}
+state = {"fault": "none", "revocations": 0, "token_calls": 0, "revoked": [], "issued": []}
 
 
 class Client:
@@ -60,7 +62,7 @@ class Validator(RequestValidator):
         return codes.get(code, {}).get("code_challenge")
 
     def get_code_challenge_method(self, code, request):
-        return "S256"
+        return "plain"
 
     def invalidate_authorization_code(self, client_id, code, request, *a, **k):
         codes.pop(code, None)
@@ -82,6 +84,7 @@ class Validator(RequestValidator):
         access_tokens[token["access_token"]] = request.user
         if "refresh_token" in token:
             refresh_tokens[token["refresh_token"]] = request.user
+            state["issued"].append(token["refresh_token"])
 
     def get_default_scopes(self, client_id, request, *a, **k):
         return [SCOPE]
@@ -110,14 +113,21 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/__stats":
             with lock:
-                return self.reply(200, {k: state[k] for k in ("revocations", "token_calls", "revoked")})
+                stats = {k: state[k] for k in ("revocations", "token_calls", "revoked")}
+                stats["refresh_tokens"] = sorted(set(refresh_tokens) | set(state["issued"]))
+                return self.reply(200, stats)
         self.reply(404, {"error": "not_found"})
 
     def do_POST(self):
         raw, form = self.form()
         with lock:
             if self.path == "/__fault":
-                state["fault"] = form.get("mode", "none")
+                mode = form.get("mode", "none")
+                if mode == "forget_tokens":
+                    refresh_tokens.clear()
+                    access_tokens.clear()
+                    mode = "none"
+                state["fault"] = mode
                 return self.reply(200, {"fault": state["fault"]})
             if self.path == "/__code":
                 code = secrets.token_urlsafe(16)
@@ -128,6 +138,8 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "hang":
             time.sleep(60)
             return
+        if fault == "slow":
+            time.sleep(1.0)
         if self.path == "/token":
             with lock:
                 state["token_calls"] += 1
@@ -163,6 +175,12 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(404, {"error": "not_found"})
 
 
+def exit_with_parent():
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
+threading.Thread(target=exit_with_parent, daemon=True).start()
 httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 httpd.daemon_threads = True
 print(f"PORT {httpd.server_address[1]}", flush=True)
