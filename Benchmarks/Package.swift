@@ -28,5 +28,15 @@ let package = Package(
             path: "Benchmarks/SignatureVerification",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "RuntimeHotPaths",
+            dependencies: [
+                .product(name: "EnclaveRuntime", package: "enclave-runtime"),
+                .product(name: "EnclaveCrypto", package: "enclave-runtime"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/RuntimeHotPaths",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -14,6 +14,8 @@ TARGETS = [
     ("verify 64KiB ec_rpc_verify (keyed)", "verify 64KiB naive OpenSSL HMAC()", None, 0),
     ("verify 64KiB swift-crypto HMAC", "verify 64KiB naive OpenSSL HMAC()", None, None),
     ("sign challenge ec_signer_sign", "sign challenge raw EVP_DigestSign", 1.1, None),
+    ("replay cache insert at 1M live nonces", "replay cache insert at 10k live nonces", 1.5, None),
+    ("challenge evidence through the handler logic", "challenge evidence bare ec_signer_sign", None, None),
 ]
 
 
@@ -63,6 +65,11 @@ def main():
             missed |= m is None or m > max_mallocs
         u = unit.split("(")[-1].rstrip(")") if "(" in unit else ""
         print(f"| {name} | {t:.0f} {u} | {m:.0f} | {b:.0f} {u} | {ratio:.2f} | {'; '.join(verdict)} |")
+    per_nonce, _ = median(results, "replay cache bytes per live nonce at capacity", "bytes per live nonce")
+    if per_nonce is not None:
+        ok = per_nonce <= 64
+        missed |= not ok
+        print(f"| replay cache bytes per live nonce at capacity | {per_nonce:.0f} B | | | | <= 64 B: {'ok' if ok else 'MISS'} |")
     return 1 if missed else 0
 
 

@@ -2,13 +2,29 @@ import EnclaveCrypto
 import Foundation
 
 /// Answers attestation challenges (CONTRACT.md section 4) with evidence signed by the C core.
-struct ChallengeService: Sendable {
+public struct ChallengeService: Sendable {
     let document: AttestationDocument
     let signer: ChallengeSigner
     let maxAgeSeconds: Int64
     let now: @Sendable () -> Int64
 
     static let maxBodyBytes = 16 * 1024
+
+    public init(document: AttestationDocument, signer: ChallengeSigner, maxAgeSeconds: Int64, now: @escaping @Sendable () -> Int64) {
+        self.document = document
+        self.signer = signer
+        self.maxAgeSeconds = maxAgeSeconds
+        self.now = now
+    }
+
+    /// The handler's whole work for a challenge body: the evidence as JSON, or the refusal reason.
+    public func answer(_ body: [UInt8]) -> Result<[UInt8], ChallengeRefusal> {
+        evidence(for: body).map { evidence in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .withoutEscapingSlashes
+            return [UInt8]((try? encoder.encode(evidence)) ?? Data())
+        }
+    }
 
     /// The evidence for a challenge body, or the reason it is refused (all map to 400
     /// `attestation_challenge_failed`; the reason is safe to show).
@@ -51,7 +67,7 @@ struct ChallengeService: Sendable {
     }
 }
 
-struct ChallengeRefusal: Error {
-    let reason: String
+public struct ChallengeRefusal: Error {
+    public let reason: String
     init(_ reason: String) { self.reason = reason }
 }

@@ -20,10 +20,9 @@ struct AttestationHandlers: Sendable {
         let tooLarge = { JSONResponse.plainError(.contentTooLarge, code: "payload_too_large", message: "the challenge body exceeds 16 KiB", context: context) }
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { return tooLarge() }
         guard let body = try? await request.body.collect(upTo: limit) else { return tooLarge() }
-        switch challenge.evidence(for: Array(body.readableBytesView)) {
+        switch challenge.answer(Array(body.readableBytesView)) {
         case .success(let evidence):
-            context.log.requestID = evidence.requestID
-            return JSONResponse.make(.ok, evidence)
+            return JSONResponse.raw(.ok, ByteBuffer(bytes: evidence))
         case .failure(let refusal):
             return JSONResponse.plainError(.badRequest, code: "attestation_challenge_failed", message: refusal.reason, context: context)
         }
