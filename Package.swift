@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .library(name: "EnclaveCrypto", targets: ["EnclaveCrypto"]),
         .library(name: "EnclaveRuntime", targets: ["EnclaveRuntime"]),
+        .library(name: "EnclaveClient", targets: ["EnclaveClient"]),
+        .executable(name: "api", targets: ["api"]),
+        .executable(name: "worker", targets: ["worker"]),
         .executable(name: "enclave-runtime", targets: ["enclave-runtime"]),
     ],
     dependencies: [
@@ -30,12 +33,15 @@ let package = Package(
         .target(name: "EnclaveCrypto", dependencies: ["CEnclaveCore"]),
         // Environment and .env reading, and the keys shared by the runtime and the hosts.
         .target(name: "EnclaveConfiguration"),
+        // One JSON object per log line, for every process.
+        .target(name: "EnclaveLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // The enclave runtime server as a library, shared by the executable and the tests.
         .target(
             name: "EnclaveRuntime",
             dependencies: [
                 "EnclaveCrypto",
                 "EnclaveConfiguration",
+                "EnclaveLogging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -44,12 +50,46 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Host side: signed RPC client, attestation verifier, startup probe, host configuration.
+        .target(
+            name: "EnclaveClient",
+            dependencies: [
+                "EnclaveCrypto", "EnclaveConfiguration",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "enclave-runtime",
             dependencies: [
-                "EnclaveRuntime", "EnclaveConfiguration",
+                "EnclaveRuntime", "EnclaveConfiguration", "EnclaveLogging",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // What the api and the worker share: the durable job store, startup, the revoke loop.
+        .target(
+            name: "HostServices",
+            dependencies: [
+                "EnclaveClient", "EnclaveConfiguration",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "api",
+            dependencies: [
+                "HostServices", "EnclaveClient", "EnclaveCrypto", "EnclaveLogging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .executableTarget(
+            name: "worker",
+            dependencies: [
+                "HostServices", "EnclaveClient", "EnclaveLogging",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "EnclaveCryptoTests", dependencies: ["EnclaveCrypto"]),

@@ -4,6 +4,18 @@
 enclave-runtime:
     scripts/enclave-runtime/start-local.sh
 
+# Start the api against the local enclave runtime (probes it first, fail-closed).
+api:
+    scripts/hosts/start-local.sh api
+
+# Start the worker against the local enclave runtime (probes it first, fail-closed).
+worker:
+    scripts/hosts/start-local.sh worker
+
+# The whole local system: enclave runtime, then api and worker once it is healthy; Ctrl-C stops all.
+dev:
+    scripts/dev.sh
+
 # Check a running enclave runtime (default http://127.0.0.1:8181).
 smoke base_url="http://127.0.0.1:8181":
     scripts/enclave-runtime/smoke.sh {{base_url}}

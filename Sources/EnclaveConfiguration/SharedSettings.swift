@@ -119,7 +119,7 @@ public struct BindAddress: Sendable, Equatable {
         self.port = port
     }
 
-    static func isIPv4(_ text: Substring) -> Bool {
+    public static func isIPv4(_ text: Substring) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4 && parts.allSatisfy { part in
             !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)

@@ -1,6 +1,7 @@
 // enclave-runtime: validates its configuration (exit 78 on any broken rule), then serves the
 // contract until SIGTERM or SIGINT, finishing in-flight requests within 10 seconds.
 import EnclaveConfiguration
+import EnclaveLogging
 import EnclaveRuntime
 import Foundation
 import Logging

@@ -1,0 +1,127 @@
+import EnclaveClient
+import EnclaveCrypto
+import Foundation
+import HostServices
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The api's endpoints: everything but /healthz behind `Authorization: Bearer API_INTERNAL_TOKEN`.
+struct APIRoutes: Sendable {
+    let client: EnclaveRPCClient
+    let jobs: JobStore
+    let token: String
+    let identity: VerifiedAttestation?
+
+    func build() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/healthz") { _, _ in
+            Self.json(.ok, [
+                "status": "ok",
+                "enclave": identity.map { ["runtime": $0.runtime, "measurement": $0.measurement] } ?? NSNull(),
+                "last_verified_at": identity.map { $0.verifiedAt } ?? NSNull(),
+            ] as [String: Any])
+        }
+        let api = router.group().add(middleware: BearerTokenMiddleware(token: token))
+        api.post("/v1/connectors/google") { request, _ in try await register(request) }
+        api.post("/v1/connectors/google/:connector_id/access-token") { request, context in
+            try await accessToken(request, connectorID: context.parameters.get("connector_id") ?? "")
+        }
+        api.delete("/v1/connectors/google/:connector_id") { request, context in
+            try await revoke(request, connectorID: context.parameters.get("connector_id") ?? "")
+        }
+        api.get("/v1/jobs/:id") { _, context in try await job(context.parameters.get("id") ?? "") }
+        return router
+    }
+
+    func register(_ request: Request) async throws -> Response {
+        guard let body = try? await request.body.collect(upTo: 64 * 1024),
+            let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any],
+            let userID = object["user_id"] as? String, Self.isUUID(userID),
+            let code = object["authorization_code"] as? String, !code.isEmpty,
+            let redirect = object["redirect_uri"] as? String, !redirect.isEmpty
+        else { return Self.error(.badRequest, "invalid_request", "user_id (uuid), authorization_code and redirect_uri are required") }
+        do {
+            let connector = try await client.register(
+                userID: userID, authorizationCode: code, redirectURI: redirect, codeVerifier: object["code_verifier"] as? String)
+            return Self.json(.ok, [
+                "connector_id": connector.connectorID, "scope": connector.scope ?? NSNull(), "access_token": connector.accessToken,
+                "expires_in": connector.expiresIn ?? NSNull(),
+            ] as [String: Any])
+        } catch {
+            return Self.enclaveError(error)
+        }
+    }
+
+    func accessToken(_ request: Request, connectorID: String) async throws -> Response {
+        guard let body = try? await request.body.collect(upTo: 64 * 1024),
+            let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any],
+            let userID = object["user_id"] as? String, Self.isUUID(userID), Self.isUUID(connectorID)
+        else { return Self.error(.badRequest, "invalid_request", "user_id (uuid) and a connector id (uuid) are required") }
+        do {
+            let grant = try await client.exchange(userID: userID, connectorID: connectorID)
+            return Self.json(.ok, [
+                "access_token": grant.accessToken, "expires_in": grant.expiresIn ?? NSNull(), "scope": grant.scope ?? NSNull(),
+            ] as [String: Any])
+        } catch {
+            return Self.enclaveError(error)
+        }
+    }
+
+    func revoke(_ request: Request, connectorID: String) async throws -> Response {
+        guard let userID = request.uri.queryParameters.get("user_id"), Self.isUUID(userID), Self.isUUID(connectorID) else {
+            return Self.error(.badRequest, "invalid_request", "user_id (uuid) query parameter and a connector id (uuid) are required")
+        }
+        let job = try await jobs.enqueueRevoke(
+            userID: userID.lowercased(), connectorID: connectorID.lowercased(), now: Int64(Date().timeIntervalSince1970))
+        return Self.json(.accepted, ["job_id": job.id, "state": job.state.rawValue])
+    }
+
+    func job(_ id: String) async throws -> Response {
+        guard let job = try await jobs.job(id: id.lowercased()) else { return Self.error(.notFound, "not_found", "no such job") }
+        return Self.json(.ok, [
+            "job_id": job.id, "kind": "revoke", "state": job.state.rawValue, "attempts": job.attempts,
+            "connector_id": job.connectorID, "last_error": job.lastError ?? NSNull(), "updated_at": job.updatedAt,
+        ] as [String: Any])
+    }
+
+    /// Enclave errors as host statuses. An enclave 401/403 means this host is misconfigured (wrong
+    /// secret, clock, key policy): never passed on as if the caller were unauthorized.
+    static func enclaveError(_ error: EnclaveRPCError) -> Response {
+        switch error.code {
+        case "connector_token_unavailable": return Self.error(.notFound, error.code, "no token is available for this connector")
+        case "provider_failed" where error.providerStatus.map({ $0 < 500 }) == true:
+            return Self.error(.badRequest, error.oauthError ?? error.code, "the provider refused the grant")
+        case "unreachable", "replay_cache_full", "provider_not_configured":
+            return Self.error(.serviceUnavailable, error.code, "the enclave is unavailable; retry later")
+        default:
+            return Self.error(.badGateway, error.code, "the enclave could not complete the request")
+        }
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+        json(status, ["error": ["code": code, "message": message]])
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func isUUID(_ text: String) -> Bool { text.utf8.count == 36 && UUID(uuidString: text) != nil }
+}
+
+/// `Authorization: Bearer <API_INTERNAL_TOKEN>`, compared in constant time.
+struct BearerTokenMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let token: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let header = request.headers[.authorization] ?? ""
+        let presented = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
+        guard ConstantTime.equals(presented, token) else {
+            return APIRoutes.error(.unauthorized, "unauthorized", "a valid bearer token is required")
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole local system: the enclave runtime, then (once it is healthy) the api and the worker.
+# Ctrl-C (or SIGTERM) stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/bootstrap.sh
+swift build --product enclave-runtime && swift build --product api && swift build --product worker
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  ((${#pids[@]})) && kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait || true
+}
+trap stop INT TERM EXIT
+
+scripts/enclave-runtime/start-local.sh & pids+=($!)
+base=${ENCLAVE_RUNTIME_BASE_URL:-http://127.0.0.1:8181}
+for _ in $(seq 1 100); do
+  curl -fsS "$base/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "$base/healthz" >/dev/null || { echo "dev: the enclave runtime did not become healthy" >&2; exit 1; }
+
+scripts/hosts/start-local.sh api & pids+=($!)
+scripts/hosts/start-local.sh worker & pids+=($!)
+echo "dev: enclave-runtime, api and worker are running; Ctrl-C stops them" >&2
+wait -n

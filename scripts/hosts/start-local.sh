@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds and starts a host service (api or worker) against the local dev-shim enclave runtime,
+# with the runbook's local opt-in; every setting can be overridden by the environment or .env.
+# Usage: scripts/hosts/start-local.sh api|worker
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+role=${1:?usage: start-local.sh api|worker}
+[[ $role == api || $role == worker ]] || { echo "unknown host service: $role" >&2; exit 2; }
+scripts/bootstrap.sh >&2
+swift build --product "$role" >&2
+
+export ALFRED_ENV="${ALFRED_ENV:-local}"
+export ENCLAVE_RUNTIME_MODE="${ENCLAVE_RUNTIME_MODE:-dev-shim}"
+export TEE_ATTESTATION_REQUIRED="${TEE_ATTESTATION_REQUIRED:-false}"
+export TEE_ALLOW_INSECURE_DEV_ATTESTATION="${TEE_ALLOW_INSECURE_DEV_ATTESTATION:-true}"
+export ENCLAVE_RUNTIME_BASE_URL="${ENCLAVE_RUNTIME_BASE_URL:-http://127.0.0.1:8181}"
+
+exec "$(swift build --show-bin-path)/$role"
