@@ -102,7 +102,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            exclude: ["Support/oauth_provider.py"]
+            exclude: ["Support/oauth_provider.py", "Support/fake_enclave.py"]
         ),
     ]
 )

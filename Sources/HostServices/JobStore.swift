@@ -45,11 +45,11 @@ public final class JobStore: Sendable {
         pool = try DatabasePool(path: (directory as NSString).appendingPathComponent("jobs.sqlite"), configuration: configuration)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: revoke jobs") { db in
-            try db.create(table: RevokeJob.databaseTableName) { t in
+            try db.create(table: RevokeJob.databaseTableName, options: [.ifNotExists]) { t in
                 t.primaryKey("id", .text)
                 t.column("user_id", .text).notNull()
                 t.column("connector_id", .text).notNull()
-                t.column("state", .text).notNull().indexed()
+                t.column("state", .text).notNull()
                 t.column("attempts", .integer).notNull()
                 t.column("next_attempt_at", .integer).notNull()
                 t.column("lease_until", .integer)
@@ -58,7 +58,19 @@ public final class JobStore: Sendable {
                 t.column("updated_at", .integer).notNull()
             }
         }
-        try migrator.migrate(pool)
+        // The api and the worker may start at the same instant: the loser of the race retries
+        // and then finds the migration applied.
+        var attempt = 0
+        while true {
+            do {
+                try migrator.migrate(pool)
+                break
+            } catch {
+                attempt += 1
+                if attempt >= 10 { throw error }
+                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+            }
+        }
     }
 
     public func enqueueRevoke(userID: String, connectorID: String, now: Int64) async throws -> RevokeJob {

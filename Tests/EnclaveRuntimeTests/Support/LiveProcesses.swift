@@ -34,29 +34,13 @@ func httpCall(
 
 /// The OAuth provider stand-in (Support/oauth_provider.py) as a real process on loopback.
 final class ProviderProcess: @unchecked Sendable {
-    let process = Process()
-    let port: Int
-    /// The provider exits when this pipe closes, so it never outlives the test runner.
-    private let lifeline = Pipe()
+    let server: PythonServer
+    var port: Int { server.port }
     static let clientID = "test-client-id.apps.example"
     static let clientSecret = "test-client-secret-\(UUID().uuidString)"
 
     init() throws {
-        let script = repositoryRoot.appendingPathComponent("Tests/EnclaveRuntimeTests/Support/oauth_provider.py").path
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script, Self.clientID, Self.clientSecret]
-        let output = Pipe()
-        process.standardOutput = output
-        // Its own stderr: a child holding the test runner's output open would stall whoever reads it.
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardInput = lifeline
-        try process.run()
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        guard let port = line.split(separator: " ").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
-            process.terminate()
-            throw HarnessError("the OAuth provider did not report its port")
-        }
-        self.port = port
+        server = try PythonServer(script: "oauth_provider.py", arguments: [Self.clientID, Self.clientSecret])
     }
 
     var base: String { "http://127.0.0.1:\(port)" }
@@ -80,6 +64,83 @@ final class ProviderProcess: @unchecked Sendable {
     }
 
     func stats() async throws -> [String: Any] { try await httpCall(.GET, "\(base)/__stats").json }
+}
+
+/// A Python server from Support/ on loopback that prints "PORT n" first and exits when its stdin
+/// (this object's lifeline pipe) closes.
+final class PythonServer: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let lines: [String]
+    private let lifeline = Pipe()
+
+    init(script: String, arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [repositoryRoot.appendingPathComponent("Tests/EnclaveRuntimeTests/Support/\(script)").path] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardInput = lifeline
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        lines = text.split(separator: "\n").map(String.init)
+        guard let port = lines.first?.split(separator: " ").last.flatMap({ Int($0) }) else {
+            killAndReap(process)
+            throw HarnessError("\(script) did not report its port")
+        }
+        self.port = port
+    }
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    deinit { killAndReap(process) }
+}
+
+/// A host service (`api` or `worker`) as a real process, its output captured to a file.
+final class HostProcess: @unchecked Sendable {
+    let process = Process()
+    let logPath: String
+    let apiPort: Int
+
+    init(_ role: String, environment extra: [String: String]) throws {
+        apiPort = try freePort()
+        logPath = temporaryDirectory() + "/\(role).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        var environment = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("ENCLAVE_") && !$0.key.hasPrefix("TEE_") && !$0.key.hasPrefix("API_") && !$0.key.hasPrefix("HOST_")
+        }
+        environment["API_BIND_ADDR"] = "127.0.0.1:\(apiPort)"
+        environment.merge(extra) { $1 }
+        process.executableURL = URL(fileURLWithPath: builtProduct(role))
+        process.environment = environment
+        process.currentDirectoryURL = URL(fileURLWithPath: temporaryDirectory())
+        let log = FileHandle(forWritingAtPath: logPath)!
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    var apiBase: String { "http://127.0.0.1:\(apiPort)" }
+
+    /// Waits until the log says the enclave was verified (and, for the api, it answers).
+    func waitUntilReady(timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { throw HarnessError("host exited early: \(log)") }
+            if log.contains("enclave verified") {
+                if log.contains("\"logger\":\"worker\"") { return }
+                if let health = try? await httpCall(.GET, apiBase + "/healthz", timeout: .seconds(1)), health.status == 200 { return }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HarnessError("host did not become ready: \(log)")
+    }
+
+    func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
+        try await EnclaveRuntimeTests.waitForExit(process, timeout: timeout)
+    }
 
     deinit { killAndReap(process) }
 }
