@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(
             name: "EnclaveRuntimeTests",
             dependencies: [
-                "EnclaveRuntime", "EnclaveConfiguration", "EnclaveCrypto",
+                "EnclaveRuntime", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),

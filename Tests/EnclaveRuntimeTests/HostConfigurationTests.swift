@@ -1,0 +1,71 @@
+import EnclaveClient
+import EnclaveConfiguration
+import Foundation
+import Testing
+
+private let pinnedKey = Data(repeating: 3, count: 32).base64EncodedString()
+private let productionHost: [String: String] = [
+    "ALFRED_ENV": "production", "ENCLAVE_RPC_SHARED_SECRET": String(repeating: "s", count: 32),
+    "TEE_ALLOWED_MEASUREMENTS": "pcr0-abc123", "TEE_ATTESTATION_PUBLIC_KEY": pinnedKey,
+    "ENCLAVE_RUNTIME_BASE_URL": "https://enclave.internal:8181", "API_INTERNAL_TOKEN": String(repeating: "t", count: 32),
+]
+
+private func rejected(_ env: [String: String]) -> String? {
+    do {
+        _ = try HostConfiguration.load(EnvironmentSource(env))
+        return nil
+    } catch {
+        return error.variable
+    }
+}
+
+@Suite("Host configuration guardrails")
+struct HostConfigurationTests {
+    @Test("A complete production host configuration is accepted; http to loopback is allowed")
+    func accepted() throws {
+        let configuration = try HostConfiguration.load(EnvironmentSource(productionHost))
+        #expect(configuration.shared.mode == .remote && configuration.attestationPublicKey?.count == 32)
+        #expect(configuration.probeTimeoutMilliseconds == 2000 && configuration.probeDeadlineMilliseconds == 30000)
+        #expect(configuration.workerTickSeconds == 30 && configuration.stateDirectory == ".host")
+        for loopback in ["http://127.0.0.1:8181", "http://localhost:8181", "http://[::1]:8181"] {
+            #expect(rejected(productionHost.merging(["ENCLAVE_RUNTIME_BASE_URL": loopback]) { $1 }) == nil, "\(loopback)")
+        }
+    }
+
+    @Test("Local hosts default to remote mode, so the secure defaults need a pinned key")
+    func localDefaults() throws {
+        #expect(rejected([:]) == "TEE_ATTESTATION_PUBLIC_KEY")
+        let local = try HostConfiguration.load(EnvironmentSource(["TEE_ATTESTATION_PUBLIC_KEY": pinnedKey]))
+        #expect(local.apiInternalToken == "local-dev-api-token" && local.shared.mode == .remote)
+        let disabled = try HostConfiguration.load(EnvironmentSource(["ENCLAVE_RUNTIME_MODE": "disabled"]))
+        #expect(disabled.shared.mode == .disabled)
+    }
+
+    static let rejections: [(String, [String: String], String)] = [
+        ("dev-shim", ["ENCLAVE_RUNTIME_MODE": "dev-shim"], "ENCLAVE_RUNTIME_MODE"),
+        ("disabled", ["ENCLAVE_RUNTIME_MODE": "disabled"], "ENCLAVE_RUNTIME_MODE"),
+        ("plain http to a remote host", ["ENCLAVE_RUNTIME_BASE_URL": "http://enclave.internal:8181"], "ENCLAVE_RUNTIME_BASE_URL"),
+        ("http to a private address", ["ENCLAVE_RUNTIME_BASE_URL": "http://10.0.0.5:8181"], "ENCLAVE_RUNTIME_BASE_URL"),
+        ("not a URL", ["ENCLAVE_RUNTIME_BASE_URL": "enclave"], "ENCLAVE_RUNTIME_BASE_URL"),
+        ("no pinned key", ["TEE_ATTESTATION_PUBLIC_KEY": ""], "TEE_ATTESTATION_PUBLIC_KEY"),
+        ("pinned key wrong size", ["TEE_ATTESTATION_PUBLIC_KEY": Data(count: 31).base64EncodedString()], "TEE_ATTESTATION_PUBLIC_KEY"),
+        ("dev measurement", ["TEE_ALLOWED_MEASUREMENTS": "pcr0-abc123,dev-local-enclave"], "TEE_ALLOWED_MEASUREMENTS"),
+        ("attestation not required", ["TEE_ATTESTATION_REQUIRED": "false"], "TEE_ATTESTATION_REQUIRED"),
+        ("insecure dev attestation", ["TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true"], "TEE_ALLOW_INSECURE_DEV_ATTESTATION"),
+        ("no api token", ["API_INTERNAL_TOKEN": ""], "API_INTERNAL_TOKEN"),
+        ("short api token", ["API_INTERNAL_TOKEN": "short-token"], "API_INTERNAL_TOKEN"),
+        ("short secret", ["ENCLAVE_RPC_SHARED_SECRET": "short-secret-0123"], "ENCLAVE_RPC_SHARED_SECRET"),
+        ("probe timeout zero", ["ENCLAVE_RUNTIME_PROBE_TIMEOUT_MS": "0"], "ENCLAVE_RUNTIME_PROBE_TIMEOUT_MS"),
+        ("probe deadline zero", ["ENCLAVE_RUNTIME_PROBE_DEADLINE_MS": "0"], "ENCLAVE_RUNTIME_PROBE_DEADLINE_MS"),
+        ("bad api bind", ["API_BIND_ADDR": "api:8080"], "API_BIND_ADDR"),
+        ("tick zero", ["WORKER_TICK_SECONDS": "0"], "WORKER_TICK_SECONDS"),
+    ]
+
+    @Test("Staging and production host guardrails", arguments: rejections)
+    func productionRejected(name: String, override: [String: String], variable: String) {
+        for environment in ["production", "staging"] {
+            let env = productionHost.merging(override) { $1 }.merging(["ALFRED_ENV": environment]) { $1 }
+            #expect(rejected(env) == variable, "\(name) in \(environment)")
+        }
+    }
+}
