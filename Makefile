@@ -32,7 +32,7 @@ STATIC := $(BUILD)/libenclave_core.a
 PC := $(BUILD)/enclave_core.pc
 OBJECTS := $(patsubst $(SRC_DIR)/%.c,$(BUILD)/obj/%.o,$(SOURCES))
 
-.PHONY: all install check-c fuzzers clean
+.PHONY: all install check-c fuzzers tools clean
 all: $(SHARED) $(STATIC) $(PC)
 
 $(BUILD)/obj/%.o: $(SRC_DIR)/%.c $(HEADER) $(SRC_DIR)/ec_internal.h
@@ -48,10 +48,11 @@ $(STATIC): $(OBJECTS)
 	rm -f $@
 	ar rcs $@ $^
 
+# The .pc names its prefix, so install writes it again for the prefix it installs to.
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
 $(PC): enclave_core.pc.in $(HEADER)
 	@mkdir -p $(BUILD)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(PC_SED) $< > $@
 
 install: all
 	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
@@ -60,7 +61,7 @@ install: all
 	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libenclave_core.so
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
-	install -m 644 $(PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(PC_SED) enclave_core.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/enclave_core.pc
 
 $(BUILD)/vectors.txt: Tests/Vectors/flatten.py $(wildcard Tests/Vectors/*.json Tests/Vectors/*.txt)
 	@mkdir -p $(BUILD)
@@ -72,6 +73,12 @@ $(BUILD)/core_test: CSources/tests/core_test.c $(SOURCES) $(HEADER)
 
 check-c: $(BUILD)/core_test $(BUILD)/vectors.txt
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/core_test $(BUILD)/vectors.txt
+
+# enclave-rpc: the C client on libcurl, linked to the shared library built here.
+tools: $(BUILD)/enclave-rpc
+$(BUILD)/enclave-rpc: tools/enclave-rpc/enclave_rpc.c $(SHARED) $(HEADER)
+	$(CC) $(CFLAGS) $(WARN) -Wno-conversion -std=c11 -I$(SRC_DIR)/include -o $@ $< -L$(BUILD) -lenclave_core \
+	    -Wl,-rpath,'$$ORIGIN' -lcurl -lcrypto
 
 FUZZ_TARGETS := $(patsubst CSources/fuzz/%.c,build/fuzz/%,$(wildcard CSources/fuzz/fuzz_*.c))
 fuzzers: $(FUZZ_TARGETS)

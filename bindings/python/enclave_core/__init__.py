@@ -236,3 +236,8 @@ def open_sealed(key: bytes, aad: bytes, sealed: bytes) -> bytes:
     out, n = ctypes.create_string_buffer(max(cap, 1)), c_size_t()
     _check(_open(key, aad, len(aad), sealed, len(sealed), out, cap, ctypes.byref(n)) if len(key) == 32 else -1, "ec_open")
     return out.raw[: n.value]
+
+
+from .client import EnclaveClient, EnclaveError, verify_evidence  # noqa: E402  (needs the names above)
+
+__all__ += ["EnclaveClient", "EnclaveError", "verify_evidence"]

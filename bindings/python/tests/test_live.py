@@ -1,0 +1,136 @@
+"""Live: the Python client, the C client (enclave-rpc) and the cross-language signature table against
+a real enclave-runtime process (the one swift build made), started here on a free port."""
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+from conftest import ROOT
+
+import enclave_core as ec
+
+RUNTIME = ROOT / ".build" / "debug" / "enclave-runtime"
+ENCLAVE_RPC = ROOT / "build" / "c" / "enclave-rpc"
+SECRET = "live-python-secret-0123456789"
+# The cross-language table: the same inputs must give this signature in every language
+# (Swift: RPCVerifierTests.knownValue; C: enclave-rpc sign; Rust: bindings/rust tests).
+TABLE = {"key": "local-dev-enclave-rpc-secret", "path": "/v1/rpc/ping", "ts": "1767225600",
+         "nonce": "nonce-0123456789abcdef0123456789ab", "body": '{"contract_version":"v1","request_id":"r-3"}',
+         "signature": "1ce3361b9f42bbd4ec0cf8f329e9fa5f0e6f544bd93e92be0ade8adf9cfb0a03"}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def runtime():
+    if not RUNTIME.exists():
+        pytest.fail(f"{RUNTIME} is missing: run swift build first")
+    port, state = free_port(), tempfile.mkdtemp()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ENCLAVE_", "TEE_", "GOOGLE_"))},
+           "ALFRED_ENV": "local", "TEE_ATTESTATION_REQUIRED": "false", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true",
+           "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": SECRET}
+    process = subprocess.Popen([str(RUNTIME)], env=env, cwd=state, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield base
+    process.terminate()
+    process.wait(timeout=15)
+
+
+def test_cross_language_table_python_and_c():
+    t = TABLE
+    assert ec.sign_hex(t["key"], "POST", t["path"], t["ts"], t["nonce"], t["body"]) == t["signature"]
+    out = subprocess.run([str(ENCLAVE_RPC), "sign", t["path"], t["ts"], t["nonce"], t["body"]], capture_output=True,
+                         text=True, env={**os.environ, "ENCLAVE_RPC_SHARED_SECRET": t["key"]}, check=True)
+    assert out.stdout.strip() == t["signature"]
+
+
+def test_python_client_is_accepted(runtime):
+    client = ec.EnclaveClient(runtime, SECRET)
+    assert client.ping() == {"runtime": "nitro", "measurement": "dev-local-enclave"}
+    with pytest.raises(ec.EnclaveError) as error:  # past authentication: the provider is not configured
+        client.exchange("6f1c1f2e-8f55-4d0e-9a53-1e5f0a9b7c11", "0b9e8a52-3c2d-4e7f-8a1b-2c3d4e5f6a7b")
+    assert error.value.code == "provider_not_configured" and error.value.status == 503
+    with pytest.raises(ec.EnclaveError) as error:
+        ec.EnclaveClient(runtime, "another-secret-0123456789").ping()
+    assert error.value.code == "invalid_request_signature"
+
+
+def _post(base, path, body, headers):
+    request = urllib.request.Request(base + path, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.parametrize("part", ["path", "ts", "nonce", "body", "signature"])
+def test_one_byte_change_in_any_signed_part_is_rejected(runtime, part):
+    client = ec.EnclaveClient(runtime, SECRET)
+    path, body = "/v1/rpc/ping", json.dumps({"contract_version": "v1", "request_id": "r-1"}).encode()
+    signed_path = "/v1/rpc/pinG" if part == "path" else path
+    headers = client.signed_headers(signed_path, body)
+    if part == "ts":
+        headers["x-alfred-rpc-ts"] = str(int(headers["x-alfred-rpc-ts"]) + 1)
+    if part == "nonce":
+        headers["x-alfred-rpc-nonce"] = "X" + headers["x-alfred-rpc-nonce"][1:]
+    if part == "body":
+        body = body.replace(b"r-1", b"r-2")
+    if part == "signature":
+        sig = headers["x-alfred-rpc-signature"]
+        headers["x-alfred-rpc-signature"] = ("0" if sig[0] != "0" else "1") + sig[1:]
+    status, answer = _post(runtime, path, body, headers)
+    assert status == 401 and answer["error"]["code"] == "invalid_request_signature"
+
+
+def test_challenge_verification_rejects_tampered_evidence(runtime):
+    client = ec.EnclaveClient(runtime, SECRET)
+    public_key = __import__("base64").b64decode(client.document()["public_key"])
+    now = int(time.time())
+    challenge = {"challenge_nonce": "py-nonce-1", "issued_at": now, "expires_at": now + 60,
+                 "operation_purpose": "decrypt", "request_id": "py-req-1"}
+    status, evidence = _post(runtime, "/v1/attestation/challenge", json.dumps(challenge).encode(),
+                             {"content-type": "application/json"})
+    assert status == 200 and ec.verify_evidence(evidence, challenge, public_key)
+    tampered = [("runtime", "sev"), ("measurement", "other"), ("challenge_nonce", "py-nonce-2"), ("issued_at", now - 1),
+                ("expires_at", now + 61), ("operation_purpose", "encrypt"), ("request_id", "py-req-2"),
+                ("evidence_issued_at", evidence["evidence_issued_at"] + 1), ("evidence_issued_at", now - 1000)]
+    for field, value in tampered:
+        assert not ec.verify_evidence(dict(evidence, **{field: value}), challenge, public_key), field
+    sig = bytearray(__import__("base64").b64decode(evidence["signature"]))
+    sig[0] ^= 1
+    assert not ec.verify_evidence(dict(evidence, signature=__import__("base64").b64encode(bytes(sig)).decode()), challenge, public_key)
+    assert not ec.verify_evidence(evidence, challenge, bytes(32))
+    assert client.verified_challenge()["runtime"] == "nitro"
+
+
+def test_c_client_against_the_runtime(runtime):
+    env = {**os.environ, "ENCLAVE_RUNTIME_BASE_URL": runtime, "ENCLAVE_RPC_SHARED_SECRET": SECRET}
+    ping = subprocess.run([str(ENCLAVE_RPC), "ping"], capture_output=True, text=True, env=env)
+    assert ping.returncode == 0 and json.loads(ping.stdout)["attested_identity"]["runtime"] == "nitro"
+    challenge = subprocess.run([str(ENCLAVE_RPC), "challenge"], capture_output=True, text=True, env=env)
+    assert challenge.returncode == 0 and challenge.stdout.startswith("verified runtime=nitro")
+    wrong = subprocess.run([str(ENCLAVE_RPC), "ping"], capture_output=True, text=True,
+                           env={**env, "ENCLAVE_RPC_SHARED_SECRET": "wrong-secret-0123456789"})
+    assert wrong.returncode == 1 and wrong.stderr.strip() == "invalid_request_signature"
+    exchange = subprocess.run([str(ENCLAVE_RPC), "exchange", "6f1c1f2e-8f55-4d0e-9a53-1e5f0a9b7c11",
+                               "0b9e8a52-3c2d-4e7f-8a1b-2c3d4e5f6a7b"], capture_output=True, text=True, env=env)
+    assert exchange.returncode == 1 and exchange.stderr.strip() == "provider_not_configured"
+    down = subprocess.run([str(ENCLAVE_RPC), "ping"], capture_output=True, text=True,
+                          env={**env, "ENCLAVE_RUNTIME_BASE_URL": f"http://127.0.0.1:{free_port()}"})
+    assert down.returncode == 1 and down.stderr.strip() == "unreachable"
