@@ -9,11 +9,17 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+if [[ $(id -u) -ne 0 ]]; then sudo=sudo; else sudo=; fi
 if ((${#missing[@]})); then
   echo "bootstrap: installing ${missing[*]}"
-  if [[ $(id -u) -ne 0 ]]; then sudo=sudo; else sudo=; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Rust binding's tests need cargo; the image usually has rustup's, else Debian's.
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "bootstrap: installing cargo"
+  DEBIAN_FRONTEND=noninteractive ${sudo:-} apt-get install -y -qq --no-install-recommends cargo >/dev/null
 fi
 
 # `just` is not a Debian package; PyPI ships a native build.

@@ -24,6 +24,11 @@ scripts/check-install.sh
 step "C core under AddressSanitizer + UndefinedBehaviorSanitizer"
 make --no-print-directory -s check-c
 
+step "Rust binding (no registry dependencies, offline)"
+export CARGO_TARGET_DIR="$PWD/build/rust"
+ENCLAVE_CORE_LIB_DIR="$PWD/build/c" cargo test --offline -q --manifest-path bindings/rust/Cargo.toml
+ENCLAVE_CORE_LIB_DIR="$PWD/build/c" cargo build --offline -q --manifest-path bindings/rust/Cargo.toml --examples
+
 step "fuzz targets, briefly"
 scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
 

@@ -134,3 +134,18 @@ def test_c_client_against_the_runtime(runtime):
     down = subprocess.run([str(ENCLAVE_RPC), "ping"], capture_output=True, text=True,
                           env={**env, "ENCLAVE_RUNTIME_BASE_URL": f"http://127.0.0.1:{free_port()}"})
     assert down.returncode == 1 and down.stderr.strip() == "unreachable"
+
+
+RUST_PING = ROOT / "build" / "rust" / "debug" / "examples" / "ping"
+
+
+def test_rust_client_is_accepted(runtime):
+    if not RUST_PING.exists():
+        pytest.fail(f"{RUST_PING} is missing: scripts/test.sh builds it with cargo")
+    address = runtime.removeprefix("http://")
+    ok = subprocess.run([str(RUST_PING), address], capture_output=True, text=True,
+                        env={**os.environ, "ENCLAVE_RPC_SHARED_SECRET": SECRET})
+    assert ok.returncode == 0 and json.loads(ok.stdout)["attested_identity"]["runtime"] == "nitro", ok.stderr
+    wrong = subprocess.run([str(RUST_PING), address], capture_output=True, text=True,
+                           env={**os.environ, "ENCLAVE_RPC_SHARED_SECRET": "wrong-secret-0123456789"})
+    assert wrong.returncode == 1 and "401" in wrong.stderr

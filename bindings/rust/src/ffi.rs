@@ -1,0 +1,41 @@
+//! The C ABI of enclave_core.h, declared by hand (no bindgen: no registry dependencies).
+use std::os::raw::{c_char, c_int, c_void};
+
+extern "C" {
+    pub fn ec_version_string() -> *const c_char;
+    pub fn ec_seal_overhead_bytes() -> usize;
+    pub fn ec_wipe(p: *mut c_void, len: usize);
+    pub fn ec_hmac_sha256(key: *const u8, key_len: usize, msg: *const u8, msg_len: usize, out: *mut u8) -> c_int;
+    pub fn ec_rpc_sign_hex(
+        key: *const u8, key_len: usize, method: *const c_char, method_len: usize, path: *const c_char, path_len: usize,
+        ts: *const c_char, ts_len: usize, nonce: *const c_char, nonce_len: usize, body: *const u8, body_len: usize,
+        out_hex: *mut c_char,
+    ) -> c_int;
+    pub fn ec_rpc_verifier_new(key: *const u8, key_len: usize, previous: *const u8, previous_len: usize) -> *mut c_void;
+    pub fn ec_rpc_verifier_free(v: *mut c_void);
+    pub fn ec_rpc_verify(
+        v: *const c_void, method: *const c_char, method_len: usize, path: *const c_char, path_len: usize,
+        ts: *const c_char, ts_len: usize, nonce: *const c_char, nonce_len: usize, body: *const u8, body_len: usize,
+        sig_hex: *const c_char, sig_hex_len: usize,
+    ) -> c_int;
+    pub fn ec_signer_new(seed: *const u8) -> *mut c_void;
+    pub fn ec_signer_free(s: *mut c_void);
+    pub fn ec_signer_public_key(s: *const c_void, pk: *mut u8) -> c_int;
+    pub fn ec_signer_sign(s: *const c_void, msg: *const u8, len: usize, sig: *mut u8) -> c_int;
+    pub fn ec_ed25519_verify(pk: *const u8, msg: *const u8, len: usize, sig: *const u8) -> c_int;
+    pub fn ec_challenge_payload(
+        runtime: *const c_char, runtime_len: usize, measurement: *const c_char, measurement_len: usize,
+        nonce: *const c_char, nonce_len: usize, issued_at: i64, expires_at: i64, purpose: *const c_char,
+        purpose_len: usize, request_id: *const c_char, request_id_len: usize, evidence_issued_at: i64,
+        out: *mut c_char, out_cap: usize, out_len: *mut usize,
+    ) -> c_int;
+    pub fn ec_blake2b(out: *mut u8, out_len: usize, input: *const c_void, in_len: usize, key: *const c_void, key_len: usize) -> c_int;
+    pub fn ec_seal(
+        key: *const u8, aad: *const u8, aad_len: usize, plain: *const u8, plain_len: usize, out: *mut u8,
+        out_cap: usize, out_len: *mut usize,
+    ) -> c_int;
+    pub fn ec_open(
+        key: *const u8, aad: *const u8, aad_len: usize, sealed: *const u8, sealed_len: usize, out: *mut u8,
+        out_cap: usize, out_len: *mut usize,
+    ) -> c_int;
+}

@@ -1,0 +1,213 @@
+//! Safe Rust API over libenclave_core (the enclave runtime's crypto core): request signing and
+//! verification (CONTRACT.md section 2), Ed25519 evidence, BLAKE2b, AES-256-GCM sealing.
+//! Handles free and wipe their keys on drop; opened plaintext is wiped on drop too.
+mod ffi;
+
+use std::ffi::CStr;
+use std::fmt;
+use std::ops::Deref;
+use std::os::raw::{c_char, c_void};
+
+/// A call into the core failed; the message names the call, never an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(pub &'static str);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "enclave_core: {} failed", self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn check(rc: i32, what: &'static str) -> Result<(), Error> {
+    if rc == 0 { Ok(()) } else { Err(Error(what)) }
+}
+
+fn chars(s: &str) -> *const c_char {
+    s.as_ptr() as *const c_char
+}
+
+pub fn version() -> String {
+    unsafe { CStr::from_ptr(ffi::ec_version_string()) }.to_string_lossy().into_owned()
+}
+
+pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> Result<[u8; 32], Error> {
+    let mut out = [0u8; 32];
+    check(unsafe { ffi::ec_hmac_sha256(key.as_ptr(), key.len(), msg.as_ptr(), msg.len(), out.as_mut_ptr()) }, "ec_hmac_sha256")?;
+    Ok(out)
+}
+
+/// The x-alfred-rpc-signature (64 lowercase hex digits) of METHOD \0 PATH \0 TS \0 NONCE \0 BODY.
+pub fn sign_hex(key: &[u8], method: &str, path: &str, ts: &str, nonce: &str, body: &[u8]) -> Result<String, Error> {
+    let mut out = [0 as c_char; 65];
+    check(
+        unsafe {
+            ffi::ec_rpc_sign_hex(
+                key.as_ptr(), key.len(), chars(method), method.len(), chars(path), path.len(), chars(ts), ts.len(),
+                chars(nonce), nonce.len(), body.as_ptr(), body.len(), out.as_mut_ptr(),
+            )
+        },
+        "ec_rpc_sign_hex",
+    )?;
+    Ok(unsafe { CStr::from_ptr(out.as_ptr()) }.to_string_lossy().into_owned())
+}
+
+/// Which secret a request was signed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    Current,
+    Previous,
+    Invalid,
+}
+
+/// A keyed verifier (the HMAC key schedule done once); thread-safe, freed and wiped on drop.
+pub struct RpcVerifier(*mut c_void);
+
+unsafe impl Send for RpcVerifier {}
+unsafe impl Sync for RpcVerifier {}
+
+impl RpcVerifier {
+    pub fn new(key: &[u8], previous: Option<&[u8]>) -> Result<Self, Error> {
+        let (p, n) = match previous {
+            Some(k) => (k.as_ptr(), k.len()),
+            None => (std::ptr::null(), 0),
+        };
+        let handle = unsafe { ffi::ec_rpc_verifier_new(key.as_ptr(), key.len(), p, n) };
+        if handle.is_null() { Err(Error("ec_rpc_verifier_new")) } else { Ok(RpcVerifier(handle)) }
+    }
+
+    /// Constant-time check of `sig_hex` (either hex case).
+    pub fn verify(&self, method: &str, path: &str, ts: &str, nonce: &str, body: &[u8], sig_hex: &str) -> Verification {
+        let rc = unsafe {
+            ffi::ec_rpc_verify(
+                self.0, chars(method), method.len(), chars(path), path.len(), chars(ts), ts.len(), chars(nonce),
+                nonce.len(), body.as_ptr(), body.len(), chars(sig_hex), sig_hex.len(),
+            )
+        };
+        match rc {
+            0 => Verification::Current,
+            1 => Verification::Previous,
+            _ => Verification::Invalid,
+        }
+    }
+}
+
+impl Drop for RpcVerifier {
+    fn drop(&mut self) {
+        unsafe { ffi::ec_rpc_verifier_free(self.0) }
+    }
+}
+
+/// An Ed25519 signing key from a 32-byte seed; freed and wiped on drop.
+pub struct Signer(*mut c_void);
+
+unsafe impl Send for Signer {}
+unsafe impl Sync for Signer {}
+
+impl Signer {
+    pub fn new(seed: &[u8; 32]) -> Result<Self, Error> {
+        let handle = unsafe { ffi::ec_signer_new(seed.as_ptr()) };
+        if handle.is_null() { Err(Error("ec_signer_new")) } else { Ok(Signer(handle)) }
+    }
+
+    pub fn public_key(&self) -> [u8; 32] {
+        let mut pk = [0u8; 32];
+        let rc = unsafe { ffi::ec_signer_public_key(self.0, pk.as_mut_ptr()) };
+        assert_eq!(rc, 0, "ec_signer_public_key on a live signer");
+        pk
+    }
+
+    pub fn sign(&self, msg: &[u8]) -> Result<[u8; 64], Error> {
+        let mut sig = [0u8; 64];
+        check(unsafe { ffi::ec_signer_sign(self.0, msg.as_ptr(), msg.len(), sig.as_mut_ptr()) }, "ec_signer_sign")?;
+        Ok(sig)
+    }
+}
+
+impl Drop for Signer {
+    fn drop(&mut self) {
+        unsafe { ffi::ec_signer_free(self.0) }
+    }
+}
+
+/// True when `sig` is a valid Ed25519 signature of `msg` under `pk`.
+pub fn verify(pk: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
+    unsafe { ffi::ec_ed25519_verify(pk.as_ptr(), msg.as_ptr(), msg.len(), sig.as_ptr()) == 0 }
+}
+
+/// The canonical evidence payload of CONTRACT.md section 4.
+#[allow(clippy::too_many_arguments)]
+pub fn challenge_payload(
+    runtime: &str, measurement: &str, nonce: &str, issued_at: i64, expires_at: i64, purpose: &str, request_id: &str,
+    evidence_issued_at: i64,
+) -> Result<Vec<u8>, Error> {
+    let cap = runtime.len() + measurement.len() + nonce.len() + purpose.len() + request_id.len() + 3 * 20 + 8;
+    let mut out = vec![0u8; cap];
+    let mut len = 0usize;
+    check(
+        unsafe {
+            ffi::ec_challenge_payload(
+                chars(runtime), runtime.len(), chars(measurement), measurement.len(), chars(nonce), nonce.len(),
+                issued_at, expires_at, chars(purpose), purpose.len(), chars(request_id), request_id.len(),
+                evidence_issued_at, out.as_mut_ptr() as *mut c_char, cap, &mut len,
+            )
+        },
+        "ec_challenge_payload",
+    )?;
+    out.truncate(len);
+    Ok(out)
+}
+
+pub fn blake2b(input: &[u8], key: &[u8], out_len: usize) -> Result<Vec<u8>, Error> {
+    let mut out = vec![0u8; out_len.max(1)];
+    check(
+        unsafe {
+            ffi::ec_blake2b(out.as_mut_ptr(), out_len, input.as_ptr() as *const c_void, input.len(), key.as_ptr() as *const c_void, key.len())
+        },
+        "ec_blake2b",
+    )?;
+    out.truncate(out_len);
+    Ok(out)
+}
+
+/// Bytes wiped when dropped (opened plaintext).
+pub struct SecretBytes(Vec<u8>);
+
+impl Deref for SecretBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for SecretBytes {
+    fn drop(&mut self) {
+        unsafe { ffi::ec_wipe(self.0.as_mut_ptr() as *mut c_void, self.0.len()) }
+    }
+}
+
+/// AES-256-GCM: nonce || ciphertext || tag, `aad` bound in.
+pub fn seal(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, Error> {
+    let cap = plain.len() + unsafe { ffi::ec_seal_overhead_bytes() };
+    let mut out = vec![0u8; cap];
+    let mut len = 0usize;
+    check(
+        unsafe { ffi::ec_seal(key.as_ptr(), aad.as_ptr(), aad.len(), plain.as_ptr(), plain.len(), out.as_mut_ptr(), cap, &mut len) },
+        "ec_seal",
+    )?;
+    out.truncate(len);
+    Ok(out)
+}
+
+pub fn open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<SecretBytes, Error> {
+    let cap = sealed.len().saturating_sub(unsafe { ffi::ec_seal_overhead_bytes() });
+    let mut out = SecretBytes(vec![0u8; cap.max(1)]);
+    let mut len = 0usize;
+    check(
+        unsafe { ffi::ec_open(key.as_ptr(), aad.as_ptr(), aad.len(), sealed.as_ptr(), sealed.len(), out.0.as_mut_ptr(), cap, &mut len) },
+        "ec_open",
+    )?;
+    out.0.truncate(len);
+    Ok(out)
+}
