@@ -105,20 +105,7 @@ final class HostProcess: @unchecked Sendable {
 
     init(_ role: String, environment extra: [String: String]) throws {
         apiPort = try freePort()
-        logPath = temporaryDirectory() + "/\(role).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        var environment = ProcessInfo.processInfo.environment.filter {
-            !$0.key.hasPrefix("ENCLAVE_") && !$0.key.hasPrefix("TEE_") && !$0.key.hasPrefix("API_") && !$0.key.hasPrefix("HOST_")
-        }
-        environment["API_BIND_ADDR"] = "127.0.0.1:\(apiPort)"
-        environment.merge(extra) { $1 }
-        process.executableURL = URL(fileURLWithPath: builtProduct(role))
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: temporaryDirectory())
-        let log = FileHandle(forWritingAtPath: logPath)!
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        logPath = try launchLogged(process, product: role, environment: ["API_BIND_ADDR": "127.0.0.1:\(apiPort)"].merging(extra) { $1 })
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -154,20 +141,8 @@ final class RuntimeProcess: @unchecked Sendable {
 
     init(environment extra: [String: String], port: Int? = nil) async throws {
         self.port = try port ?? freePort()
-        logPath = temporaryDirectory() + "/runtime.log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ENCLAVE_") && !$0.key.hasPrefix("TEE_") && !$0.key.hasPrefix("GOOGLE_") }
-        environment.merge(extra) { $1 }
-        environment["ENCLAVE_RUNTIME_BIND_ADDR"] = "127.0.0.1:\(self.port)"
-        self.environment = environment
-        process.executableURL = URL(fileURLWithPath: builtProduct("enclave-runtime"))
-        process.environment = environment
-        // No .env file is read from here: an empty working directory of its own.
-        process.currentDirectoryURL = URL(fileURLWithPath: temporaryDirectory())
-        let log = FileHandle(forWritingAtPath: logPath)!
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        environment = extra.merging(["ENCLAVE_RUNTIME_BIND_ADDR": "127.0.0.1:\(self.port)"]) { $1 }
+        logPath = try launchLogged(process, product: "enclave-runtime", environment: environment)
         try await waitUntilHealthy()
     }
 
@@ -202,6 +177,24 @@ final class RuntimeProcess: @unchecked Sendable {
     }
 
     deinit { killAndReap(process) }
+}
+
+/// Starts a built product with only `environment`'s project keys (none inherited from the test
+/// runner), in an empty working directory of its own (so no .env is read), its stdout and stderr
+/// captured to a fresh log file whose path is returned.
+func launchLogged(_ process: Process, product: String, environment: [String: String]) throws -> String {
+    let projectPrefixes = ["ENCLAVE_", "TEE_", "GOOGLE_", "API_", "HOST_", "WORKER_", "ALFRED_"]
+    let inherited = ProcessInfo.processInfo.environment.filter { key, _ in !projectPrefixes.contains { key.hasPrefix($0) } }
+    let logPath = temporaryDirectory() + "/\(product).log"
+    FileManager.default.createFile(atPath: logPath, contents: nil)
+    process.executableURL = URL(fileURLWithPath: builtProduct(product))
+    process.environment = inherited.merging(environment) { $1 }
+    process.currentDirectoryURL = URL(fileURLWithPath: temporaryDirectory())
+    let log = FileHandle(forWritingAtPath: logPath)!
+    process.standardOutput = log
+    process.standardError = log
+    try process.run()
+    return logPath
 }
 
 /// Waits for a child to exit and returns its exit status (128 + signal when killed). Reaps with
