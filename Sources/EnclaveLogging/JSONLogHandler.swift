@@ -45,9 +45,11 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
+    /// One value-type format style for every line (building a formatter per line costs more than
+    /// the rest of the log call).
+    private static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
     private static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+        timeFormat.format(Date())
     }
 }
