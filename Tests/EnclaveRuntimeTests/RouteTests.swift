@@ -2,6 +2,7 @@ import EnclaveConfiguration
 import EnclaveCrypto
 @testable import EnclaveRuntime
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -274,6 +275,11 @@ struct RouteTests {
                 expectError(try await client.signedPost(path, connectorBody(connector: otherKey, requestID: "r-1"), clock: clock), 500, "connector_token_decrypt_failed", requestID: "r-1")
                 expectError(try await client.signedPost(path, connectorBody(connector: good.uppercased(), requestID: "r-1"), clock: clock), 502, "provider_unavailable", requestID: "r-1")
             }
+            // A store that can no longer be read is an internal error (500, retryable), never a crash.
+            let sabotage = try DatabaseQueue(path: state + "/connectors.sqlite")
+            try await sabotage.write { db in try db.execute(sql: "DROP TABLE connectors") }
+            expectError(try await client.signedPost(exchange, connectorBody(connector: good, requestID: "r-1"), clock: clock), 500, "rpc_internal_error", requestID: "r-1")
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
         }
     }
 
