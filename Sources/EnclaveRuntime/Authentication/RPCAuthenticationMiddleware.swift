@@ -21,7 +21,7 @@ struct RPCAuthenticationMiddleware: RouterMiddleware {
     static let signatureHeader = HTTPField.Name("x-alfred-rpc-signature")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        switch await authenticate(request) {
+        switch await authenticate(request, path: context.path) {
         case .success(let authenticated):
             var context = context
             context.authenticated = authenticated
@@ -31,7 +31,7 @@ struct RPCAuthenticationMiddleware: RouterMiddleware {
         }
     }
 
-    func authenticate(_ request: Request) async -> Result<AuthenticatedRequest, RPCError> {
+    func authenticate(_ request: Request, path: String) async -> Result<AuthenticatedRequest, RPCError> {
         let headers = request.headers
         // 1. Version.
         let versions = headers[values: Self.versionHeader]
@@ -80,7 +80,6 @@ struct RPCAuthenticationMiddleware: RouterMiddleware {
             return .failure(.init(.invalidRequestTimestamp, "x-alfred-rpc-ts is outside the allowed clock skew"))
         }
         // 5. Signature (constant-time, current or previous secret).
-        let path = Self.pathWithoutQuery(request)
         let check = verifier.check(
             method: request.method.rawValue, path: path, timestamp: timestampText, nonce: nonce,
             body: body.readableBytesSpan, signatureHex: signature)
@@ -106,10 +105,4 @@ struct RPCAuthenticationMiddleware: RouterMiddleware {
         (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
     }
 
-    /// The path exactly as sent, without the query (the canonical message's PATH).
-    static func pathWithoutQuery(_ request: Request) -> String {
-        let target = request.head.path ?? "/"
-        guard let query = target.firstIndex(of: "?") else { return target }
-        return String(target[..<query])
-    }
 }

@@ -21,7 +21,9 @@ struct ContractRouter: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
-        let path = RPCAuthenticationMiddleware.pathWithoutQuery(request)
+        let path = pathWithoutQuery(request)
+        var context = context
+        context.path = path
         let response: Response
         do {
             response = try await route(request, path: path, context: context)

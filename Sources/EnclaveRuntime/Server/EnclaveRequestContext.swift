@@ -1,9 +1,19 @@
 import Hummingbird
 import NIOCore
 
+/// The path exactly as sent, without the query.
+func pathWithoutQuery(_ request: Request) -> String {
+    let target = request.head.path ?? "/"
+    guard let query = target.firstIndex(of: "?") else { return target }
+    return String(target[..<query])
+}
+
 /// Per-request context: what authentication established, and what the access log reports.
 public struct EnclaveRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The path exactly as sent, without the query; set once by `ContractRouter` (it is both the
+    /// route key and the canonical message's PATH).
+    var path = ""
     /// Set by `RPCAuthenticationMiddleware` once a request passed steps 1 to 6.
     var authenticated: AuthenticatedRequest?
     /// Filled in while the request is handled; read by the access log line.
