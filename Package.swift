@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "api", targets: ["api"]),
         .executable(name: "worker", targets: ["worker"]),
         .executable(name: "enclave-runtime", targets: ["enclave-runtime"]),
+        .executable(name: "enclave-load", targets: ["enclave-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -33,14 +34,17 @@ let package = Package(
         .target(name: "EnclaveCrypto", dependencies: ["CEnclaveCore"]),
         // Environment and .env reading, and the keys shared by the runtime and the hosts.
         .target(name: "EnclaveConfiguration"),
+        // JSON text written byte by byte, for response bodies and log lines on the hot path.
+        .target(name: "EnclaveJSON"),
         // One JSON object per log line, for every process.
-        .target(name: "EnclaveLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "EnclaveLogging", dependencies: ["EnclaveJSON", .product(name: "Logging", package: "swift-log")]),
         // The enclave runtime server as a library, shared by the executable and the tests.
         .target(
             name: "EnclaveRuntime",
             dependencies: [
                 "EnclaveCrypto",
                 "EnclaveConfiguration",
+                "EnclaveJSON",
                 "EnclaveLogging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -92,11 +96,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Load generator of scripts/bench-load.sh: signed requests over keep-alive connections.
+        .executableTarget(
+            name: "enclave-load",
+            dependencies: [
+                "EnclaveCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "EnclaveCryptoTests", dependencies: ["EnclaveCrypto"]),
         .testTarget(
             name: "EnclaveRuntimeTests",
             dependencies: [
-                "EnclaveRuntime", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveClient",
+                "EnclaveRuntime", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveClient", "EnclaveJSON", "EnclaveLogging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),

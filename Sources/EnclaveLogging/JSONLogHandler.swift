@@ -1,9 +1,16 @@
-import Foundation
+import EnclaveJSON
 import Logging
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One JSON object per line on stderr: time, level, message, then the metadata (request_id, path,
 /// status, duration_ms, error_code, ...). Callers put no secret into a message or metadata.
+/// Every request writes an access line, so the line is rendered by hand (`JSONLogLine`) and
+/// written with one `write(2)`: Foundation's serializer and date formatter cost more than the
+/// request itself.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
@@ -22,34 +29,111 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var object: [String: Any] = [
-            "time": Self.timestamp(), "level": event.level.rawValue, "message": "\(event.message)", "logger": label,
-        ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-            object[key] = Self.plain(value)
-        }
-        guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        let merged = metadata.isEmpty ? (event.metadata ?? [:]) : metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
+        var line = JSONLogLine.render(
+            time: WallClock.now(), level: event.level, message: "\(event.message)", label: label, metadata: merged)
         line.append(0x0a)
-        Self.output.withLock { _ in FileHandle.standardError.write(line) }
+        Self.output.withLock { _ in
+            line.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written > 0 {
+                        offset += written
+                    } else if written < 0 && errno == EINTR {
+                        continue
+                    } else {
+                        return  // stderr is gone; logging must never stop the server
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Wall-clock time as Unix seconds and milliseconds.
+struct WallClock {
+    var seconds: Int
+    var milliseconds: Int
+
+    static func now() -> WallClock {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return WallClock(seconds: spec.tv_sec, milliseconds: spec.tv_nsec / 1_000_000)
+    }
+}
+
+/// Renders one log line: a JSON object with sorted keys, integers as numbers, and `time` in
+/// ISO 8601 UTC with milliseconds.
+enum JSONLogLine {
+    static func render(time: WallClock, level: Logger.Level, message: String, label: String, metadata: Logger.Metadata) -> [UInt8] {
+        var fields: [(String, Logger.Metadata.Value?)] = metadata.compactMap { $0.key == "time" ? nil : ($0.key, $0.value) }
+        fields.append(("level", .string(level.rawValue)))
+        fields.append(("logger", .string(label)))
+        fields.append(("message", .string(message)))
+        fields.append(("time", nil))  // metadata never overrides the time
+        fields.sort { $0.0 < $1.0 }
+        var writer = JSONWriter()
+        writer.beginObject()
+        for (name, value) in fields {
+            writer.key(name)
+            if let value { write(value, to: &writer) } else { writer.raw(timestamp(time)) }
+        }
+        writer.endObject()
+        return writer.finish()
     }
 
-    private static func plain(_ value: Logger.Metadata.Value) -> Any {
+    private static func write(_ value: Logger.Metadata.Value, to writer: inout JSONWriter) {
         switch value {
-        case .string(let text): return text
+        case .string(let text):
+            writer.string(text)
         case .stringConvertible(let convertible):
-            if let number = convertible as? any BinaryInteger { return Int(number) }
-            if let number = convertible as? Double { return number }
-            return convertible.description
-        case .array(let values): return values.map(plain)
-        case .dictionary(let entries): return entries.mapValues(plain)
+            if let number = convertible as? any BinaryInteger {
+                writer.raw(String(describing: number).utf8)
+            } else if let number = convertible as? Double, number.isFinite {
+                writer.double(number)
+            } else {
+                writer.string(convertible.description)
+            }
+        case .array(let values):
+            writer.beginArray()
+            for element in values { write(element, to: &writer) }
+            writer.endArray()
+        case .dictionary(let entries):
+            writer.beginObject()
+            for entry in entries.sorted(by: { $0.key < $1.key }) {
+                writer.key(entry.key)
+                write(entry.value, to: &writer)
+            }
+            writer.endObject()
         }
     }
 
-    /// One value-type format style for every line (building a formatter per line costs more than
-    /// the rest of the log call).
-    private static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-
-    private static func timestamp() -> String {
-        timeFormat.format(Date())
+    /// `"YYYY-MM-DDThh:mm:ss.mmmZ"`, quotes included.
+    private static func timestamp(_ time: WallClock) -> [UInt8] {
+        var seconds = time_t(time.seconds)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var out: [UInt8] = []
+        out.reserveCapacity(26)
+        func digits(_ value: Int, _ width: Int, then separator: Character) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+            out.append(UInt8(ascii: separator.unicodeScalars.first!))
+        }
+        out.append(UInt8(ascii: "\""))
+        digits(Int(parts.tm_year) + 1900, 4, then: "-")
+        digits(Int(parts.tm_mon) + 1, 2, then: "-")
+        digits(Int(parts.tm_mday), 2, then: "T")
+        digits(Int(parts.tm_hour), 2, then: ":")
+        digits(Int(parts.tm_min), 2, then: ":")
+        digits(Int(parts.tm_sec), 2, then: ".")
+        digits(time.milliseconds, 3, then: "Z")
+        out.append(UInt8(ascii: "\""))
+        return out
     }
 }

@@ -1,5 +1,6 @@
 // enclave-runtime: validates its configuration (exit 78 on any broken rule), then serves the
 // contract until SIGTERM or SIGINT, finishing in-flight requests within 10 seconds.
+// The only argument, `--bench-floor-route`, adds the benchmarks' hello-world route (local only).
 import EnclaveConfiguration
 import EnclaveLogging
 import EnclaveRuntime
@@ -15,6 +16,17 @@ do {
     exit(ConfigurationError.exitStatus)
 }
 
+let arguments = CommandLine.arguments.dropFirst()
+let benchmarkFloorRoute = arguments.contains("--bench-floor-route")
+if let unknown = arguments.first(where: { $0 != "--bench-floor-route" }) {
+    FileHandle.standardError.write(Data("enclave-runtime: unknown argument \(unknown); configuration comes from the environment\n".utf8))
+    exit(64)
+}
+if benchmarkFloorRoute && !configuration.shared.isLocal {
+    FileHandle.standardError.write(Data("configuration error: --bench-floor-route is only allowed when ALFRED_ENV is local\n".utf8))
+    exit(ConfigurationError.exitStatus)
+}
+
 let level = configuration.logLevel
 LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
 let logger = Logger(label: "enclave-runtime")
@@ -26,7 +38,7 @@ if configuration.shared.mode == .devShim {
 }
 
 do {
-    let runtime = try EnclaveRuntimeApplication(configuration: configuration, logger: logger)
+    let runtime = try EnclaveRuntimeApplication(configuration: configuration, logger: logger, benchmarkFloorRoute: benchmarkFloorRoute)
     var groupConfiguration = ServiceGroupConfiguration(
         services: [runtime.application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)

@@ -19,11 +19,7 @@ public struct ChallengeService: Sendable {
 
     /// The handler's whole work for a challenge body: the evidence as JSON, or the refusal reason.
     public func answer(_ body: [UInt8]) -> Result<[UInt8], ChallengeRefusal> {
-        evidence(for: body).map { evidence in
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .withoutEscapingSlashes
-            return [UInt8]((try? encoder.encode(evidence)) ?? Data())
-        }
+        evidence(for: body).map(\.jsonBytes)
     }
 
     /// The evidence for a challenge body, or the reason it is refused (all map to 400

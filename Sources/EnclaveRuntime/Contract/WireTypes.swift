@@ -1,6 +1,20 @@
+import EnclaveJSON
 /// JSON bodies of CONTRACT.md sections 4 and 5. Field names are the wire names.
 
 public let wireContractVersion = "v1"
+
+/// A response body written with `JSONWriter`, in the contract's field order.
+protocol JSONResponseBody {
+    func write(to json: inout JSONWriter)
+}
+
+extension JSONResponseBody {
+    var jsonBytes: [UInt8] {
+        var json = JSONWriter()
+        write(to: &json)
+        return json.finish()
+    }
+}
 
 public struct ConnectorReference: Codable, Sendable, Equatable {
     public var userID: String
@@ -62,28 +76,35 @@ struct RequestIDProbe: Decodable {
 public struct AttestedIdentity: Codable, Sendable, Equatable {
     public var runtime: String
     public var measurement: String
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("runtime"); json.string(runtime)
+        json.key("measurement"); json.string(measurement)
+        json.endObject()
+    }
 }
 
-struct ExchangeResponse: Encodable {
-    var contractVersion = wireContractVersion
+struct ExchangeResponse: JSONResponseBody {
     var requestID: String
     var accessToken: String
     var expiresIn: Int?
     var scope: String?
     var attestedIdentity: AttestedIdentity
 
-    enum CodingKeys: String, CodingKey {
-        case contractVersion = "contract_version"
-        case requestID = "request_id"
-        case accessToken = "access_token"
-        case expiresIn = "expires_in"
-        case scope
-        case attestedIdentity = "attested_identity"
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("contract_version"); json.string(wireContractVersion)
+        json.key("request_id"); json.string(requestID)
+        json.key("access_token"); json.string(accessToken)
+        if let expiresIn { json.key("expires_in"); json.integer(expiresIn) }
+        if let scope { json.key("scope"); json.string(scope) }
+        json.key("attested_identity"); attestedIdentity.write(to: &json)
+        json.endObject()
     }
 }
 
-struct RegisterResponse: Encodable {
-    var contractVersion = wireContractVersion
+struct RegisterResponse: JSONResponseBody {
     var requestID: String
     var connector: ConnectorReference
     var scope: String?
@@ -91,67 +112,83 @@ struct RegisterResponse: Encodable {
     var expiresIn: Int?
     var attestedIdentity: AttestedIdentity
 
-    enum CodingKeys: String, CodingKey {
-        case contractVersion = "contract_version"
-        case requestID = "request_id"
-        case connector, scope
-        case accessToken = "access_token"
-        case expiresIn = "expires_in"
-        case attestedIdentity = "attested_identity"
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("contract_version"); json.string(wireContractVersion)
+        json.key("request_id"); json.string(requestID)
+        json.key("connector"); json.beginObject()
+        json.key("user_id"); json.string(connector.userID)
+        json.key("connector_id"); json.string(connector.connectorID)
+        json.endObject()
+        if let scope { json.key("scope"); json.string(scope) }
+        json.key("access_token"); json.string(accessToken)
+        if let expiresIn { json.key("expires_in"); json.integer(expiresIn) }
+        json.key("attested_identity"); attestedIdentity.write(to: &json)
+        json.endObject()
     }
 }
 
 /// Revoke and ping answers.
-struct AcknowledgementResponse: Encodable {
-    var contractVersion = wireContractVersion
+struct AcknowledgementResponse: JSONResponseBody {
     var requestID: String
     var attestedIdentity: AttestedIdentity
 
-    enum CodingKeys: String, CodingKey {
-        case contractVersion = "contract_version"
-        case requestID = "request_id"
-        case attestedIdentity = "attested_identity"
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("contract_version"); json.string(wireContractVersion)
+        json.key("request_id"); json.string(requestID)
+        json.key("attested_identity"); attestedIdentity.write(to: &json)
+        json.endObject()
     }
 }
 
-struct ErrorEnvelope: Encodable {
+struct ErrorEnvelope: JSONResponseBody {
     var requestID: String?
     var error: RPCError
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Keys.self)
-        try container.encode(wireContractVersion, forKey: .contractVersion)
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("contract_version"); json.string(wireContractVersion)
         // request_id is null, not absent, before step 7 of the verification order.
-        try container.encode(requestID, forKey: .requestID)
-        var body = container.nestedContainer(keyedBy: Keys.self, forKey: .error)
-        try body.encode(error.code.rawValue, forKey: .code)
-        try body.encode(error.message, forKey: .message)
-        try body.encode(error.retryable, forKey: .retryable)
+        json.key("request_id")
+        if let requestID { json.string(requestID) } else { json.null() }
+        json.key("error"); json.beginObject()
+        json.key("code"); json.string(error.code.rawValue)
+        json.key("message"); json.string(error.message)
+        json.key("retryable"); json.bool(error.retryable)
         if error.code == .providerFailed {
-            try body.encodeIfPresent(error.providerStatus, forKey: .providerStatus)
-            try body.encodeIfPresent(error.oauthError, forKey: .oauthError)
+            if let status = error.providerStatus { json.key("provider_status"); json.integer(status) }
+            if let oauthError = error.oauthError { json.key("oauth_error"); json.string(oauthError) }
         }
-    }
-
-    enum Keys: String, CodingKey {
-        case contractVersion = "contract_version"
-        case requestID = "request_id"
-        case error, code, message, retryable
-        case providerStatus = "provider_status"
-        case oauthError = "oauth_error"
+        json.endObject()
+        json.endObject()
     }
 }
 
 /// The flat error body of the non-RPC endpoints: `{"code":"...","message":"..."}`.
-struct PlainError: Encodable {
+struct PlainError: JSONResponseBody {
     var code: String
     var message: String
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("code"); json.string(code)
+        json.key("message"); json.string(message)
+        json.endObject()
+    }
 }
 
-struct HealthResponse: Encodable {
-    var status = "ok"
+struct HealthResponse: JSONResponseBody {
     var environment: String
     var mode: String
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("status"); json.string("ok")
+        json.key("environment"); json.string(environment)
+        json.key("mode"); json.string(mode)
+        json.endObject()
+    }
 }
 
 /// CONTRACT.md section 4 request.
@@ -171,7 +208,7 @@ struct ChallengeRequest: Decodable {
     }
 }
 
-struct ChallengeResponse: Encodable {
+struct ChallengeResponse: JSONResponseBody {
     var runtime: String
     var measurement: String
     var challengeNonce: String
@@ -182,14 +219,17 @@ struct ChallengeResponse: Encodable {
     var evidenceIssuedAt: Int64
     var signature: String
 
-    enum CodingKeys: String, CodingKey {
-        case runtime, measurement
-        case challengeNonce = "challenge_nonce"
-        case issuedAt = "issued_at"
-        case expiresAt = "expires_at"
-        case operationPurpose = "operation_purpose"
-        case requestID = "request_id"
-        case evidenceIssuedAt = "evidence_issued_at"
-        case signature
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("runtime"); json.string(runtime)
+        json.key("measurement"); json.string(measurement)
+        json.key("challenge_nonce"); json.string(challengeNonce)
+        json.key("issued_at"); json.integer(issuedAt)
+        json.key("expires_at"); json.integer(expiresAt)
+        json.key("operation_purpose"); json.string(operationPurpose)
+        json.key("request_id"); json.string(requestID)
+        json.key("evidence_issued_at"); json.integer(evidenceIssuedAt)
+        json.key("signature"); json.string(signature)
+        json.endObject()
     }
 }

@@ -55,7 +55,7 @@ struct ContractRouter: HTTPResponder {
             let allow: HTTPFields = [.allow: route.method.rawValue]
             return path.hasPrefix("/v1/rpc/")
                 ? JSONResponse.envelope(.init(.methodNotAllowed, "use \(route.method.rawValue)"), requestID: nil, context: context, headers: allow)
-                : JSONResponse.plainError(.methodNotAllowed, code: "method_not_allowed", message: "use \(route.method.rawValue)", context: context)
+                : JSONResponse.plainError(.methodNotAllowed, code: "method_not_allowed", message: "use \(route.method.rawValue)", context: context, headers: allow)
         }
         return try await route.handler(request, context)
     }

@@ -13,9 +13,11 @@ public struct EnclaveRuntimeApplication: Sendable {
     public let document: AttestationDocument
     let httpClient: HTTPClient
 
-    /// `now` is Unix seconds; tests inject a clock.
+    /// `now` is Unix seconds; tests inject a clock. `benchmarkFloorRoute` adds `GET /__bench/hello` and `POST /__bench/echo`,
+    /// a static answer through the same router and access log: the framework's own floor that
+    /// `scripts/bench-load.sh` compares the contract's endpoints against (local environment only).
     public init(
-        configuration: RuntimeConfiguration, logger: Logger,
+        configuration: RuntimeConfiguration, logger: Logger, benchmarkFloorRoute: Bool = false,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) throws {
         let startedAt = now()
@@ -54,8 +56,7 @@ public struct EnclaveRuntimeApplication: Sendable {
             replayCache: ReplayCache(capacity: configuration.replayCapacity, windowSeconds: shared.maxSkewSeconds, now: startedAt),
             maxSkewSeconds: Int64(shared.maxSkewSeconds), maxBodyBytes: configuration.maxBodyBytes, now: now)
         let rpc = TokenRPCHandlers(identity: document.identity, store: store, vault: vault, provider: provider, now: now)
-        let health = try JSONEncoder().encode(
-            HealthResponse(environment: shared.environment.rawValue, mode: shared.mode.rawValue))
+        let health = HealthResponse(environment: shared.environment.rawValue, mode: shared.mode.rawValue).jsonBytes
         let attestation = AttestationHandlers(
             health: ByteBuffer(bytes: health), document: ByteBuffer(bytes: document.json),
             challenge: ChallengeService(
@@ -66,7 +67,7 @@ public struct EnclaveRuntimeApplication: Sendable {
                 try await authentication.handle(request, context: context) { request, context in await handler(request, context) }
             }
         }
-        let routes: [String: ContractRouter.Route] = [
+        var routes: [String: ContractRouter.Route] = [
             "/healthz": .init(method: .get, handler: { attestation.healthz($0, context: $1) }),
             "/v1/attestation/document": .init(method: .get, handler: { attestation.attestationDocument($0, context: $1) }),
             "/v1/attestation/challenge": .init(method: .post, handler: { try await attestation.attestationChallenge($0, context: $1) }),
@@ -75,12 +76,25 @@ public struct EnclaveRuntimeApplication: Sendable {
             "/v1/rpc/google/connector/register": .init(method: .post, handler: signed { await rpc.register($0, context: $1) }),
             "/v1/rpc/ping": .init(method: .post, handler: signed { await rpc.ping($0, context: $1) }),
         ]
+        if benchmarkFloorRoute {
+            let hello = ByteBuffer(string: #"{"hello":"world"}"#)
+            routes[Self.benchmarkFloorPath] = .init(method: .get, handler: { _, _ in JSONResponse.raw(.ok, hello) })
+            // The same floor for a POST whose body is read, as the RPCs' bodies are.
+            routes[Self.benchmarkPostFloorPath] = .init(method: .post, handler: { request, _ in
+                _ = try await request.body.collect(upTo: configuration.maxBodyBytes)
+                return JSONResponse.raw(.ok, hello)
+            })
+            routes["/__bench/echo"] = .init(method: .post, handler: { r, _ in _ = try await r.body.collect(upTo: 65536); return JSONResponse.raw(.ok, hello) })
+        }
         let bind = configuration.bindAddress
         application = Application(
             responder: ContractRouterResponder(router: ContractRouter(routes: routes, logger: logger)),
             configuration: .init(address: .hostname(bind.host, port: bind.port), serverName: nil),
             logger: logger)
     }
+
+    public static let benchmarkFloorPath = "/__bench/hello"
+    public static let benchmarkPostFloorPath = "/__bench/echo"
 
     /// Releases the outbound HTTP client; call after the application stopped.
     public func shutdown() async throws {

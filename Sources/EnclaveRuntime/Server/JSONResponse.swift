@@ -1,16 +1,11 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// JSON responses. Encoders are cheap to create but not thread-safe to share while configured;
-/// one per call keeps handlers independent.
+/// JSON responses, written with `JSONWriter` (see there for why not `JSONEncoder`).
 enum JSONResponse {
-    static func make(_ status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        let data = (try? encoder.encode(value)) ?? Data(#"{"code":"rpc_internal_error","message":"encoding failed"}"#.utf8)
-        return raw(status, ByteBuffer(bytes: data), headers: headers)
+    static func make(_ status: HTTPResponse.Status, _ value: some JSONResponseBody, headers: HTTPFields = [:]) -> Response {
+        raw(status, ByteBuffer(bytes: value.jsonBytes), headers: headers)
     }
 
     static func raw(_ status: HTTPResponse.Status, _ body: ByteBuffer, headers: HTTPFields = [:]) -> Response {
@@ -28,8 +23,10 @@ enum JSONResponse {
     }
 
     /// The flat `{"code","message"}` error of the attestation endpoints.
-    static func plainError(_ status: HTTPResponse.Status, code: String, message: String, context: EnclaveRequestContext) -> Response {
+    static func plainError(
+        _ status: HTTPResponse.Status, code: String, message: String, context: EnclaveRequestContext, headers: HTTPFields = [:]
+    ) -> Response {
         context.log.errorCode = code
-        return make(status, PlainError(code: code, message: message))
+        return make(status, PlainError(code: code, message: message), headers: headers)
     }
 }

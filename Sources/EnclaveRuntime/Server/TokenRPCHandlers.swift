@@ -79,7 +79,7 @@ struct TokenRPCHandlers: Sendable {
     // MARK: Shared steps
 
     /// Step 7 of the verification order, then the endpoint's work, then the JSON answer.
-    private func respond<Body: RPCRequestBody, Answer: Encodable>(
+    private func respond<Body: RPCRequestBody, Answer: JSONResponseBody>(
         _ context: EnclaveRequestContext, decoding type: Body.Type,
         _ work: (Body) async throws(RPCError) -> Answer
     ) async -> Response {

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Whole-path load benchmark on loopback, in one run against one enclave-runtime process:
+the hello-world floor (GET /__bench/hello) and its POST twin (/__bench/echo, body read), healthz,
+the attestation challenge, a signed ping, and a signed exchange against the loopback OAuth
+provider. Then, unless skipped, a soak at saturation with resident memory every 10 s, and
+SIGTERM at saturation. Every figure is from this run; ratios are against the hello floor.
+
+usage: bench_load.py [--configuration release|debug] [--seconds S] [--warmup S] [--connections C]
+                     [--soak S] [--no-sigterm] [--json PATH]
+"""
+import argparse
+import json
+import pathlib
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "lib"))
+from enclave_stack import ROOT, Stack  # noqa: E402
+
+TARGETS = {"ping": 0.85, "challenge": 0.5}  # fraction of the hello floor's throughput
+PING_P99_MS = 5.0
+
+
+def load(stack, configuration, endpoint, connections, seconds, warmup, extra=(), stop_on_refused=False):
+    binary = ROOT / ".build" / configuration / "enclave-load"
+    command = [str(binary), "-c", str(connections), "-d", str(seconds), "-w", str(warmup), "--json"]
+    if stop_on_refused:
+        command.append("--stop-on-refused")
+    env = {"ENCLAVE_RUNTIME_BASE_URL": stack.base, "ENCLAVE_RPC_SHARED_SECRET": stack.secret, "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(command + [endpoint, *extra], capture_output=True, text=True, env=env)
+    if not out.stdout.strip():
+        raise RuntimeError(f"enclave-load {endpoint} failed: {out.stderr.strip()}")
+    return json.loads(out.stdout)
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def throughput(stack, args, connector):
+    rows = {}
+    for endpoint in ["hello", "echo", "healthz", "challenge", "ping", "exchange"]:
+        extra = connector if endpoint == "exchange" else ()
+        rows[endpoint] = load(stack, args.configuration, endpoint, args.connections, args.seconds, args.warmup, extra)
+    floor = rows["hello"]["rps"] or 1
+    print(f"\n## Throughput, {args.connections} connections, {args.seconds:g} s each after {args.warmup:g} s warm-up "
+          f"({args.configuration} build, loopback, one runtime process)\n")
+    print("| endpoint | req/s | vs hello | p50 ms | p90 ms | p99 ms | max ms | non-200 | dropped |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, row in rows.items():
+        print(f"| {name} | {row['rps']:,.0f} | {row['rps'] / floor:.2f} | {row['p50_ms']:.2f} | {row['p90_ms']:.2f} | "
+              f"{row['p99_ms']:.2f} | {row['max_ms']:.2f} | {row['non200']} | {row['dropped']} |")
+    verdicts = []
+    for name, fraction in TARGETS.items():
+        ratio = rows[name]["rps"] / floor
+        verdicts.append(f"{name} {ratio:.2f} of hello (target >= {fraction}): {'met' if ratio >= fraction else 'NOT met'}")
+    p99 = rows["ping"]["p99_ms"]
+    verdicts.append(f"ping p99 {p99:.2f} ms at {args.connections} connections (target < {PING_P99_MS} ms): "
+                    f"{'met' if p99 < PING_P99_MS else 'NOT met'}")
+    print("\n" + "\n".join(verdicts))
+    return rows, all(row["non200"] == 0 and row["dropped"] == 0 for row in rows.values())
+
+
+def soak(stack, args):
+    samples, result = [], {}
+    worker = threading.Thread(target=lambda: result.update(
+        load(stack, args.configuration, "ping", args.connections, args.soak, 0)))
+    start = time.monotonic()
+    samples.append((0, rss_kib(stack.pid)))
+    worker.start()
+    while worker.is_alive():
+        worker.join(timeout=10)
+        samples.append((round(time.monotonic() - start), rss_kib(stack.pid)))
+    print(f"\n## Soak: signed ping at {args.connections} connections for {args.soak:g} s\n")
+    print(f"{result['requests']:,} requests, {result['rps']:,.0f} req/s, p99 {result['p99_ms']:.2f} ms, "
+          f"non-200 {result['non200']}, dropped {result['dropped']}")
+    print("RSS MiB every 10 s: " + " ".join(f"{kib / 1024:.1f}" for _, kib in samples))
+    half = samples[len(samples) // 2][1]
+    growth = (samples[-1][1] - half) / 1024
+    print(f"RSS growth over the second half: {growth:+.1f} MiB")
+    return result["non200"] == 0 and result["dropped"] == 0
+
+
+def sigterm(stack, args):
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(
+        load(stack, args.configuration, "ping", args.connections, 8, 0, stop_on_refused=True)))
+    worker.start()
+    time.sleep(3)
+    sent = time.monotonic()
+    stack.runtime.send_signal(signal.SIGTERM)
+    status = stack.runtime.wait(timeout=30)
+    elapsed = time.monotonic() - sent
+    worker.join()
+    print(f"\n## SIGTERM at saturation ({args.connections} connections of signed ping)\n")
+    print(f"exit status {status} after {elapsed:.2f} s; answered {result['answered']:,} (non-200 {result['non200']}), "
+          f"dropped {result['dropped']}, refused after close {result['refused']}, retried {result['retried']}")
+    return status == 0 and elapsed < 10 and result["dropped"] == 0 and result["non200"] == 0
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--configuration", default="release")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--soak", type=float, default=0)
+    parser.add_argument("--no-sigterm", action="store_true")
+    args = parser.parse_args()
+    log = ROOT / "build" / "bench" / f"runtime-{args.configuration}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    ok = True
+    with Stack(args.configuration, ["--bench-floor-route"], log_path=log) as stack:
+        connector = stack.register_connector()
+        ok &= throughput(stack, args, connector)[1]
+        if args.soak > 0:
+            ok &= soak(stack, args)
+        if not args.no_sigterm:
+            ok &= sigterm(stack, args)
+    print(f"\nruntime access log: {log}")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

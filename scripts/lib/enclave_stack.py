@@ -1,0 +1,113 @@
+"""A real enclave-runtime process and the loopback OAuth provider (Tests/.../oauth_provider.py),
+started on free ports with a throwaway state directory. Shared by the contract tests
+(tests/contract) and the load benchmark (scripts/bench_load.py)."""
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bindings" / "python"))
+import enclave_core  # noqa: E402  (the project's own binding, for the signed register call)
+
+PROVIDER = ROOT / "Tests" / "EnclaveRuntimeTests" / "Support" / "oauth_provider.py"
+CLIENT_ID, CLIENT_SECRET = "stack-client-id.apps.example", "stack-client-secret-0123456789"
+SECRET = "stack-shared-secret-0123456789abcdef"
+REDIRECT = "https://app.example/oauth/callback"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(base, process, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"enclave-runtime exited with status {process.returncode}")
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("enclave-runtime did not become healthy")
+
+
+class Stack:
+    """start() brings up provider and runtime; stop() ends both. `base`, `secret`, `pid`."""
+
+    def __init__(self, configuration="debug", arguments=(), log_path=None, environment=None):
+        self.binary = ROOT / ".build" / configuration / "enclave-runtime"
+        self.arguments = list(arguments)
+        self.log_path = log_path
+        self.environment = environment or {}
+        self.secret = SECRET
+        self.provider = self.runtime = None
+
+    def start(self):
+        if not self.binary.exists():
+            raise RuntimeError(f"{self.binary} is missing: build it first")
+        # The provider exits when its stdin closes, so it never outlives this process.
+        self.provider = subprocess.Popen(["/usr/bin/python3", str(PROVIDER), CLIENT_ID, CLIENT_SECRET],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.provider.stdout.readline().split()
+        if len(line) != 2 or line[0] != "PORT":
+            raise RuntimeError("the OAuth provider did not start")
+        self.provider_base = f"http://127.0.0.1:{line[1]}"
+        self.state = tempfile.mkdtemp(prefix="enclave-stack-")
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ENCLAVE_", "TEE_", "GOOGLE_", "ALFRED_"))}
+        env.update({
+            "ALFRED_ENV": "local", "TEE_ATTESTATION_REQUIRED": "false", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true",
+            "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "ENCLAVE_STATE_DIR": self.state,
+            "ENCLAVE_RPC_SHARED_SECRET": SECRET, "GOOGLE_OAUTH_CLIENT_ID": CLIENT_ID,
+            "GOOGLE_OAUTH_CLIENT_SECRET": CLIENT_SECRET, "GOOGLE_OAUTH_TOKEN_URL": self.provider_base + "/token",
+            "GOOGLE_OAUTH_REVOKE_URL": self.provider_base + "/revoke", **self.environment,
+        })
+        log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
+        self.runtime = subprocess.Popen([str(self.binary), *self.arguments], env=env, cwd=self.state,
+                                        stdout=log, stderr=log)
+        if self.log_path:
+            log.close()
+        wait_healthy(self.base, self.runtime)
+        self.pid = self.runtime.pid
+        self.client = enclave_core.EnclaveClient(self.base, SECRET)
+        return self
+
+    def register_connector(self, user_id="6f1c1f2e-8f55-4d0e-9a53-1e5f0a9b7c11"):
+        """A connector with a refresh token sealed in the runtime: (user_id, connector_id)."""
+        body = f"user={user_id}&redirect_uri={REDIRECT}".encode()
+        with urllib.request.urlopen(urllib.request.Request(self.provider_base + "/__code", data=body), timeout=5) as r:
+            import json
+            code = json.loads(r.read())["code"]
+        answer = self.client.register(user_id, code, REDIRECT)
+        return answer["connector"]["user_id"], answer["connector"]["connector_id"]
+
+    def stop(self):
+        if self.runtime and self.runtime.poll() is None:
+            self.runtime.terminate()
+            try:
+                self.runtime.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.runtime.kill()
+                self.runtime.wait()
+        if self.provider and self.provider.poll() is None:
+            self.provider.stdin.close()
+            try:
+                self.provider.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.provider.kill()
+                self.provider.wait()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
