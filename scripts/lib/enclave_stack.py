@@ -12,6 +12,7 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bindings" / "python"))
+os.environ.setdefault("ENCLAVE_CORE_LIB", str(ROOT / "build" / "c" / "libenclave_core.so.1"))  # make all
 import enclave_core  # noqa: E402  (the project's own binding, for the signed register call)
 
 PROVIDER = ROOT / "Tests" / "EnclaveRuntimeTests" / "Support" / "oauth_provider.py"
