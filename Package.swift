@@ -96,7 +96,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Load generator of scripts/bench-load.sh: signed requests over keep-alive connections.
+        // The server's request path driven without the network: libFuzzer target and FailCases replay.
+        .target(
+            name: "EnclaveFuzzing",
+            dependencies: [
+                "EnclaveRuntime", "EnclaveCrypto", "EnclaveConfiguration",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        // Built only by scripts/fuzz.sh, with -sanitize=fuzzer,address (TOOLCHAIN.md).
+        .executableTarget(name: "fuzz-request-path", dependencies: ["EnclaveFuzzing"]),
+        // Load generator of scripts/bench_load.py: signed requests over keep-alive connections.
         .executableTarget(
             name: "enclave-load",
             dependencies: [
@@ -110,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "EnclaveRuntimeTests",
             dependencies: [
-                "EnclaveRuntime", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveClient", "EnclaveJSON", "EnclaveLogging",
+                "EnclaveRuntime", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveClient", "EnclaveJSON", "EnclaveLogging", "EnclaveFuzzing",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,0 +1,158 @@
+import EnclaveConfiguration
+import EnclaveCrypto
+import EnclaveRuntime
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOEmbedded
+
+/// Drives the server's own request path (routing, the authentication middleware, the JSON
+/// decoders, the handlers) with one fuzz input, without the network, and checks what came back.
+/// Used by the libFuzzer executable `fuzz-request-path` and by the test that replays
+/// `Fuzz/FailCases/`.
+///
+/// Input layout: byte 0 selects the path (bits 0-2), whether to sign correctly (bit 3; the
+/// timestamp is then the harness clock), GET instead of POST (bit 4), no version header (bit 5)
+/// and a repeated nonce header (bit 6). The rest is split at the first four zero bytes into the
+/// version, timestamp, nonce and signature header values (a missing field leaves its header out);
+/// whatever follows the fourth zero byte is the body.
+public final class RequestPathFuzzing: @unchecked Sendable {
+    public static let paths = [
+        "/v1/rpc/ping", "/v1/rpc/google/token/exchange", "/v1/rpc/google/token/revoke",
+        "/v1/rpc/google/connector/register", "/v1/attestation/challenge", "/healthz", "/v1/attestation/document",
+        "/v1/rpc/unknown",
+    ]
+    static let secret = "fuzz-shared-secret-0123456789abcdef"
+    static let start: Int64 = 1_767_225_600
+
+    private let runtime: EnclaveRuntimeApplication
+    private let signer: RPCSigner
+    private let channel = EmbeddedChannel()
+    private let clock: FuzzClock
+    // The fuzzer calls in from one thread, one input at a time.
+    private var inputs = 0
+
+    public init() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-request-path-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let environment = [
+            "ALFRED_ENV": "local", "TEE_ATTESTATION_REQUIRED": "false", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true",
+            "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": Self.secret, "ENCLAVE_RPC_REPLAY_CAPACITY": "100000",
+        ]
+        let configuration = try RuntimeConfiguration.load(EnvironmentSource(environment))
+        let clock = FuzzClock(Self.start)
+        self.clock = clock
+        runtime = try EnclaveRuntimeApplication(
+            configuration: configuration, logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }),
+            now: { clock.now })
+        signer = try RPCSigner(secret: Self.secret)
+    }
+
+    /// Runs one input; returns a description of the violated property, or nil. For libFuzzer's
+    /// synchronous callback (blocks the calling thread, which is not a concurrency thread there).
+    public func checkBlocking(_ data: [UInt8]) -> String? {
+        let outcome = RunOnce { [self] in await check(data) }.wait()
+        return (try? outcome.get()) ?? "the harness failed"
+    }
+
+    /// Runs one input; returns a description of the violated property, or nil.
+    public func check(_ data: [UInt8]) async -> String? {
+        inputs += 1
+        // Nonces are recorded until ts + skew: move the clock on so the replay cache stays small.
+        if inputs % 2000 == 0 { clock.now += 31 }
+        let request = makeRequest(data)
+        let context = EnclaveRequestContext(source: .init(channel: channel, logger: Self.silent))
+        do {
+            let response = try await runtime.application.responder.respond(to: request.request, context: context)
+            let collector = BodyCollector()
+            try await response.body.write(collector)
+            return ResponseOracle.violation(
+                path: request.path, method: request.method.rawValue, status: Int(response.status.code),
+                body: collector.bytes.bytes, secret: Self.secret)
+        } catch {
+            return "the responder threw \(error)"
+        }
+    }
+
+    private static let silent = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// The oracle alone, for tests that prove it can fail.
+    public static func oracle(path: String, status: Int, body: [UInt8]) -> String? {
+        ResponseOracle.violation(path: path, method: "POST", status: status, body: body, secret: secret)
+    }
+
+    private func makeRequest(_ data: [UInt8]) -> (request: Request, path: String, method: HTTPRequest.Method) {
+        let selector = data.first ?? 0
+        let path = Self.paths[Int(selector & 0x07)]
+        let sign = selector & 0x08 != 0
+        let method: HTTPRequest.Method = selector & 0x10 != 0 ? .get : .post
+        var fields: [[UInt8]?] = [nil, nil, nil, nil]
+        var rest = data.dropFirst()
+        for index in 0..<4 {
+            guard let zero = rest.firstIndex(of: 0) else {
+                if !rest.isEmpty { fields[index] = Array(rest) }
+                rest = []
+                break
+            }
+            fields[index] = Array(rest[rest.startIndex..<zero])
+            rest = rest[(zero + 1)...]
+        }
+        let body = Array(rest)
+        func text(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
+        var version = text(fields[0]), timestamp = text(fields[1]), signature = text(fields[3])
+        let nonce = text(fields[2])
+        if sign {
+            version = version ?? "v1"
+            timestamp = String(clock.now)
+            signature = signer.signature(path: path, timestamp: timestamp!, nonce: nonce ?? "", body: body)
+        }
+        var headers = HTTPFields()
+        if selector & 0x20 == 0, let version { headers.append(HTTPField(name: .init("x-alfred-rpc-version")!, value: version)) }
+        if let timestamp { headers.append(HTTPField(name: .init("x-alfred-rpc-ts")!, value: timestamp)) }
+        if let nonce {
+            headers.append(HTTPField(name: .init("x-alfred-rpc-nonce")!, value: nonce))
+            if selector & 0x40 != 0 { headers.append(HTTPField(name: .init("x-alfred-rpc-nonce")!, value: nonce)) }
+        }
+        if let signature { headers.append(HTTPField(name: .init("x-alfred-rpc-signature")!, value: signature)) }
+        headers[.contentType] = "application/json"
+        let head = HTTPRequest(method: method, scheme: "http", authority: "127.0.0.1", path: path, headerFields: headers)
+        return (Request(head: head, body: .init(buffer: ByteBuffer(bytes: body))), path, method)
+    }
+}
+
+/// The harness clock (Unix seconds); advanced by the harness between inputs.
+final class FuzzClock: @unchecked Sendable {
+    var now: Int64
+    init(_ start: Int64) { now = start }
+}
+
+/// Runs async work to completion from synchronous code (libFuzzer's callback).
+struct RunOnce<T: Sendable>: @unchecked Sendable {
+    let work: @Sendable () async throws -> T
+    init(_ work: @escaping @Sendable () async throws -> T) { self.work = work }
+
+    func wait() -> Result<T, any Error> {
+        let semaphore = DispatchSemaphore(value: 0)
+        let box = ResultBox<T>()
+        Task {
+            do { box.result = .success(try await work()) } catch { box.result = .failure(error) }
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return box.result!
+    }
+}
+
+final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
+}
+
+/// Collects a response body in memory.
+struct BodyCollector: ResponseBodyWriter {
+    final class Storage: @unchecked Sendable { var bytes: [UInt8] = [] }
+    let bytes = Storage()
+    mutating func write(_ buffer: ByteBuffer) async throws { bytes.bytes += buffer.readableBytesView }
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// What every answer of the request path must satisfy, whatever the input.
+enum ResponseOracle {
+    static let envelopeStatus: [String: Int] = [
+        "missing_request_header": 401, "invalid_request_header": 401, "invalid_request_timestamp": 401,
+        "invalid_request_signature": 401, "request_replay_detected": 401, "invalid_contract_version": 400,
+        "invalid_request_payload": 400, "invalid_request_id": 400, "payload_too_large": 413, "replay_cache_full": 503,
+        "not_found": 404, "method_not_allowed": 405, "connector_token_unavailable": 400, "decrypt_not_authorized": 403,
+        "connector_token_decrypt_failed": 500, "provider_not_configured": 503, "provider_unavailable": 502,
+        "provider_failed": 502, "provider_response_invalid": 502, "rpc_internal_error": 500,
+    ]
+
+    static func violation(path: String, method: String, status: Int, body: [UInt8], secret: String) -> String? {
+        if status >= 500 && status != 503 { return "status \(status) on \(method) \(path)" }
+        if body.count > 4096 { return "answer of \(body.count) bytes" }
+        if String(decoding: body, as: UTF8.self).contains(secret) { return "the shared secret appears in an answer" }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+            return "the answer is not a JSON object (status \(status) on \(method) \(path))"
+        }
+        guard path.hasPrefix("/v1/rpc/") else { return nil }
+        if status == 200 {
+            return object["contract_version"] as? String == "v1" && object["attested_identity"] != nil
+                ? nil : "a 200 without contract_version or attested_identity"
+        }
+        guard let error = object["error"] as? [String: Any], let code = error["code"] as? String else {
+            return "an RPC error without the envelope (status \(status))"
+        }
+        guard envelopeStatus[code] == status else { return "code \(code) with status \(status)" }
+        guard object.keys.contains("request_id"), error["retryable"] is Bool, (error["message"] as? String)?.isEmpty == false else {
+            return "an incomplete envelope for \(code)"
+        }
+        return nil
+    }
+}
