@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the project builds and tests with; safe to run again.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(libssl-dev libcurl4-openssl-dev libb2-dev libsqlite3-dev pkg-config make curl python3-oauthlib python3-pytest)
 
@@ -27,3 +28,4 @@ if ! command -v just >/dev/null 2>&1; then
   echo "bootstrap: installing just"
   python3 -m pip install --quiet --disable-pip-version-check rust-just
 fi
+

@@ -10,6 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+scripts/bootstrap.sh
+scripts/bootstrap-contract-tools.sh
 seconds=${1:-60}
 examples=${2:-$(( seconds < 60 ? 25 : seconds * 25 / 60 ))}
 status=0
@@ -47,7 +49,8 @@ if ASAN_OPTIONS=detect_leaks=0 .build-fuzz/debug/$name build/fuzz-swift/work "fu
     >"$log" 2>&1; then result=ok; else result=FAILED; status=1; fi
 report "$name" "$log" "$result" "$seconds"
 
-# 3. Contract fuzzing with schemathesis (signed requests, every operation).
+# 3. Contract fuzzing with schemathesis (signed requests, every operation) against the debug build.
+swift build --product enclave-runtime 2>&1 | tail -1
 log=build/fuzz-swift/schemathesis.log
 if build/venv/bin/python scripts/contract_fuzz.py --examples "$examples" >"$log" 2>&1; then result=ok; else result=FAILED; status=1; fi
 printf 'fuzz %-24s %-6s %s\n' schemathesis "$result" "$(grep -E '^ +[0-9]+ generated|Test cases' -A1 "$log" | tail -1 | xargs) ($examples max examples per operation and phase)"

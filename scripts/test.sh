@@ -29,11 +29,18 @@ export CARGO_TARGET_DIR="$PWD/build/rust"
 ENCLAVE_CORE_LIB_DIR="$PWD/build/c" cargo test --offline -q --manifest-path bindings/rust/Cargo.toml
 ENCLAVE_CORE_LIB_DIR="$PWD/build/c" cargo build --offline -q --manifest-path bindings/rust/Cargo.toml --examples
 
-step "fuzz targets, briefly"
-scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
-
 step "Swift: build"
 swift build
+
+step "contract: OpenAPI spec validation, live answers against the spec, schemathesis (bounded)"
+scripts/bootstrap-contract-tools.sh
+build/venv/bin/python -m pytest -q tests/contract
+
+step "fuzzing, briefly: C core, the Swift request path, schemathesis"
+scripts/fuzz.sh "${FUZZ_SECONDS:-5}" 5
+
+step "load generator, briefly (debug build: checks the tooling, not the speed), and SIGTERM at saturation"
+python3 scripts/bench_load.py --configuration debug --seconds 1 --warmup 0.5 --connections 16
 
 step "Python binding and clients (live against the built enclave-runtime)"
 /usr/bin/python3 -m pytest -q bindings/python/tests
