@@ -53,8 +53,10 @@ public final class RequestPathFuzzing: @unchecked Sendable {
     /// Runs one input; returns a description of the violated property, or nil. For libFuzzer's
     /// synchronous callback (blocks the calling thread, which is not a concurrency thread there).
     public func checkBlocking(_ data: [UInt8]) -> String? {
-        let outcome = RunOnce { [self] in await check(data) }.wait()
-        return (try? outcome.get()) ?? "the harness failed"
+        switch RunOnce({ [self] in await check(data) }).wait() {
+        case .success(let violation): return violation
+        case .failure(let error): return "the harness failed: \(error)"
+        }
     }
 
     /// Runs one input; returns a description of the violated property, or nil.
