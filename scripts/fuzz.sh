@@ -44,7 +44,7 @@ swift build -c debug --product fuzz-request-path --scratch-path .build-fuzz \
 name=fuzz-request-path
 mkdir -p "build/fuzz-swift/work" "build/fuzz-swift/artifacts"
 log="build/fuzz-swift/$name.log"
-if ASAN_OPTIONS=detect_leaks=0 .build-fuzz/debug/$name build/fuzz-swift/work "fuzz/corpus/$name" \
+if SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 .build-fuzz/debug/$name build/fuzz-swift/work "fuzz/corpus/$name" \
     -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix=build/fuzz-swift/artifacts/ -max_len=4096 -rss_limit_mb=4096 \
     >"$log" 2>&1; then result=ok; else result=FAILED; status=1; fi
 report "$name" "$log" "$result" "$seconds"

@@ -37,8 +37,14 @@ def before_call(context, case, kwargs):
         return
     if isinstance(case.body, NotSet):
         body = b""
+    elif isinstance(case.body, (bytes, bytearray)):  # negative mode: raw, not JSON
+        body = bytes(case.body)
+    elif isinstance(case.body, str):
+        body = case.body.encode("utf-8", "surrogatepass")
     else:
-        body = json.dumps(case.body, ensure_ascii=False, separators=(",", ":")).encode()
+        body = json.dumps(case.body, ensure_ascii=False, separators=(",", ":"),
+                          default=lambda value: value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                          ).encode("utf-8", "surrogatepass")
     kwargs["data"] = body
     if random.random() < UNSIGNED_SHARE:
         return
