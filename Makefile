@@ -23,7 +23,7 @@ SAN_CC ?= clang
 WARN := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion -Werror
 CFLAGS ?= -O2 -g
 LIB_CFLAGS := $(CFLAGS) $(WARN) -std=c11 -fPIC -fvisibility=hidden -I$(SRC_DIR)/include
-LIBS := -lcrypto -lb2
+LIBS := -lcrypto -lb2 -lsodium
 SAN_FLAGS := -fuse-ld=lld -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 SONAME := libenclave_core.so.$(MAJOR)

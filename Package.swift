@@ -28,7 +28,7 @@ let package = Package(
             path: "CSources/EnclaveCore",
             publicHeadersPath: "include",
             cSettings: [.unsafeFlags(["-Wall", "-Wextra", "-Werror"])],
-            linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("b2")]
+            linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("b2"), .linkedLibrary("sodium")]
         ),
         // The only Swift code that touches pointers: a thin, safe wrapper over the C core.
         .target(name: "EnclaveCrypto", dependencies: ["CEnclaveCore"]),

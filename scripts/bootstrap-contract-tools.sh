@@ -3,14 +3,10 @@
 # a virtualenv that also sees Debian's packages (oauthlib, pytest). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [[ $(id -u) -ne 0 ]]; then sudo=sudo; else sudo=; fi
+scripts/bootstrap.sh  # python3-venv among the Debian packages
 
 venv=build/venv
 requirements=tests/contract/requirements.txt
-if ! dpkg-query -W -f='${Status}' python3-venv 2>/dev/null | grep -q "install ok installed"; then
-  echo "bootstrap: installing python3-venv"
-  DEBIAN_FRONTEND=noninteractive ${sudo:-} apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-fi
 if [[ ! -x $venv/bin/python ]] || ! cmp -s "$requirements" "$venv/requirements.txt"; then
   echo "bootstrap: creating $venv"
   /usr/bin/python3 -m venv --system-site-packages "$venv"

@@ -21,7 +21,7 @@ LD_LIBRARY_PATH="$prefix/lib" "$prefix/version_check"
 # The static library links too (with its private dependencies).
 # shellcheck disable=SC2046
 cc -o "$prefix/version_check_static" examples/c/version_check.c $(pkg-config --cflags enclave_core) \
-  "$prefix/lib/libenclave_core.a" -lcrypto -lb2
+  "$prefix/lib/libenclave_core.a" -lcrypto -lb2 -lsodium
 "$prefix/version_check_static"
 
 others=$(nm -D --defined-only "$prefix/lib/libenclave_core.so.1" | awk '{print $3}' | grep -v '^ec_' || true)

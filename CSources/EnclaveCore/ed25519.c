@@ -1,23 +1,32 @@
-/* Ed25519 signing of attestation evidence and verification of it, on OpenSSL's EVP API. */
+/* Ed25519 evidence signing on libsodium; verification on OpenSSL's EVP API.
+ * Signing is on the challenge endpoint's hot path: libsodium signs with a prepared 64-byte secret
+ * key and no allocation (about 17 us here), where OpenSSL 3.0's EVP_DigestSign allocates a context
+ * and fetches SHA-512 on every call (about 46 us). Ed25519 is deterministic, so the signatures are
+ * the same bytes either way (RFC 8032 and Wycheproof vectors pin that). Verification stays on
+ * OpenSSL so that what hosts accept does not change. */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 #include <stdlib.h>
 
 #include "ec_internal.h"
 
 struct ec_signer {
-    EVP_PKEY *key; /* parsed once; EVP_PKEY_free cleanses the private key */
+    uint8_t secret_key[crypto_sign_SECRETKEYBYTES]; /* seed || public key, libsodium's layout */
     uint8_t public_key[EC_ED25519_PUBLIC_KEY_BYTES];
 };
 
+_Static_assert(crypto_sign_PUBLICKEYBYTES == EC_ED25519_PUBLIC_KEY_BYTES, "public key size");
+_Static_assert(crypto_sign_SEEDBYTES == EC_ED25519_SEED_BYTES, "seed size");
+_Static_assert(crypto_sign_BYTES == EC_ED25519_SIGNATURE_BYTES, "signature size");
+
 ec_signer *ec_signer_new(const uint8_t seed[EC_ED25519_SEED_BYTES]) {
     if (seed == NULL) return NULL;
+    /* Idempotent and thread-safe; -1 only when the library cannot initialise at all. */
+    if (sodium_init() < 0) return NULL;
     ec_signer *s = calloc(1, sizeof *s);
     if (s == NULL) return NULL;
-    s->key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, EC_ED25519_SEED_BYTES);
-    size_t pk_len = sizeof s->public_key;
-    if (s->key == NULL || EVP_PKEY_get_raw_public_key(s->key, s->public_key, &pk_len) != 1 ||
-        pk_len != sizeof s->public_key) {
+    if (crypto_sign_seed_keypair(s->public_key, s->secret_key, seed) != 0) {
         ec_signer_free(s);
         return NULL;
     }
@@ -26,7 +35,6 @@ ec_signer *ec_signer_new(const uint8_t seed[EC_ED25519_SEED_BYTES]) {
 
 void ec_signer_free(ec_signer *s) {
     if (s == NULL) return;
-    EVP_PKEY_free(s->key);
     OPENSSL_cleanse(s, sizeof *s);
     free(s);
 }
@@ -37,19 +45,13 @@ int ec_signer_public_key(const ec_signer *s, uint8_t pk[EC_ED25519_PUBLIC_KEY_BY
     return 0;
 }
 
+/* Reads the signer only, so one signer is safe to share between threads. */
 int ec_signer_sign(const ec_signer *s, const uint8_t *msg, size_t len,
                    uint8_t sig[EC_ED25519_SIGNATURE_BYTES]) {
     if (s == NULL || sig == NULL || !EC_BUF_OK(msg, len)) return -1;
-    /* A context per call keeps one signer safe to share between threads. */
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx == NULL) return -1;
-    size_t sig_len = EC_ED25519_SIGNATURE_BYTES;
     static const uint8_t empty = 0;
-    int ok = EVP_DigestSignInit(ctx, NULL, NULL, NULL, s->key) == 1 &&
-             EVP_DigestSign(ctx, sig, &sig_len, msg != NULL ? msg : &empty, len) == 1 &&
-             sig_len == EC_ED25519_SIGNATURE_BYTES;
-    EVP_MD_CTX_free(ctx);
-    return ok ? 0 : -1;
+    return crypto_sign_detached(sig, NULL, msg != NULL ? msg : &empty, (unsigned long long)len, s->secret_key) == 0
+               ? 0 : -1;
 }
 
 int ec_ed25519_verify(const uint8_t pk[EC_ED25519_PUBLIC_KEY_BYTES], const uint8_t *msg, size_t len,

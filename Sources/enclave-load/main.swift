@@ -56,7 +56,8 @@ let run = try LoadRun(
     requests: LoadRequests(endpoint: endpoint, host: "\(host):\(port)", secret: secret,
         connector: endpoint == .exchange ? (positional[1], positional[2]) : nil),
     warmup: .nanoseconds(Int64(warmup * 1e9)), duration: .nanoseconds(Int64(duration * 1e9)), stopOnRefused: stopOnRefused)
-loop.execute { run.start(connections: connections) }
+let startConnections = connections
+loop.execute { run.start(connections: startConnections) }
 try run.finished.futureResult.wait()
 
 let (measuredConnections, measuredSeconds) = (connections, duration)

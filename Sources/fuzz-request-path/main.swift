@@ -3,7 +3,7 @@
 import EnclaveFuzzing
 import Foundation
 
-nonisolated(unsafe) let harness: RequestPathFuzzing = {
+let harness: RequestPathFuzzing = {
     do { return try RequestPathFuzzing() } catch { fatalError("cannot start the fuzz harness: \(error)") }
 }()
 

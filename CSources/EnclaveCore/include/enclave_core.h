@@ -29,7 +29,7 @@ extern "C" {
 
 #define EC_VERSION_MAJOR 1
 #define EC_VERSION_MINOR 0
-#define EC_VERSION_PATCH 0
+#define EC_VERSION_PATCH 1
 
 #define EC_RPC_MAC_BYTES 32
 #define EC_RPC_SIG_HEX_BYTES 64

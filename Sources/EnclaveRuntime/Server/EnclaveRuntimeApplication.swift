@@ -15,7 +15,7 @@ public struct EnclaveRuntimeApplication: Sendable {
 
     /// `now` is Unix seconds; tests inject a clock. `benchmarkFloorRoute` adds `GET /__bench/hello` and `POST /__bench/echo`,
     /// a static answer through the same router and access log: the framework's own floor that
-    /// `scripts/bench-load.sh` compares the contract's endpoints against (local environment only).
+    /// `scripts/bench_load.py` compares the contract's endpoints against (local environment only).
     public init(
         configuration: RuntimeConfiguration, logger: Logger, benchmarkFloorRoute: Bool = false,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
@@ -84,7 +84,6 @@ public struct EnclaveRuntimeApplication: Sendable {
                 _ = try await request.body.collect(upTo: configuration.maxBodyBytes)
                 return JSONResponse.raw(.ok, hello)
             })
-            routes["/__bench/echo"] = .init(method: .post, handler: { r, _ in _ = try await r.body.collect(upTo: 65536); return JSONResponse.raw(.ok, hello) })
         }
         let bind = configuration.bindAddress
         application = Application(

@@ -1,1 +1,0 @@
-/work/main/bindings/rust/target/debug/examples/bench_sign: /work/main/bindings/rust/build.rs /work/main/bindings/rust/examples/bench_sign.rs /work/main/bindings/rust/src/ffi.rs /work/main/bindings/rust/src/lib.rs
