@@ -6,6 +6,9 @@ import NIOHTTP1
 /// The endpoints the load generator can drive, and the raw HTTP/1.1 request for each.
 enum LoadEndpoint: String, CaseIterable {
     case hello, healthz, document, challenge, ping, exchange, echo
+    /// The POST floor with a signed ping's exact headers and body: what the framework costs for a
+    /// request of that shape before any of the runtime's own work.
+    case echoSigned = "echo-signed"
 
     var path: String {
         switch self {
@@ -15,11 +18,11 @@ enum LoadEndpoint: String, CaseIterable {
         case .challenge: "/v1/attestation/challenge"
         case .ping: "/v1/rpc/ping"
         case .exchange: "/v1/rpc/google/token/exchange"
-        case .echo: "/__bench/echo"
+        case .echo, .echoSigned: "/__bench/echo"
         }
     }
 
-    var isSigned: Bool { self == .ping || self == .exchange }
+    var isSigned: Bool { self == .ping || self == .exchange || self == .echoSigned }
 }
 
 /// Builds each request's bytes: signed requests get the current time and a nonce unique to this
@@ -50,7 +53,7 @@ final class LoadRequests {
             return (HTTPRequestHead(version: .http1_1, method: .GET, uri: endpoint.path, headers: ["host": host]), nil)
         case .challenge:
             body = #"{"challenge_nonce":"\#(tag)-\#(sequence)","issued_at":\#(now),"expires_at":\#(now + 60),"operation_purpose":"decrypt","request_id":"load-\#(sequence)"}"#
-        case .ping, .echo:
+        case .ping, .echo, .echoSigned:
             body = #"{"contract_version":"v1","request_id":"load-\#(sequence)"}"#
         case .exchange:
             let (user, connectorID) = connector!

@@ -5,7 +5,7 @@
 // Exit status 0 only when every answer was 200 and no request was dropped.
 //
 //   enclave-load [-c CONNECTIONS] [-d SECONDS] [-w WARMUP] [--json] [--stop-on-refused]
-//                hello|healthz|document|challenge|ping|exchange [USER_ID CONNECTOR_ID]
+//                hello|echo|echo-signed|healthz|document|challenge|ping|exchange [USER_ID CONNECTOR_ID]
 //
 // ENCLAVE_RUNTIME_BASE_URL (http://HOST:PORT, else http://127.0.0.1:8181) and
 // ENCLAVE_RPC_SHARED_SECRET (else the local default). --stop-on-refused ends a connection once
@@ -17,7 +17,7 @@ import NIOPosix
 func usage() -> Never {
     FileHandle.standardError.write(Data("""
         usage: enclave-load [-c CONNECTIONS] [-d SECONDS] [-w WARMUP] [--json] [--stop-on-refused]
-                            hello|healthz|document|challenge|ping|exchange [USER_ID CONNECTOR_ID]
+                            hello|echo|echo-signed|healthz|document|challenge|ping|exchange [USER_ID CONNECTOR_ID]
 
         """.utf8))
     exit(2)
