@@ -122,6 +122,7 @@ let package = Package(
             name: "EnclaveRuntimeTests",
             dependencies: [
                 "EnclaveRuntime", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveClient", "EnclaveJSON", "EnclaveLogging", "EnclaveFuzzing",
+                "HostServices",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),

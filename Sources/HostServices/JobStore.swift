@@ -42,7 +42,7 @@ public final class JobStore: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        pool = try DatabasePool(path: (directory as NSString).appendingPathComponent("jobs.sqlite"), configuration: configuration)
+        let path = (directory as NSString).appendingPathComponent("jobs.sqlite")
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: revoke jobs") { db in
             try db.create(table: RevokeJob.databaseTableName, options: [.ifNotExists]) { t in
@@ -58,12 +58,15 @@ public final class JobStore: Sendable {
                 t.column("updated_at", .integer).notNull()
             }
         }
-        // The api and the worker may start at the same instant: the loser of the race retries
-        // and then finds the migration applied.
+        // The api and the worker may start at the same instant. Both opening (the switch to WAL
+        // needs a lock that SQLite does not wait for) and migrating can then fail with "database
+        // is locked": the loser retries and finds the database in WAL mode, migrated.
         var attempt = 0
         while true {
             do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
                 try migrator.migrate(pool)
+                self.pool = pool
                 break
             } catch {
                 attempt += 1
