@@ -1,4 +1,5 @@
 import EnclaveCrypto
+import EnclaveJSON
 import Foundation
 
 /// Answers attestation challenges (CONTRACT.md section 4) with evidence signed by the C core.
@@ -25,7 +26,7 @@ public struct ChallengeService: Sendable {
     /// The evidence for a challenge body, or the reason it is refused (all map to 400
     /// `attestation_challenge_failed`; the reason is safe to show).
     func evidence(for body: [UInt8]) -> Result<ChallengeResponse, ChallengeRefusal> {
-        guard let request = try? JSONDecoder().decode(ChallengeRequest.self, from: Data(body)) else {
+        guard let request = JSONValue(parsing: body).flatMap(ChallengeRequest.init(json:)) else {
             return .failure(.init("malformed JSON or missing fields"))
         }
         let texts = [

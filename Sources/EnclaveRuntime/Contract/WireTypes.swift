@@ -20,26 +20,43 @@ public struct ConnectorReference: Codable, Sendable, Equatable {
     public var userID: String
     public var connectorID: String
 
+    public init(userID: String, connectorID: String) {
+        self.userID = userID
+        self.connectorID = connectorID
+    }
+
+    init?(json: JSONValue?) {
+        guard let json, let userID = json["user_id"]?.string, let connectorID = json["connector_id"]?.string else { return nil }
+        self.init(userID: userID, connectorID: connectorID)
+    }
+
     enum CodingKeys: String, CodingKey {
         case userID = "user_id"
         case connectorID = "connector_id"
     }
 }
 
+/// A request body read with `JSONValue` (field names are the wire names); nil when a required
+/// field is missing or of another JSON type. Unknown fields are ignored.
+protocol JSONRequestBody {
+    init?(json: JSONValue)
+}
+
 /// Exchange and revoke requests.
-struct ConnectorRPCRequest: Decodable {
+struct ConnectorRPCRequest: JSONRequestBody {
     var contractVersion: String
     var requestID: String
     var connector: ConnectorReference
 
-    enum CodingKeys: String, CodingKey {
-        case contractVersion = "contract_version"
-        case requestID = "request_id"
-        case connector
+    init?(json: JSONValue) {
+        guard let contractVersion = json["contract_version"]?.string, let requestID = json["request_id"]?.string,
+            let connector = ConnectorReference(json: json["connector"])
+        else { return nil }
+        (self.contractVersion, self.requestID, self.connector) = (contractVersion, requestID, connector)
     }
 }
 
-struct RegisterRPCRequest: Decodable {
+struct RegisterRPCRequest: JSONRequestBody {
     var contractVersion: String
     var requestID: String
     var userID: String
@@ -47,30 +64,30 @@ struct RegisterRPCRequest: Decodable {
     var redirectURI: String
     var codeVerifier: String?
 
-    enum CodingKeys: String, CodingKey {
-        case contractVersion = "contract_version"
-        case requestID = "request_id"
-        case userID = "user_id"
-        case authorizationCode = "authorization_code"
-        case redirectURI = "redirect_uri"
-        case codeVerifier = "code_verifier"
+    init?(json: JSONValue) {
+        guard let contractVersion = json["contract_version"]?.string, let requestID = json["request_id"]?.string,
+            let userID = json["user_id"]?.string, let authorizationCode = json["authorization_code"]?.string,
+            let redirectURI = json["redirect_uri"]?.string
+        else { return nil }
+        // Optional: absent or null is no verifier; any other type is a shape error.
+        switch json["code_verifier"] {
+        case nil, .null?: codeVerifier = nil
+        case .string(let verifier)?: codeVerifier = verifier
+        default: return nil
+        }
+        (self.contractVersion, self.requestID, self.userID) = (contractVersion, requestID, userID)
+        (self.authorizationCode, self.redirectURI) = (authorizationCode, redirectURI)
     }
 }
 
-struct PingRPCRequest: Decodable {
+struct PingRPCRequest: JSONRequestBody {
     var contractVersion: String
     var requestID: String
 
-    enum CodingKeys: String, CodingKey {
-        case contractVersion = "contract_version"
-        case requestID = "request_id"
+    init?(json: JSONValue) {
+        guard let contractVersion = json["contract_version"]?.string, let requestID = json["request_id"]?.string else { return nil }
+        (self.contractVersion, self.requestID) = (contractVersion, requestID)
     }
-}
-
-/// Only `request_id`, read leniently so that an envelope can echo it after a shape error.
-struct RequestIDProbe: Decodable {
-    var requestID: String?
-    enum CodingKeys: String, CodingKey { case requestID = "request_id" }
 }
 
 public struct AttestedIdentity: Codable, Sendable, Equatable {
@@ -192,19 +209,20 @@ struct HealthResponse: JSONResponseBody {
 }
 
 /// CONTRACT.md section 4 request.
-struct ChallengeRequest: Decodable {
+struct ChallengeRequest: JSONRequestBody {
     var challengeNonce: String
     var issuedAt: Int64
     var expiresAt: Int64
     var operationPurpose: String
     var requestID: String
 
-    enum CodingKeys: String, CodingKey {
-        case challengeNonce = "challenge_nonce"
-        case issuedAt = "issued_at"
-        case expiresAt = "expires_at"
-        case operationPurpose = "operation_purpose"
-        case requestID = "request_id"
+    init?(json: JSONValue) {
+        guard let challengeNonce = json["challenge_nonce"]?.string, let issuedAt = json["issued_at"]?.integer,
+            let expiresAt = json["expires_at"]?.integer, let operationPurpose = json["operation_purpose"]?.string,
+            let requestID = json["request_id"]?.string
+        else { return nil }
+        (self.challengeNonce, self.issuedAt, self.expiresAt) = (challengeNonce, issuedAt, expiresAt)
+        (self.operationPurpose, self.requestID) = (operationPurpose, requestID)
     }
 }
 

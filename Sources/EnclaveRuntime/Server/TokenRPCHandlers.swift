@@ -1,3 +1,4 @@
+import EnclaveJSON
 import Foundation
 import Hummingbird
 import Logging
@@ -101,9 +102,10 @@ struct TokenRPCHandlers: Sendable {
 
     /// invalid_request_payload, then invalid_contract_version, then invalid_request_id.
     static func decode<Body: RPCRequestBody>(_ type: Body.Type, from body: ByteBuffer) -> Result<Body, DecodeFailure> {
-        let data = Data(body.readableBytesView)
-        guard let rpc = try? JSONDecoder().decode(type, from: data), rpc.hasValidShape else {
-            let echoed = (try? JSONDecoder().decode(RequestIDProbe.self, from: data))?.requestID
+        let json = JSONValue(parsing: Array(body.readableBytesView))
+        guard let rpc = json.flatMap(type.init(json:)), rpc.hasValidShape else {
+            // Echo request_id when the body is a JSON object whose request_id is a string.
+            let echoed = json?["request_id"]?.string
             return .failure(DecodeFailure(
                 error: .init(.invalidRequestPayload, "the body is not this endpoint's JSON shape"),
                 requestID: echoed.flatMap { $0.isEmpty ? nil : $0 }))
@@ -154,7 +156,7 @@ struct TokenRPCHandlers: Sendable {
 }
 
 /// What step 7 checks on every RPC body.
-protocol RPCRequestBody: Decodable {
+protocol RPCRequestBody: JSONRequestBody {
     var contractVersion: String { get }
     var requestID: String { get }
     /// Field rules beyond JSON types (UUIDs, non-empty values).
