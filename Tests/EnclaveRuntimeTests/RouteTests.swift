@@ -226,6 +226,9 @@ struct RouteTests {
             expectError(try await client.signedPost(path, wrongVersion, clock: clock), 400, "invalid_contract_version", requestID: "r-7")
             expectError(try await client.signedPost(path, connectorBody(connector: connector, requestID: ""), clock: clock), 400, "invalid_request_id")
             expectError(try await client.signedPost("/v1/rpc/ping", ["contract_version": "v1", "request_id": 5], clock: clock), 400, "invalid_request_payload")
+            // The strict reader: a duplicate key is a shape error; request_id is not echoed from it.
+            let duplicate = Array(#"{"contract_version":"v1","request_id":"r-4","request_id":"r-5"}"#.utf8)
+            expectError(try await client.post("/v1/rpc/ping", headers: signedHeaders(path: "/v1/rpc/ping", body: duplicate, timestamp: clock.now), body: duplicate), 400, "invalid_request_payload")
             let register = "/v1/rpc/google/connector/register"
             expectError(try await client.signedPost(register, ["contract_version": "v1", "request_id": "r-2", "user_id": userA, "authorization_code": "", "redirect_uri": "https://app.example/cb"], clock: clock), 400, "invalid_request_payload", requestID: "r-2")
         }
@@ -329,6 +332,15 @@ struct RouteTests {
             #expect(try await client.post("/v1/attestation/challenge", headers: [], body: json(edgeOK)).status == 200)
             let notJSON = try await client.post("/v1/attestation/challenge", headers: [], body: Array("{".utf8))
             #expect(notJSON.status == 400 && notJSON.json["code"] as? String == "attestation_challenge_failed")
+            // The strict reader: a duplicate key, a fractional timestamp, a lone surrogate.
+            for text in [
+                #"{"challenge_nonce":"n","challenge_nonce":"m","issued_at":\#(t),"expires_at":\#(t + 60),"operation_purpose":"decrypt","request_id":"r"}"#,
+                #"{"challenge_nonce":"n","issued_at":\#(t).0,"expires_at":\#(t + 60),"operation_purpose":"decrypt","request_id":"r"}"#,
+                #"{"challenge_nonce":"\ud800","issued_at":\#(t),"expires_at":\#(t + 60),"operation_purpose":"decrypt","request_id":"r"}"#,
+            ] {
+                let strict = try await client.post("/v1/attestation/challenge", headers: [], body: Array(text.utf8))
+                #expect(strict.status == 400 && strict.json["code"] as? String == "attestation_challenge_failed", "\(text)")
+            }
             let huge = try await client.post("/v1/attestation/challenge", headers: [], body: [UInt8](repeating: 0x20, count: 16 * 1024 + 1))
             #expect(huge.status == 413 && huge.json["code"] as? String == "payload_too_large")
         }
