@@ -5,7 +5,7 @@
 ///   differently);
 /// - strings must be valid UTF-8 without raw control characters; `\u` escapes must pair
 ///   surrogates;
-/// - nesting deeper than `maxDepth` is refused;
+/// - a value nested more than `maxDepth` levels below the outermost one is refused;
 /// - only JSON white space around the value, nothing after it.
 /// Integers that fit in `Int64` keep their value; any other number is valid but kept as `.number`.
 public enum JSONValue: Equatable, Sendable {
