@@ -8,6 +8,9 @@ let package = Package(
         .library(name: "EnclaveCrypto", targets: ["EnclaveCrypto"]),
         .library(name: "EnclaveRuntime", targets: ["EnclaveRuntime"]),
         .library(name: "EnclaveClient", targets: ["EnclaveClient"]),
+        // For the benchmark package, which builds the runtime as the executable does.
+        .library(name: "EnclaveConfiguration", targets: ["EnclaveConfiguration"]),
+        .library(name: "EnclaveLogging", targets: ["EnclaveLogging"]),
         .executable(name: "api", targets: ["api"]),
         .executable(name: "worker", targets: ["worker"]),
         .executable(name: "enclave-runtime", targets: ["enclave-runtime"]),

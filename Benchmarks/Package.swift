@@ -10,6 +10,8 @@ let package = Package(
         .package(name: "enclave-runtime", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // The naive and raw OpenSSL paths the core is measured against, written as a caller would.
@@ -36,6 +38,20 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/RuntimeHotPaths",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "RPCPath",
+            dependencies: [
+                .product(name: "EnclaveRuntime", package: "enclave-runtime"),
+                .product(name: "EnclaveCrypto", package: "enclave-runtime"),
+                .product(name: "EnclaveConfiguration", package: "enclave-runtime"),
+                .product(name: "EnclaveLogging", package: "enclave-runtime"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/RPCPath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]

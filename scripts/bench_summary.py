@@ -16,6 +16,8 @@ TARGETS = [
     ("sign challenge ec_signer_sign", "sign challenge raw EVP_DigestSign", 1.1, None),
     ("replay cache insert at 1M live nonces", "replay cache insert at 10k live nonces", 1.5, None),
     ("challenge evidence through the handler logic", "challenge evidence bare ec_signer_sign", None, None),
+    ("request path signed ping", "request path echo-signed floor (POST, signed headers)", None, None),
+    ("request path echo-signed floor (POST, signed headers)", "request path hello floor (GET)", None, None),
 ]
 
 
@@ -65,6 +67,10 @@ def main():
             missed |= m is None or m > max_mallocs
         u = unit.split("(")[-1].rstrip(")") if "(" in unit else ""
         print(f"| {name} | {t:.0f} {u} | {m:.0f} | {b:.0f} {u} | {ratio:.2f} | {'; '.join(verdict)} |")
+    ping, _ = median(results, "request path signed ping", "Time (wall clock)")
+    floor, _ = median(results, "request path echo-signed floor (POST, signed headers)", "Time (wall clock)")
+    if ping is not None and floor is not None:
+        print(f"| the runtime's own work per signed ping (ping - echo-signed, in process) | {ping - floor:.0f} ns | | | | |")
     per_nonce, _ = median(results, "replay cache bytes per live nonce at capacity", "bytes per live nonce")
     if per_nonce is not None:
         ok = per_nonce <= 64

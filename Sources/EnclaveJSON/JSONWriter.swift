@@ -86,10 +86,25 @@ public struct JSONWriter: ~Copyable {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
     }
 
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7f
+    }
+
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private mutating func appendEscaped(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Nearly every string needs no escape: copy it whole (byte by byte cost more than the
+        // rest of an access log line).
+        let copied = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard !utf8.contains(where: Self.needsEscape) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied == true {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(0x5c); bytes.append(0x22)

@@ -15,12 +15,15 @@ public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     private let label: String
+    private let descriptor: Int32
 
     private static let output = Mutex<Void>(())
 
-    public init(label: String, level: Logger.Level) {
+    /// `descriptor` is where lines go: stderr, or another file for benchmarks.
+    public init(label: String, level: Logger.Level, descriptor: Int32 = 2) {
         self.label = label
         logLevel = level
+        self.descriptor = descriptor
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -37,7 +40,7 @@ public struct JSONLogHandler: LogHandler {
             line.withUnsafeBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
-                    let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                    let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                     if written > 0 {
                         offset += written
                     } else if written < 0 && errno == EINTR {
@@ -67,11 +70,14 @@ struct WallClock {
 /// ISO 8601 UTC with milliseconds.
 enum JSONLogLine {
     static func render(time: WallClock, level: Logger.Level, message: String, label: String, metadata: Logger.Metadata) -> [UInt8] {
-        var fields: [(String, Logger.Metadata.Value?)] = metadata.compactMap { $0.key == "time" ? nil : ($0.key, $0.value) }
+        // The fixed fields win over metadata of the same name, so every key appears once.
+        var fields: [(String, Logger.Metadata.Value?)] = []
+        fields.reserveCapacity(metadata.count + 4)
+        for (name, value) in metadata where !isFixedName(name) { fields.append((name, value)) }
         fields.append(("level", .string(level.rawValue)))
         fields.append(("logger", .string(label)))
         fields.append(("message", .string(message)))
-        fields.append(("time", nil))  // metadata never overrides the time
+        fields.append(("time", nil))
         fields.sort { $0.0 < $1.0 }
         var writer = JSONWriter()
         writer.beginObject()
@@ -83,12 +89,25 @@ enum JSONLogLine {
         return writer.finish()
     }
 
+    private static func isFixedName(_ name: String) -> Bool {
+        switch name {
+        case "level", "logger", "message", "time": true
+        default: false
+        }
+    }
+
     private static func write(_ value: Logger.Metadata.Value, to writer: inout JSONWriter) {
         switch value {
         case .string(let text):
             writer.string(text)
         case .stringConvertible(let convertible):
-            if let number = convertible as? any BinaryInteger {
+            // The access line's status (Int) and duration (Double) first: a cast to a concrete
+            // type is cheap, the one to `any BinaryInteger` looks up conformances.
+            if let number = convertible as? Int {
+                writer.integer(number)
+            } else if let number = convertible as? Double, number.isFinite {
+                writer.double(number)
+            } else if let number = convertible as? any BinaryInteger {
                 writer.raw(String(describing: number).utf8)
             } else if let number = convertible as? Double, number.isFinite {
                 writer.double(number)

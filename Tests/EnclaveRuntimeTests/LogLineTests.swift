@@ -32,4 +32,23 @@ import Testing
         #expect(!text.contains("\n"))
         #expect(text.components(separatedBy: "\"time\":").count == 2)
     }
+
+    @Test func fixedFieldsWinAndNumbersKeepTheirType() throws {
+        let line = JSONLogLine.render(
+            time: WallClock(seconds: 0, milliseconds: 0), level: .warning, message: "m", label: "l",
+            metadata: [
+                "level": .string("spoofed"), "logger": .string("spoofed"), "message": .string("spoofed"),
+                "int": .stringConvertible(-7), "uint8": .stringConvertible(UInt8(255)), "double": .stringConvertible(2.5),
+                "infinite": .stringConvertible(Double.infinity), "text": .stringConvertible("7"),
+            ])
+        let text = String(decoding: line, as: UTF8.self)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+        for name in ["level", "logger", "message", "time"] {
+            #expect(text.components(separatedBy: "\"\(name)\":").count == 2, "\(name) appears once")
+        }
+        #expect(object["level"] as? String == "warning")
+        #expect(text.contains(#""int":-7"#) && text.contains(#""uint8":255"#) && text.contains(#""double":2.5"#))
+        #expect(object["infinite"] as? String == "inf")
+        #expect(object["text"] as? String == "7")
+    }
 }

@@ -123,7 +123,11 @@ struct RouteTests {
             for nonce in [String(repeating: "n", count: 129), "has space", "é"] {
                 expectError(try await client.post("/v1/rpc/ping", headers: replacing("x-alfred-rpc-nonce", nonce), body: body), 401, "invalid_request_header")
             }
-            for signature in ["abc", String(repeating: "g", count: 64), String(repeating: "a", count: 65)] {
+            for signature in [
+                "abc", String(repeating: "a", count: 63), String(repeating: "a", count: 65), String(repeating: "g", count: 64),
+                String(repeating: "G", count: 64), String(repeating: "@", count: 64), String(repeating: "`", count: 64),
+                String(repeating: "/", count: 64), String(repeating: ":", count: 64), String(repeating: "é", count: 32),
+            ] {
                 expectError(try await client.post("/v1/rpc/ping", headers: replacing("x-alfred-rpc-signature", signature), body: body), 401, "invalid_request_header")
             }
             // Order: the version decides before a malformed timestamp; the timestamp before the nonce.

@@ -33,34 +33,45 @@ struct RPCAuthenticationMiddleware: RouterMiddleware {
 
     func authenticate(_ request: Request, path: String) async -> Result<AuthenticatedRequest, RPCError> {
         let headers = request.headers
+        // One pass over the fields collects the four signed headers (each at most once).
+        var version = HeaderSlot(), timestampSlot = HeaderSlot(), nonceSlot = HeaderSlot(), signatureSlot = HeaderSlot()
+        for field in headers {
+            switch field.name {
+            case Self.versionHeader: version.add(field.value)
+            case Self.timestampHeader: timestampSlot.add(field.value)
+            case Self.nonceHeader: nonceSlot.add(field.value)
+            case Self.signatureHeader: signatureSlot.add(field.value)
+            default: continue
+            }
+        }
         // 1. Version.
-        let versions = headers[values: Self.versionHeader]
-        guard !versions.isEmpty else { return .failure(.init(.missingRequestHeader, "x-alfred-rpc-version is missing")) }
-        guard versions.count == 1 else { return .failure(.init(.invalidRequestHeader, "x-alfred-rpc-version is sent more than once")) }
-        guard versions[0] == wireContractVersion else {
-            return .failure(.init(.invalidContractVersion, "x-alfred-rpc-version must be v1"))
+        switch version {
+        case .missing: return .failure(.init(.missingRequestHeader, "x-alfred-rpc-version is missing"))
+        case .repeated: return .failure(.init(.invalidRequestHeader, "x-alfred-rpc-version is sent more than once"))
+        case .single(let value):
+            guard value == wireContractVersion else { return .failure(.init(.invalidContractVersion, "x-alfred-rpc-version must be v1")) }
         }
         // 2. The other headers, in the table's order.
         let timestampText: String, nonce: String, signature: String
-        switch single(headers, Self.timestampHeader) {
+        switch timestampSlot.value(Self.timestampHeader) {
         case .failure(let error): return .failure(error)
         case .success(let value): timestampText = value
         }
         guard let timestamp = RPCHeaderSyntax.timestamp(timestampText) else {
             return .failure(.init(.invalidRequestHeader, "x-alfred-rpc-ts must be 1 to 19 ASCII digits"))
         }
-        switch single(headers, Self.nonceHeader) {
+        switch nonceSlot.value(Self.nonceHeader) {
         case .failure(let error): return .failure(error)
         case .success(let value): nonce = value
         }
         guard RPCHeaderSyntax.isValidNonce(nonce) else {
             return .failure(.init(.invalidRequestHeader, "x-alfred-rpc-nonce must be 1 to 128 bytes of visible ASCII"))
         }
-        switch single(headers, Self.signatureHeader) {
+        switch signatureSlot.value(Self.signatureHeader) {
         case .failure(let error): return .failure(error)
         case .success(let value): signature = value
         }
-        guard signature.utf8.count == 64, signature.utf8.allSatisfy(Self.isHexDigit) else {
+        guard Self.isSignatureSyntax(signature) else {
             return .failure(.init(.invalidRequestHeader, "x-alfred-rpc-signature must be 64 hex digits"))
         }
         // 3. Size: the declared length first, then what actually arrives.
@@ -94,15 +105,37 @@ struct RPCAuthenticationMiddleware: RouterMiddleware {
         }
     }
 
-    private func single(_ headers: HTTPFields, _ name: HTTPField.Name) -> Result<String, RPCError> {
-        let values = headers[values: name]
-        if values.isEmpty { return .failure(.init(.missingRequestHeader, "\(name.canonicalName) is missing")) }
-        if values.count > 1 { return .failure(.init(.invalidRequestHeader, "\(name.canonicalName) is sent more than once")) }
-        return .success(values[0])
+    /// 64 hex digits, either case.
+    private static func isSignatureSyntax(_ text: String) -> Bool {
+        let utf8 = text.utf8
+        guard utf8.count == 64 else { return false }
+        return utf8.withContiguousStorageIfAvailable { $0.allSatisfy(isHexDigit) } ?? utf8.allSatisfy(isHexDigit)
     }
 
+    @inline(__always)
     private static func isHexDigit(_ byte: UInt8) -> Bool {
-        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+        let lower = byte | 0x20
+        return (0x30...0x39).contains(byte) || (0x61...0x66).contains(lower)
+    }
+}
+
+/// A signed header as found in the request: absent, sent once, or sent more than once.
+enum HeaderSlot {
+    case missing
+    case single(String)
+    case repeated
+
+    init() { self = .missing }
+
+    mutating func add(_ value: String) {
+        if case .missing = self { self = .single(value) } else { self = .repeated }
     }
 
+    func value(_ name: HTTPField.Name) -> Result<String, RPCError> {
+        switch self {
+        case .missing: .failure(.init(.missingRequestHeader, "\(name.canonicalName) is missing"))
+        case .repeated: .failure(.init(.invalidRequestHeader, "\(name.canonicalName) is sent more than once"))
+        case .single(let value): .success(value)
+        }
+    }
 }

@@ -1,0 +1,106 @@
+// The runtime's whole request path in process: router, authentication, JSON reader, handler,
+// answer and access log line (to /dev/null), without sockets or HTTP parsing, so the runtime's own
+// cost per request is seen without the load generator's noise. Three requests through the same
+// responder: the GET hello floor, the POST floor with a signed ping's exact headers and body
+// (`echo-signed`), and the signed ping. ping - echo-signed is the runtime's own work.
+import Benchmark
+import EnclaveConfiguration
+import EnclaveCrypto
+import EnclaveLogging
+import EnclaveRuntime
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOEmbedded
+
+let secret = "bench-shared-secret-0123456789abcdef"
+
+/// The runtime's JSON log handler, writing to /dev/null.
+let accessLogger: Logger = {
+    let devNull = open("/dev/null", O_WRONLY)
+    return Logger(label: "enclave-runtime", factory: { JSONLogHandler(label: $0, level: .info, descriptor: devNull) })
+}()
+
+/// One runtime, as `enclave-runtime --bench-floor-route` builds it, logging to /dev/null.
+func makeRuntime() throws -> EnclaveRuntimeApplication {
+    let state = FileManager.default.temporaryDirectory.appendingPathComponent("bench-rpc-path-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+    let configuration = try RuntimeConfiguration.load(EnvironmentSource([
+        "ALFRED_ENV": "local", "TEE_ATTESTATION_REQUIRED": "false", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true",
+        "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": secret,
+    ]))
+    return try EnclaveRuntimeApplication(configuration: configuration, logger: accessLogger, benchmarkFloorRoute: true)
+}
+
+/// Builds requests as `enclave-load` sends them (after HTTP/1 parsing): unique nonce, current time.
+final class SignedRequests: @unchecked Sendable {
+    let signer = try! RPCSigner(secret: secret)
+    var sequence = 0
+    let tag = "bench-\(getpid())"
+
+    func next(path: String) -> Request {
+        sequence += 1
+        let body = Array(#"{"contract_version":"v1","request_id":"load-\#(sequence)"}"#.utf8)
+        let timestamp = String(Int(Date().timeIntervalSince1970))
+        let nonce = "\(tag)-\(sequence)"
+        let signature = signer.signature(path: path, timestamp: timestamp, nonce: nonce, body: body)
+        let fields: HTTPFields = [
+            .contentType: "application/json", .contentLength: String(body.count),
+            HTTPField.Name("x-alfred-rpc-version")!: "v1", HTTPField.Name("x-alfred-rpc-ts")!: timestamp,
+            HTTPField.Name("x-alfred-rpc-nonce")!: nonce, HTTPField.Name("x-alfred-rpc-signature")!: signature,
+        ]
+        let head = HTTPRequest(method: .post, scheme: nil, authority: "127.0.0.1", path: path, headerFields: fields)
+        return Request(head: head, body: .init(buffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// Discards a response body after reading it, as the connection's writer would.
+struct DiscardingWriter: ResponseBodyWriter {
+    mutating func write(_ buffer: ByteBuffer) async throws { blackHole(buffer.readableBytes) }
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .mallocCountTotal], timeUnits: .nanoseconds, warmupIterations: 2,
+        // 1,000 requests per sample: the harness starts a task per sample, which would otherwise
+        // dominate a request of a few microseconds.
+        scalingFactor: .kilo, maxDuration: .seconds(3), maxIterations: 200)
+
+    let runtime = try! makeRuntime()
+    let responder = runtime.application.responder
+    let channel = EmbeddedChannel()
+    let silent = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+    let requests = SignedRequests()
+    let hello = Request(
+        head: HTTPRequest(method: .get, scheme: nil, authority: "127.0.0.1", path: EnclaveRuntimeApplication.benchmarkFloorPath),
+        body: .init(buffer: ByteBuffer()))
+
+    @Sendable func serve(_ request: Request) async throws {
+        let response = try await responder.respond(to: request, context: EnclaveRequestContext(source: .init(channel: channel, logger: silent)))
+        // A non-200 answer would measure an error path instead: stop the run.
+        precondition(response.status == .ok, "\(request.head.path ?? "") answered \(response.status.code)")
+        try await response.body.write(DiscardingWriter())
+    }
+
+    Benchmark("request path hello floor (GET)") { benchmark in
+        for _ in benchmark.scaledIterations { try await serve(hello) }
+    }
+    Benchmark("request path echo-signed floor (POST, signed headers)") { benchmark in
+        for _ in benchmark.scaledIterations { try await serve(requests.next(path: EnclaveRuntimeApplication.benchmarkPostFloorPath)) }
+    }
+    Benchmark("request path signed ping") { benchmark in
+        for _ in benchmark.scaledIterations { try await serve(requests.next(path: "/v1/rpc/ping")) }
+    }
+    // Part of every request above: a signed ping's access line, as the router writes it.
+    Benchmark("access log line of a signed ping") { benchmark in
+        for sequence in benchmark.scaledIterations {
+            accessLogger.info("request", metadata: [
+                "path": "/v1/rpc/ping", "method": "POST", "status": .stringConvertible(200),
+                "duration_ms": .stringConvertible(0.052), "request_id": .string("load-\(sequence)"),
+            ])
+        }
+    }
+}
