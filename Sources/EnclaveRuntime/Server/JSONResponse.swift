@@ -9,9 +9,9 @@ enum JSONResponse {
     }
 
     static func raw(_ status: HTTPResponse.Status, _ body: ByteBuffer, headers: HTTPFields = [:]) -> Response {
-        var fields = headers
-        fields[.contentType] = "application/json"
-        fields[.contentLength] = String(body.readableBytes)
+        // Built in one go: setting fields one by one scans and regrows the list each time.
+        var fields: HTTPFields = [.contentType: "application/json", .contentLength: String(body.readableBytes)]
+        fields.append(contentsOf: headers)
         return Response(status: status, headers: fields, body: .init(byteBuffer: body))
     }
 
