@@ -43,7 +43,7 @@ final class LoadRun: @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        HTTPRequestEncoder(),
+                        PreEncodedRequestWriter(),
                         ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)),
                         LoadConnection(run: self),
                     ])
@@ -95,12 +95,13 @@ final class LoadConnection: ChannelInboundHandler {
     }
 
     private func send(context: ChannelHandlerContext) {
-        let (head, body) = run.requests.next(allocator: context.channel.allocator)
+        let request = run.requests.next(allocator: context.channel.allocator)
         run.sent += 1
         receivedHead = false
         sentAt = .now()
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        // The head tells the response decoder the method; the bytes are the whole request.
+        context.write(wrapOutboundOut(.head(run.requests.head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(request))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 
