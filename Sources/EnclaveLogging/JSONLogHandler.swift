@@ -109,8 +109,6 @@ enum JSONLogLine {
                 writer.double(number)
             } else if let number = convertible as? any BinaryInteger {
                 writer.raw(String(describing: number).utf8)
-            } else if let number = convertible as? Double, number.isFinite {
-                writer.double(number)
             } else {
                 writer.string(convertible.description)
             }

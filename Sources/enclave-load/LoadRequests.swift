@@ -32,7 +32,6 @@ enum LoadEndpoint: String, CaseIterable {
 /// taken from the server being measured.
 final class LoadRequests {
     let endpoint: LoadEndpoint
-    let host: String
     let connector: (userID: String, connectorID: String)?
     /// What the response decoder needs to know about each request (its method).
     let head: HTTPRequestHead
@@ -43,7 +42,6 @@ final class LoadRequests {
 
     init(endpoint: LoadEndpoint, host: String, secret: String, connector: (String, String)?) throws {
         self.endpoint = endpoint
-        self.host = host
         self.connector = connector
         signer = try RPCSigner(secret: secret)
         tag = String(getpid(), radix: 16) + "-" + String(Int(Date().timeIntervalSince1970), radix: 16)
