@@ -71,7 +71,8 @@ struct JSONReader {
 
     private mutating func object(depth: Int) -> JSONValue? {
         index += 1  // {
-        var fields: [String: JSONValue] = [:]
+        // Room for the contract's small bodies without regrowing (an empty literal has none).
+        var fields = [String: JSONValue](minimumCapacity: 4)
         skipWhitespace()
         if consume(UInt8(ascii: "}")) { return .object(fields) }
         while true {
@@ -105,14 +106,16 @@ struct JSONReader {
         index += 1  // "
         let start = index
         // Fast path: no escapes, the common case for the contract's bodies.
+        var isASCII = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 defer { index += 1 }
-                return String(validating: bytes[start..<index], as: UTF8.self)
+                return Self.text(bytes[start..<index], isASCII: isASCII)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { return nil }
+            if byte >= 0x80 { isASCII = false }
             index += 1
         }
         var text = Array(bytes[start..<index])
@@ -121,7 +124,7 @@ struct JSONReader {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return String(validating: text, as: UTF8.self)
+                return Self.text(text[...], isASCII: false)
             case UInt8(ascii: "\\"):
                 guard escape(into: &text) else { return nil }
             case 0..<0x20:
@@ -131,6 +134,15 @@ struct JSONReader {
             }
         }
         return nil  // unterminated
+    }
+
+    /// The string of these bytes, or nil when they are not valid UTF-8. ASCII (nearly every
+    /// string of the contract) needs no validation: `String(validating:)` takes a generic path
+    /// that looks up type metadata on every call.
+    private static func text(_ bytes: ArraySlice<UInt8>, isASCII: Bool) -> String? {
+        bytes.withUnsafeBufferPointer { buffer in
+            isASCII ? String(decoding: buffer, as: UTF8.self) : String(validating: buffer, as: UTF8.self)
+        }
     }
 
     /// The escape after a backslash, appended as UTF-8.

@@ -47,6 +47,12 @@ public struct JSONWriter: ~Copyable {
         needsComma = true
     }
 
+    public mutating func integer(_ value: Int) {
+        separator()
+        bytes.append(contentsOf: String(value).utf8)
+        needsComma = true
+    }
+
     public mutating func integer(_ value: some BinaryInteger) {
         separator()
         bytes.append(contentsOf: String(value).utf8)
@@ -76,6 +82,14 @@ public struct JSONWriter: ~Copyable {
     public mutating func raw(_ json: some Sequence<UInt8>) {
         separator()
         bytes.append(contentsOf: json)
+        needsComma = true
+    }
+
+    /// `raw` for bytes already in memory, without the generic path (which other modules call
+    /// unspecialized).
+    public mutating func raw(_ json: Span<UInt8>) {
+        separator()
+        json.withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
         needsComma = true
     }
 

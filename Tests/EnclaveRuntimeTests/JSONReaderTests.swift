@@ -12,6 +12,8 @@ struct JSONReaderTests {
         (#""\u00e9\u00C9""#, .string("éÉ")),
         (#""\ud83d\ude00""#, .string("😀")),
         ("\"é😀\"", .string("é😀")),
+        ("\"del\u{7f}~\"", .string("del\u{7f}~")),  // ASCII to the last byte
+        ("\"\\né\"", .string("\né")),  // an escape, then UTF-8
         ("-0", .integer(0)),
         ("9223372036854775807", .integer(Int64.max)),
         ("-9223372036854775808", .integer(Int64.min)),
@@ -38,6 +40,9 @@ struct JSONReaderTests {
     ].map { Array($0.utf8) } + [
         [0x22, 0xFF, 0x22],  // invalid UTF-8
         [0x22, 0xC3, 0x22],  // truncated sequence
+        [0x22, 0x61, 0xED, 0xA0, 0x80, 0x22],  // an encoded surrogate after ASCII
+        [0x22, 0x5C, 0x6E, 0xFF, 0x22],  // invalid UTF-8 after an escape
+        Array("{\"k\":\"".utf8) + [0xC3, 0x28] + Array("\"}".utf8),  // invalid inside an object
         [0xEF, 0xBB, 0xBF] + Array("{}".utf8),  // byte order mark
         Array(String(repeating: "[", count: JSONValue.maxDepth + 2).utf8) + Array(String(repeating: "]", count: JSONValue.maxDepth + 2).utf8),
     ]
