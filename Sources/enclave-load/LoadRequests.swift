@@ -23,6 +23,7 @@ enum LoadEndpoint: String, CaseIterable {
     }
 
     var isSigned: Bool { self == .ping || self == .exchange || self == .echoSigned }
+    var isGet: Bool { self == .hello || self == .healthz || self == .document }
 }
 
 /// Builds each request's bytes: signed requests get the current time and a nonce unique to this
@@ -45,7 +46,7 @@ final class LoadRequests {
         self.connector = connector
         signer = try RPCSigner(secret: secret)
         tag = String(getpid(), radix: 16) + "-" + String(Int(Date().timeIntervalSince1970), radix: 16)
-        let isGet = [.hello, .healthz, .document].contains(endpoint)
+        let isGet = endpoint.isGet
         head = HTTPRequestHead(version: .http1_1, method: isGet ? .GET : .POST, uri: endpoint.path)
         fixedPart = Array("\(isGet ? "GET" : "POST") \(endpoint.path) HTTP/1.1\r\nhost: \(host)\r\n".utf8)
             + (isGet ? [] : Array("content-type: application/json\r\n".utf8))

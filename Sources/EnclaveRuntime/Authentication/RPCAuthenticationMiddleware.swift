@@ -48,10 +48,9 @@ struct RPCAuthenticationMiddleware: RouterMiddleware {
             }
         }
         // 1. Version.
-        switch version {
-        case .missing: return .failure(.init(.missingRequestHeader, "x-alfred-rpc-version is missing"))
-        case .repeated: return .failure(.init(.invalidRequestHeader, "x-alfred-rpc-version is sent more than once"))
-        case .single(let value):
+        switch version.value(Self.versionHeader) {
+        case .failure(let error): return .failure(error)
+        case .success(let value):
             guard value == wireContractVersion else { return .failure(.init(.invalidContractVersion, "x-alfred-rpc-version must be v1")) }
         }
         // 2. The other headers, in the table's order.
