@@ -57,6 +57,37 @@ public final class RPCSigner: @unchecked Sendable {
     public func signature(method: String = "POST", path: String, timestamp: String, nonce: String, body: [UInt8]) -> String {
         signature(method: method, path: path, timestamp: timestamp, nonce: nonce, body: body.span.bytes)
     }
+
+    /// The same 64 hex digits for parts held as bytes, with no String built or allocated: the load
+    /// generator signs every request it sends on cores it shares with the server it measures.
+    public func signatureHex(method: RawSpan, path: RawSpan, timestamp: RawSpan, nonce: RawSpan, body: RawSpan) -> InlineArray<64, UInt8> {
+        var hex = InlineArray<65, UInt8>(repeating: 0)  // the C core writes a terminating NUL
+        var output = hex.mutableSpan
+        let rc = withBytes(method) { m, ml in
+            withBytes(path) { p, pl in
+                withBytes(timestamp) { t, tl in
+                    withBytes(nonce) { n, nl in
+                        withBytes(body) { b, bl in
+                            output.withUnsafeMutableBufferPointer { out in
+                                out.withMemoryRebound(to: CChar.self) {
+                                    ec_rpc_signer_sign_hex(
+                                        handle, cString(m), ml, cString(p), pl, cString(t), tl, cString(n), nl, b, bl, $0.baseAddress)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        precondition(rc == 0, "ec_rpc_signer_sign_hex failed")
+        return InlineArray { hex[$0] }
+    }
+}
+
+/// Byte pointers as the C core's `const char *` parameters.
+@inline(__always)
+private func cString(_ bytes: UnsafePointer<UInt8>?) -> UnsafePointer<CChar>? {
+    bytes.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
 }
 
 /// The outcome of checking a request signature.

@@ -28,28 +28,37 @@ enum LoadEndpoint: String, CaseIterable {
 
 /// Builds each request's bytes: signed requests get the current time and a nonce unique to this
 /// run (pid and start time as a tag, then a counter), signed with the C core. The request is
-/// written straight into one buffer (HTTP/1.1, keep-alive), with the fixed part prepared once:
-/// the generator shares the machine's cores with the server, so what it spends per request is
-/// taken from the server being measured.
+/// written straight into one buffer (HTTP/1.1, keep-alive), with the fixed parts prepared once and
+/// no String built per request: the generator shares the machine's cores with the server, so what
+/// it spends per request is taken from the server being measured.
 final class LoadRequests {
     let endpoint: LoadEndpoint
-    let connector: (userID: String, connectorID: String)?
     /// What the response decoder needs to know about each request (its method).
     let head: HTTPRequestHead
     private let signer: RPCSigner
-    private let tag: String
+    /// The nonce's prefix, `PID-TIME-` in hex; the request's sequence number follows.
+    private let tag: [UInt8]
     private let fixedPart: [UInt8]
+    private let method: [UInt8], path: [UInt8]
+    /// What follows the request_id in an exchange body (the connector).
+    private let exchangeTail: [UInt8]
+    /// The body of the request being built, reused so that building one allocates nothing.
+    private var body = ByteBufferAllocator().buffer(capacity: 256)
     private var sequence: UInt64 = 0
 
-    init(endpoint: LoadEndpoint, host: String, secret: String, connector: (String, String)?) throws {
+    init(endpoint: LoadEndpoint, host: String, secret: String, connector: (userID: String, connectorID: String)?) throws {
         self.endpoint = endpoint
-        self.connector = connector
         signer = try RPCSigner(secret: secret)
-        tag = String(getpid(), radix: 16) + "-" + String(Int(Date().timeIntervalSince1970), radix: 16)
+        tag = Array((String(getpid(), radix: 16) + "-" + String(Int(Date().timeIntervalSince1970), radix: 16) + "-").utf8)
         let isGet = endpoint.isGet
         head = HTTPRequestHead(version: .http1_1, method: isGet ? .GET : .POST, uri: endpoint.path)
+        method = Array((isGet ? "GET" : "POST").utf8)
+        path = Array(endpoint.path.utf8)
         fixedPart = Array("\(isGet ? "GET" : "POST") \(endpoint.path) HTTP/1.1\r\nhost: \(host)\r\n".utf8)
             + (isGet ? [] : Array("content-type: application/json\r\n".utf8))
+        exchangeTail = connector.map {
+            Array(#"","connector":{"user_id":"\#($0.userID)","connector_id":"\#($0.connectorID)"}}"#.utf8)
+        } ?? []
     }
 
     /// The next request, whole.
@@ -57,32 +66,72 @@ final class LoadRequests {
         sequence += 1
         var buffer = allocator.buffer(capacity: 512)
         buffer.writeBytes(fixedPart)
-        let now = Int(Date().timeIntervalSince1970)
-        let body: String
-        switch endpoint {
-        case .hello, .healthz, .document:
+        guard !endpoint.isGet else {
             buffer.writeStaticString("\r\n")
             return buffer
-        case .challenge:
-            body = #"{"challenge_nonce":"\#(tag)-\#(sequence)","issued_at":\#(now),"expires_at":\#(now + 60),"operation_purpose":"decrypt","request_id":"load-\#(sequence)"}"#
-        case .ping, .echo, .echoSigned:
-            body = #"{"contract_version":"v1","request_id":"load-\#(sequence)"}"#
-        case .exchange:
-            let (user, connectorID) = connector!
-            body = #"{"contract_version":"v1","request_id":"load-\#(sequence)","connector":{"user_id":"\#(user)","connector_id":"\#(connectorID)"}}"#
         }
-        let bodyBytes = Array(body.utf8)
-        buffer.writeString("content-length: \(bodyBytes.count)\r\n")
+        let now = Int(Date().timeIntervalSince1970)
+        let sequenceText = String(sequence)  // a small string: stored inline, not allocated
+        writeBody(sequence: sequenceText, now: now)
+        buffer.writeStaticString("content-length: ")
+        buffer.writeString(String(body.readableBytes))
+        buffer.writeStaticString("\r\n")
         if endpoint.isSigned {
-            let timestamp = String(now)
-            let nonce = "\(tag)-\(sequence)"
-            let signature = signer.signature(path: endpoint.path, timestamp: timestamp, nonce: nonce, body: bodyBytes)
-            buffer.writeString("x-alfred-rpc-version: v1\r\nx-alfred-rpc-ts: \(timestamp)\r\nx-alfred-rpc-nonce: \(nonce)\r\n")
-            buffer.writeString("x-alfred-rpc-signature: \(signature)\r\n")
+            buffer.writeStaticString("x-alfred-rpc-version: v1\r\nx-alfred-rpc-ts: ")
+            let timestampStart = buffer.writerIndex
+            buffer.writeString(String(now))
+            let timestamp = timestampStart..<buffer.writerIndex
+            buffer.writeStaticString("\r\nx-alfred-rpc-nonce: ")
+            let nonceStart = buffer.writerIndex
+            buffer.writeBytes(tag)
+            buffer.writeString(sequenceText)
+            let nonce = nonceStart..<buffer.writerIndex
+            buffer.writeStaticString("\r\nx-alfred-rpc-signature: ")
+            let signature = sign(buffer, timestamp: timestamp, nonce: nonce)
+            buffer.writeBytes(signature.span.bytes)
+            buffer.writeStaticString("\r\n")
         }
         buffer.writeStaticString("\r\n")
-        buffer.writeBytes(bodyBytes)
+        let body = self.body
+        buffer.writeBytes(body.readableBytesSpan)
         return buffer
+    }
+
+    /// The signature of the request in `buffer`, whose signed timestamp and nonce are read back
+    /// from the bytes just written.
+    private func sign(_ buffer: ByteBuffer, timestamp: Range<Int>, nonce: Range<Int>) -> InlineArray<64, UInt8> {
+        let (method, path, body) = (self.method, self.path, self.body)
+        let written = buffer.readableBytesSpan
+        return signer.signatureHex(
+            method: method.span.bytes, path: path.span.bytes, timestamp: written.extracting(timestamp),
+            nonce: written.extracting(nonce), body: body.readableBytesSpan)
+    }
+
+    private func writeBody(sequence: String, now: Int) {
+        body.clear()
+        switch endpoint {
+        case .hello, .healthz, .document:
+            break
+        case .challenge:
+            body.writeStaticString(#"{"challenge_nonce":""#)
+            body.writeBytes(tag)
+            body.writeString(sequence)
+            body.writeStaticString(#"","issued_at":"#)
+            body.writeString(String(now))
+            body.writeStaticString(#","expires_at":"#)
+            body.writeString(String(now + 60))
+            body.writeStaticString(#","operation_purpose":"decrypt","request_id":"load-"#)
+            body.writeString(sequence)
+            body.writeStaticString(#""}"#)
+        case .ping, .echo, .echoSigned:
+            body.writeStaticString(#"{"contract_version":"v1","request_id":"load-"#)
+            body.writeString(sequence)
+            body.writeStaticString(#""}"#)
+        case .exchange:
+            body.writeStaticString(#"{"contract_version":"v1","request_id":"load-"#)
+            body.writeString(sequence)
+            body.writeBytes(exchangeTail)
+        }
     }
 }
 

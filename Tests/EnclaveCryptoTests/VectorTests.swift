@@ -23,8 +23,15 @@ struct VectorTests {
             let path = "/v1/rpc/google/token/exchange", ts = "1767225600", nonce = "n-\(test["tcId"]!)"
             let joined = Array("POST\0\(path)\0\(ts)\0\(nonce)\0".utf8) + body
             let expected = hexString(try HMACSHA256.mac(key: key, message: joined))
-            let signature = try RPCSigner(secret: key).signature(path: path, timestamp: ts, nonce: nonce, body: body)
+            let signer = try RPCSigner(secret: key)
+            let signature = signer.signature(path: path, timestamp: ts, nonce: nonce, body: body)
             #expect(signature == expected)
+            // The same digits from the byte-level API the load generator signs with.
+            let (method, pathBytes, tsBytes, nonceBytes) = (Array("POST".utf8), Array(path.utf8), Array(ts.utf8), Array(nonce.utf8))
+            let hex = signer.signatureHex(
+                method: method.span.bytes, path: pathBytes.span.bytes, timestamp: tsBytes.span.bytes,
+                nonce: nonceBytes.span.bytes, body: body.span.bytes)
+            #expect((0..<64).map { hex[$0] } == Array(expected.utf8))
             let verifier = try RPCVerifier(secret: key)
             #expect(verifier.check(path: path, timestamp: ts, nonce: nonce, body: body, signatureHex: expected) == .current)
             #expect(verifier.check(path: path, timestamp: ts, nonce: nonce + "x", body: body, signatureHex: expected) == .invalid)

@@ -46,10 +46,15 @@ public final class ReplayCache: Sendable {
         let expiry = ts + windowSeconds
         return state.withLock { state in
             Self.purge(&state, now: now)
-            // Purged just now, so every entry left is live.
-            if state.expiries[fingerprint] != nil { return .replay }
-            guard state.expiries.count < capacity else { return .full }
-            state.expiries[fingerprint] = expiry
+            // Purged just now, so every entry left is live. Below capacity one hash lookup
+            // inserts; a replay puts the first sighting's expiry back.
+            guard state.expiries.count < capacity else {
+                return state.expiries[fingerprint] != nil ? .replay : .full
+            }
+            if let first = state.expiries.updateValue(expiry, forKey: fingerprint) {
+                state.expiries[fingerprint] = first
+                return .replay
+            }
             // If the wall clock stepped back, the expiry second may already be behind the purge
             // frontier: file the entry at the frontier so the next purge still finds it.
             let bucketSecond = max(expiry, state.purgedBefore)

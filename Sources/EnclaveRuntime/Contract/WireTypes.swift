@@ -102,12 +102,27 @@ public struct AttestedIdentity: Codable, Sendable, Equatable {
     }
 }
 
+/// `attested_identity` as JSON text, rendered once: it is the same in every answer of a process.
+struct RenderedIdentity: Sendable {
+    let json: [UInt8]
+
+    init(_ identity: AttestedIdentity) {
+        var writer = JSONWriter(capacity: 128)
+        identity.write(to: &writer)
+        json = writer.finish()
+    }
+
+    func write(to json: inout JSONWriter) {
+        json.raw(self.json.span)
+    }
+}
+
 struct ExchangeResponse: JSONResponseBody {
     var requestID: String
     var accessToken: String
     var expiresIn: Int?
     var scope: String?
-    var attestedIdentity: AttestedIdentity
+    var attestedIdentity: RenderedIdentity
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
@@ -127,7 +142,7 @@ struct RegisterResponse: JSONResponseBody {
     var scope: String?
     var accessToken: String
     var expiresIn: Int?
-    var attestedIdentity: AttestedIdentity
+    var attestedIdentity: RenderedIdentity
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
@@ -148,7 +163,7 @@ struct RegisterResponse: JSONResponseBody {
 /// Revoke and ping answers.
 struct AcknowledgementResponse: JSONResponseBody {
     var requestID: String
-    var attestedIdentity: AttestedIdentity
+    var attestedIdentity: RenderedIdentity
 
     func write(to json: inout JSONWriter) {
         json.beginObject()

@@ -55,7 +55,7 @@ public struct EnclaveRuntimeApplication: Sendable {
             verifier: try RPCVerifier(secret: shared.sharedSecret, previousSecret: shared.previousSharedSecret),
             replayCache: ReplayCache(capacity: configuration.replayCapacity, windowSeconds: shared.maxSkewSeconds, now: startedAt),
             maxSkewSeconds: Int64(shared.maxSkewSeconds), maxBodyBytes: configuration.maxBodyBytes, now: now)
-        let rpc = TokenRPCHandlers(identity: document.identity, store: store, vault: vault, provider: provider, now: now)
+        let rpc = TokenRPCHandlers(identity: RenderedIdentity(document.identity), store: store, vault: vault, provider: provider, now: now)
         let health = HealthResponse(environment: shared.environment.rawValue, mode: shared.mode.rawValue).jsonBytes
         let attestation = AttestationHandlers(
             health: ByteBuffer(bytes: health), document: ByteBuffer(bytes: document.json),

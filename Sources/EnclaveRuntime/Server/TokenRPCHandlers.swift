@@ -6,7 +6,7 @@ import NIOCore
 
 /// The signed RPC endpoints (CONTRACT.md section 5), behind `RPCAuthenticationMiddleware`.
 struct TokenRPCHandlers: Sendable {
-    let identity: AttestedIdentity
+    let identity: RenderedIdentity
     let store: ConnectorStore
     let vault: TokenVault
     /// nil in local mode without OAuth client settings: token RPCs answer provider_not_configured.
