@@ -49,6 +49,49 @@ struct ReplayCacheTests {
         #expect(cache.record(nonce: "a1", timestamp: t0 + 1000, now: t0 + 1000) == .recorded)
     }
 
+    @Test("The purge is spread over requests; an expired nonce it has not reached yet counts as absent")
+    func incrementalPurge() {
+        let cache = ReplayCache(capacity: 10_000, windowSeconds: 30, now: t0)
+        for i in 0..<1000 { #expect(cache.record(nonce: "old\(i)", timestamp: t0 - 30, now: t0) == .recorded) }  // expire at t0
+        // One second later each request purges a few of the 1,000 expired entries, not all of them.
+        #expect(cache.record(nonce: "new0", timestamp: t0 + 1, now: t0 + 1) == .recorded)
+        for i in stride(from: 0, to: 1000, by: 97) {
+            #expect(cache.record(nonce: "old\(i)", timestamp: t0 + 1, now: t0 + 1) == .recorded)
+            #expect(cache.record(nonce: "old\(i)", timestamp: t0 + 1, now: t0 + 1) == .replay)
+        }
+        #expect(cache.record(nonce: "new0", timestamp: t0 + 1, now: t0 + 1) == .replay)
+        // Catching up removes exactly the expired entries: the 11 re-recorded ones and new0 live on.
+        #expect(cache.count(now: t0 + 1) == 12)
+        #expect(cache.record(nonce: "old97", timestamp: t0 + 2, now: t0 + 2) == .replay)
+    }
+
+    @Test("Random traffic gets the answers of a plain model (nonce -> expiry), purged lazily or not")
+    func matchesModel() {
+        var generator = SplitMix64(seed: 0x5eed)
+        for capacity in [1000, 40] {
+            let window: Int64 = 3
+            let cache = ReplayCache(capacity: capacity, windowSeconds: Int(window), now: t0)
+            var model: [String: Int64] = [:]
+            var now = t0
+            for _ in 0..<20_000 {
+                // Mostly the same second, sometimes a step of 1 to 3 seconds, rarely a long gap.
+                switch generator.next() % 100 {
+                case 0..<90: break
+                case 90..<99: now += Int64(1 + generator.next() % 3)
+                default: now += Int64(10 + generator.next() % 40)
+                }
+                let ts = now - window + Int64(generator.next() % UInt64(2 * window + 1))
+                let nonce = "n\(generator.next() % 300)"
+                model = model.filter { $0.value >= now }
+                let expected: ReplayCache.Outcome =
+                    model[nonce] != nil ? .replay : model.count >= capacity ? .full : .recorded
+                if expected == .recorded { model[nonce] = ts + window }
+                #expect(cache.record(nonce: nonce, timestamp: ts, now: now) == expected)
+            }
+            #expect(cache.count(now: now) == model.filter { $0.value >= now }.count)
+        }
+    }
+
     @Test("Concurrent inserts of one nonce admit exactly one")
     func concurrentSameNonce() async {
         let cache = ReplayCache(capacity: 100_000, windowSeconds: 30, now: t0)
@@ -61,5 +104,18 @@ struct ReplayCacheTests {
             }
             #expect(admitted == 1)
         }
+    }
+}
+
+/// A small deterministic generator, so a failing sequence can be replayed.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
     }
 }

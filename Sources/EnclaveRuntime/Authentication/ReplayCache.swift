@@ -10,6 +10,11 @@ import Synchronization
 /// entries are dropped through a ring of per-second buckets, each entry once. Memory: about
 /// 16 bytes per dictionary slot (load factor at most 3/4, rounded to a power of two) plus 8 bytes
 /// in its bucket, so at most 8 + 16 * 8/3 ≈ 51 bytes per nonce at capacity.
+///
+/// The purge is spread over requests: each one drops a few expired entries. Purging a whole
+/// second at once held the lock for milliseconds at saturation (tens of thousands of entries),
+/// stalling every RPC behind it once a second. An entry that has expired but is not yet purged
+/// counts as absent; before answering `full` the purge catches up completely.
 public final class ReplayCache: Sendable {
     public enum Outcome: Sendable, Equatable {
         case recorded
@@ -25,6 +30,11 @@ public final class ReplayCache: Sendable {
         var purgedBefore: Int64
     }
 
+    /// Expired entries a request purges: more than the one it adds, so the purge keeps up.
+    static let purgeBudget = 8
+    /// Seconds the purge may trail the clock before a request waits for it to catch up.
+    static let maxPurgeLag: Int64 = 4
+
     public let capacity: Int
     private let windowSeconds: Int64
     private let fingerprintKey: [UInt8]
@@ -34,8 +44,10 @@ public final class ReplayCache: Sendable {
         self.capacity = capacity
         self.windowSeconds = Int64(windowSeconds)
         fingerprintKey = (try? SecureRandom.bytes(32)) ?? { preconditionFailure("no randomness for the replay cache key") }()
-        // Expiries lie in [now, now + 2 * window] for any accepted timestamp.
-        let ring = 2 * windowSeconds + 2
+        // Expiries lie in [now, now + 2 * window] for any accepted timestamp; seconds still to be
+        // purged lie in [now - maxPurgeLag, now). The ring is longer than that whole span, so an
+        // entry is never filed in a bucket that is still waiting for an older lap's purge.
+        let ring = 2 * windowSeconds + 2 + Int(Self.maxPurgeLag)
         state = Mutex(State(expiries: Dictionary(minimumCapacity: capacity), buckets: Array(repeating: [], count: ring),
                             purgedBefore: now))
     }
@@ -45,13 +57,18 @@ public final class ReplayCache: Sendable {
         let fingerprint = BLAKE2b.fingerprint64(nonce, key: fingerprintKey)
         let expiry = ts + windowSeconds
         return state.withLock { state in
-            Self.purge(&state, now: now)
-            // Purged just now, so every entry left is live. Below capacity one hash lookup
-            // inserts; a replay puts the first sighting's expiry back.
-            guard state.expiries.count < capacity else {
-                return state.expiries[fingerprint] != nil ? .replay : .full
+            let lag = now - state.purgedBefore
+            Self.purge(&state, now: now, budget: lag > Self.maxPurgeLag ? .max : Self.purgeBudget)
+            if state.expiries.count >= capacity {
+                Self.purge(&state, now: now, budget: .max)
+                // Purged completely just now, so every entry left is live.
+                guard state.expiries.count < capacity else {
+                    return state.expiries[fingerprint] != nil ? .replay : .full
+                }
             }
-            if let first = state.expiries.updateValue(expiry, forKey: fingerprint) {
+            // One hash lookup inserts. A live first sighting is put back; an expired one that the
+            // purge has not reached yet is replaced (its old bucket entry is skipped when purged).
+            if let first = state.expiries.updateValue(expiry, forKey: fingerprint), first >= now {
                 state.expiries[fingerprint] = first
                 return .replay
             }
@@ -66,25 +83,27 @@ public final class ReplayCache: Sendable {
     /// Live entries (for tests and metrics).
     public func count(now: Int64) -> Int {
         state.withLock { state in
-            Self.purge(&state, now: now)
+            Self.purge(&state, now: now, budget: .max)
             return state.expiries.count
         }
     }
 
-    /// Drops every entry whose expiry second lies before `now`.
-    private static func purge(_ state: inout State, now: Int64) {
-        guard state.purgedBefore < now else { return }
+    /// Drops up to `budget` entries filed for seconds before `now`, oldest second first, removing
+    /// those whose expiry has passed (a fingerprint recorded again later stays).
+    private static func purge(_ state: inout State, now: Int64, budget: Int) {
         let ring = Int64(state.buckets.count)
-        // After a long idle gap every bucket is stale: visit each once.
-        let start = max(state.purgedBefore, now - ring)
-        for second in start..<now {
-            let index = Int(second % ring)
+        // After a long idle gap every bucket is stale: one lap visits each once.
+        if now - state.purgedBefore > ring { state.purgedBefore = now - ring }
+        var budget = budget
+        while state.purgedBefore < now {
+            let index = Int(state.purgedBefore % ring)
             // After a gap a bucket may hold entries of an older lap: drop whatever has expired.
-            for fingerprint in state.buckets[index] {
+            while budget > 0, let fingerprint = state.buckets[index].popLast() {
+                budget -= 1
                 if let expiry = state.expiries[fingerprint], expiry < now { state.expiries[fingerprint] = nil }
             }
-            state.buckets[index].removeAll(keepingCapacity: true)
+            guard state.buckets[index].isEmpty else { return }
+            state.purgedBefore += 1
         }
-        state.purgedBefore = now
     }
 }
