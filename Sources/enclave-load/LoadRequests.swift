@@ -89,13 +89,13 @@ final class LoadRequests {
     private func writeSignedRPC(into buffer: inout ByteBuffer, sequence: String) {
         buffer.writeString(String(bodyHead.count + sequence.utf8.count + bodyTail.count))
         buffer.writeStaticString("\r\nx-alfred-rpc-version: v1\r\nx-alfred-rpc-ts: ")
-        let timestamp = span(of: &buffer) { $0.writeString(String(Int(Date().timeIntervalSince1970))) }
+        let timestamp = writtenRange(in: &buffer) { $0.writeString(String(Int(Date().timeIntervalSince1970))) }
         buffer.writeStaticString("\r\nx-alfred-rpc-nonce: ")
-        let nonce = span(of: &buffer) { $0.writeBytes(tag); $0.writeString(sequence) }
+        let nonce = writtenRange(in: &buffer) { $0.writeBytes(tag); $0.writeString(sequence) }
         buffer.writeStaticString("\r\nx-alfred-rpc-signature: ")
         let signatureAt = buffer.writerIndex
         buffer.writeBytes(signaturePlaceholder)
-        let body = span(of: &buffer) { writeRPCBody(into: &$0, sequence: sequence) }
+        let body = writtenRange(in: &buffer) { writeRPCBody(into: &$0, sequence: sequence) }
         let signature = sign(buffer, timestamp: timestamp, nonce: nonce, body: body)
         buffer.setBytes(signature.span.bytes, at: signatureAt)
     }
@@ -116,13 +116,14 @@ final class LoadRequests {
     }
 
     /// The byte range that `write` adds to `buffer`.
-    private func span(of buffer: inout ByteBuffer, _ write: (inout ByteBuffer) -> Void) -> Range<Int> {
+    private func writtenRange(in buffer: inout ByteBuffer, _ write: (inout ByteBuffer) -> Void) -> Range<Int> {
         let start = buffer.writerIndex
         write(&buffer)
         return start..<buffer.writerIndex
     }
 
     private func sign(_ buffer: ByteBuffer, timestamp: Range<Int>, nonce: Range<Int>, body: Range<Int>) -> InlineArray<64, UInt8> {
+        // Locals: a span cannot borrow a class's stored property for the length of the call.
         let (method, path) = (self.method, self.path)
         let written = buffer.readableBytesSpan
         return signer.signatureHex(
