@@ -23,6 +23,14 @@ func withBytes<R>(_ span: RawSpan, _ body: (UnsafePointer<UInt8>?, Int) throws -
     }
 }
 
+/// Calls `body` with the bytes of `span` as a C text (pointer, length) pair.
+@inline(__always)
+func withChars<R>(_ span: RawSpan, _ body: (UnsafePointer<CChar>?, Int) throws -> R) rethrows -> R {
+    try span.withUnsafeBytes { raw in
+        try body(raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+    }
+}
+
 /// Secret bytes in memory of their own, wiped when released.
 final class SecretBytes: @unchecked Sendable {
     // Immutable after init, so sharing between threads is safe.

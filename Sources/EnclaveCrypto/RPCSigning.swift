@@ -21,6 +21,26 @@ func withCanonicalParts<R>(
     }
 }
 
+/// `withCanonicalParts` for parts held as bytes.
+@inline(__always)
+func withCanonicalParts<R>(
+    _ method: RawSpan, _ path: RawSpan, _ timestamp: RawSpan, _ nonce: RawSpan, _ body: RawSpan,
+    _ call: (
+        UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int,
+        UnsafePointer<CChar>?, Int, UnsafePointer<UInt8>?, Int
+    ) -> R
+) -> R {
+    withChars(method) { m, ml in
+        withChars(path) { p, pl in
+            withChars(timestamp) { t, tl in
+                withChars(nonce) { n, nl in
+                    withBytes(body) { b, bl in call(m, ml, p, pl, t, tl, n, nl, b, bl) }
+                }
+            }
+        }
+    }
+}
+
 /// Signs requests with the shared secret; the HMAC key schedule is done once. Thread-safe.
 public final class RPCSigner: @unchecked Sendable {
     // The C signer is immutable after creation (see enclave_core.h).
@@ -63,31 +83,16 @@ public final class RPCSigner: @unchecked Sendable {
     public func signatureHex(method: RawSpan, path: RawSpan, timestamp: RawSpan, nonce: RawSpan, body: RawSpan) -> InlineArray<64, UInt8> {
         var hex = InlineArray<65, UInt8>(repeating: 0)  // the C core writes a terminating NUL
         var output = hex.mutableSpan
-        let rc = withBytes(method) { m, ml in
-            withBytes(path) { p, pl in
-                withBytes(timestamp) { t, tl in
-                    withBytes(nonce) { n, nl in
-                        withBytes(body) { b, bl in
-                            output.withUnsafeMutableBufferPointer { out in
-                                out.withMemoryRebound(to: CChar.self) {
-                                    ec_rpc_signer_sign_hex(
-                                        handle, cString(m), ml, cString(p), pl, cString(t), tl, cString(n), nl, b, bl, $0.baseAddress)
-                                }
-                            }
-                        }
-                    }
+        let rc = withCanonicalParts(method, path, timestamp, nonce, body) { m, ml, p, pl, t, tl, n, nl, b, bl in
+            output.withUnsafeMutableBufferPointer { out in
+                out.withMemoryRebound(to: CChar.self) {
+                    ec_rpc_signer_sign_hex(handle, m, ml, p, pl, t, tl, n, nl, b, bl, $0.baseAddress)
                 }
             }
         }
         precondition(rc == 0, "ec_rpc_signer_sign_hex failed")
         return InlineArray { hex[$0] }
     }
-}
-
-/// Byte pointers as the C core's `const char *` parameters.
-@inline(__always)
-private func cString(_ bytes: UnsafePointer<UInt8>?) -> UnsafePointer<CChar>? {
-    bytes.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
 }
 
 /// The outcome of checking a request signature.

@@ -54,9 +54,9 @@ final class LoadRequests {
         tag = Array((String(getpid(), radix: 16) + "-" + String(Int(Date().timeIntervalSince1970), radix: 16) + "-").utf8)
         let isGet = endpoint.isGet
         head = HTTPRequestHead(version: .http1_1, method: isGet ? .GET : .POST, uri: endpoint.path)
-        method = Array((isGet ? "GET" : "POST").utf8)
+        method = Array(head.method.rawValue.utf8)
         path = Array(endpoint.path.utf8)
-        fixedPart = Array("\(isGet ? "GET" : "POST") \(endpoint.path) HTTP/1.1\r\nhost: \(host)\r\n".utf8)
+        fixedPart = Array("\(head.method.rawValue) \(endpoint.path) HTTP/1.1\r\nhost: \(host)\r\n".utf8)
             + Array((isGet ? "\r\n" : "content-type: application/json\r\ncontent-length: ").utf8)
         bodyTail = connector.map {
             Array(#"","connector":{"user_id":"\#($0.userID)","connector_id":"\#($0.connectorID)"}}"#.utf8)
@@ -80,14 +80,14 @@ final class LoadRequests {
     }
 
     private func writeRPC(into buffer: inout ByteBuffer, sequence: String) {
-        buffer.writeString(String(bodyHead.count + sequence.utf8.count + bodyTail.count))
+        writeRPCBodyLength(into: &buffer, sequence: sequence)
         buffer.writeStaticString("\r\n\r\n")
         writeRPCBody(into: &buffer, sequence: sequence)
     }
 
     /// The signed headers, with the signature written last over the bytes already in `buffer`.
     private func writeSignedRPC(into buffer: inout ByteBuffer, sequence: String) {
-        buffer.writeString(String(bodyHead.count + sequence.utf8.count + bodyTail.count))
+        writeRPCBodyLength(into: &buffer, sequence: sequence)
         buffer.writeStaticString("\r\nx-alfred-rpc-version: v1\r\nx-alfred-rpc-ts: ")
         let timestamp = writtenRange(in: &buffer) { $0.writeString(String(Int(Date().timeIntervalSince1970))) }
         buffer.writeStaticString("\r\nx-alfred-rpc-nonce: ")
@@ -98,6 +98,11 @@ final class LoadRequests {
         let body = writtenRange(in: &buffer) { writeRPCBody(into: &$0, sequence: sequence) }
         let signature = sign(buffer, timestamp: timestamp, nonce: nonce, body: body)
         buffer.setBytes(signature.span.bytes, at: signatureAt)
+    }
+
+    /// The value of `content-length` for the body `writeRPCBody` writes.
+    private func writeRPCBodyLength(into buffer: inout ByteBuffer, sequence: String) {
+        buffer.writeString(String(bodyHead.count + sequence.utf8.count + bodyTail.count))
     }
 
     private func writeRPCBody(into buffer: inout ByteBuffer, sequence: String) {
