@@ -10,7 +10,9 @@ usage: bench_load.py [--configuration release|debug] [--seconds S] [--warmup S] 
 """
 import argparse
 import json
+import os
 import pathlib
+import resource
 import signal
 import statistics
 import subprocess
@@ -34,10 +36,16 @@ def load(stack, configuration, endpoint, connections, seconds, warmup, extra=(),
     if stop_on_refused:
         command.append("--stop-on-refused")
     env = {"ENCLAVE_RUNTIME_BASE_URL": stack.base, "ENCLAVE_RPC_SHARED_SECRET": stack.secret, "PATH": "/usr/bin:/bin"}
+    server_before, load_before = cpu_seconds(stack.pid), children_cpu_seconds()
     out = subprocess.run(command + [endpoint, *extra], capture_output=True, text=True, env=env)
     if not out.stdout.strip():
         raise RuntimeError(f"enclave-load {endpoint} failed: {out.stderr.strip()}")
     result = json.loads(out.stdout)
+    # CPU per answered request (warm-up included, as in `answered`), of the server and of the
+    # generator: the two share the machine's cores, so together they set the throughput.
+    answered = result["answered"] or 1
+    result["server_us"] = (cpu_seconds(stack.pid) - server_before) * 1e6 / answered
+    result["load_us"] = (children_cpu_seconds() - load_before) * 1e6 / answered
     if endpoint == "ping":
         PING_ANSWERS.append(result["answered"])
     return result
@@ -56,6 +64,18 @@ def logged_pings(log):
                 continue
             count += entry.get("message") == "request" and entry.get("path") == "/v1/rpc/ping"
     return count
+
+
+def cpu_seconds(pid):
+    """User and system CPU of a running process."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds():
+    """User and system CPU of this script's finished children (the load generator runs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rss_kib(pid):
@@ -82,7 +102,7 @@ def throughput(stack, args, connector):
             ratios[endpoint].append(result["rps"] / (hello["rps"] or 1))
     rows = {}
     for name, results in runs.items():
-        row = {key: statistics.median(r[key] for r in results) for key in ("rps", "p50_ms", "p90_ms", "p99_ms", "max_ms")}
+        row = {key: statistics.median(r[key] for r in results) for key in ("rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "server_us", "load_us")}
         row["ratios"] = ratios.get(name, [])
         row["ratio"] = statistics.median(row["ratios"]) if row["ratios"] else 1.0
         row["non200"] = sum(r["non200"] for r in results)
@@ -92,12 +112,16 @@ def throughput(stack, args, connector):
           f"{args.rounds} round(s) ({args.configuration} build, loopback, one runtime process)\n")
     print("Medians over rounds; 'vs hello' is the median ratio to the hello run just before each run "
           f"(hello: {len(runs['hello'])} runs).\n")
-    print("| endpoint | req/s | vs hello | per round | p50 ms | p90 ms | p99 ms | max ms | non-200 | dropped |")
-    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("CPU µs/req: CPU time per answered request of the server and of the load generator, which share "
+          "the cores.\n")
+    print("| endpoint | req/s | vs hello | per round | p50 ms | p90 ms | p99 ms | max ms | server CPU µs/req | "
+          "generator CPU µs/req | non-200 | dropped |")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, row in rows.items():
         per_round = " ".join(f"{ratio:.2f}" for ratio in row["ratios"])
         print(f"| {name} | {row['rps']:,.0f} | {row['ratio']:.2f} | {per_round} | {row['p50_ms']:.2f} | {row['p90_ms']:.2f} | "
-              f"{row['p99_ms']:.2f} | {row['max_ms']:.2f} | {row['non200']} | {row['dropped']} |")
+              f"{row['p99_ms']:.2f} | {row['max_ms']:.2f} | {row['server_us']:.1f} | {row['load_us']:.1f} | "
+              f"{row['non200']} | {row['dropped']} |")
     verdicts = []
     for name, fraction in TARGETS.items():
         ratio = rows[name]["ratio"]
