@@ -4,26 +4,6 @@ import CEnclaveCore
 /// METHOD \0 PATH \0 TS \0 NONCE \0 BODY) as (pointer, length) pairs.
 @inline(__always)
 func withCanonicalParts<R>(
-    _ method: String, _ path: String, _ timestamp: String, _ nonce: String, _ body: RawSpan,
-    _ call: (
-        UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int,
-        UnsafePointer<CChar>?, Int, UnsafePointer<UInt8>?, Int
-    ) -> R
-) -> R {
-    withUTF8Pointer(method) { m, ml in
-        withUTF8Pointer(path) { p, pl in
-            withUTF8Pointer(timestamp) { t, tl in
-                withUTF8Pointer(nonce) { n, nl in
-                    withBytes(body) { b, bl in call(m, ml, p, pl, t, tl, n, nl, b, bl) }
-                }
-            }
-        }
-    }
-}
-
-/// `withCanonicalParts` for parts held as bytes.
-@inline(__always)
-func withCanonicalParts<R>(
     _ method: RawSpan, _ path: RawSpan, _ timestamp: RawSpan, _ nonce: RawSpan, _ body: RawSpan,
     _ call: (
         UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int,
@@ -39,6 +19,18 @@ func withCanonicalParts<R>(
             }
         }
     }
+}
+
+/// `withCanonicalParts` for text parts, through their UTF-8 bytes.
+@inline(__always)
+func withCanonicalParts<R>(
+    _ method: String, _ path: String, _ timestamp: String, _ nonce: String, _ body: RawSpan,
+    _ call: (
+        UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int,
+        UnsafePointer<CChar>?, Int, UnsafePointer<UInt8>?, Int
+    ) -> R
+) -> R {
+    withCanonicalParts(method.utf8.span.bytes, path.utf8.span.bytes, timestamp.utf8.span.bytes, nonce.utf8.span.bytes, body, call)
 }
 
 /// Signs requests with the shared secret; the HMAC key schedule is done once. Thread-safe.

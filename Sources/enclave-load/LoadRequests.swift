@@ -22,7 +22,6 @@ enum LoadEndpoint: String, CaseIterable {
         }
     }
 
-    var isSigned: Bool { self == .ping || self == .exchange || self == .echoSigned }
     var isGet: Bool { self == .hello || self == .healthz || self == .document }
 }
 
