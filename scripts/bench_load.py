@@ -30,21 +30,25 @@ PING_P99_MS = 5.0
 PING_ANSWERS = []  # every ping answer this run received, to compare with the server's access log
 
 
-def load(stack, configuration, endpoint, connections, seconds, warmup, extra=(), stop_on_refused=False):
+def load(stack, configuration, endpoint, connections, seconds, warmup, extra=(), stop_on_refused=False,
+         server_cpu=True):
     binary = ROOT / ".build" / configuration / "enclave-load"
     command = [str(binary), "-c", str(connections), "-d", str(seconds), "-w", str(warmup), "--json"]
     if stop_on_refused:
         command.append("--stop-on-refused")
     env = {"ENCLAVE_RUNTIME_BASE_URL": stack.base, "ENCLAVE_RPC_SHARED_SECRET": stack.secret, "PATH": "/usr/bin:/bin"}
-    server_before, load_before = cpu_seconds(stack.pid), children_cpu_seconds()
+    server_before = cpu_seconds(stack.pid) if server_cpu else 0
+    load_before = children_cpu_seconds()
     out = subprocess.run(command + [endpoint, *extra], capture_output=True, text=True, env=env)
     if not out.stdout.strip():
         raise RuntimeError(f"enclave-load {endpoint} failed: {out.stderr.strip()}")
     result = json.loads(out.stdout)
     # CPU per answered request (warm-up included, as in `answered`), of the server and of the
-    # generator: the two share the machine's cores, so together they set the throughput.
+    # generator: the two share the machine's cores, so together they set the throughput. Not for
+    # the SIGTERM run, whose server may be gone (and reaped) before the generator returns.
     answered = result["answered"] or 1
-    result["server_us"] = (cpu_seconds(stack.pid) - server_before) * 1e6 / answered
+    if server_cpu:
+        result["server_us"] = (cpu_seconds(stack.pid) - server_before) * 1e6 / answered
     result["load_us"] = (children_cpu_seconds() - load_before) * 1e6 / answered
     if endpoint == "ping":
         PING_ANSWERS.append(result["answered"])
@@ -135,17 +139,33 @@ def throughput(stack, args, connector):
     return rows, all(row["non200"] == 0 and row["dropped"] == 0 for row in rows.values())
 
 
+def in_background(**load_arguments):
+    """A load run on its own thread; its result, or the error that ended it, lands in the dict."""
+    result = {}
+
+    def run():
+        try:
+            result.update(load(**load_arguments))
+        except Exception as error:  # reported by the caller, which then fails the run
+            result["error"] = repr(error)
+    worker = threading.Thread(target=run)
+    worker.start()
+    return worker, result
+
+
 def soak(stack, args):
-    samples, result = [], {}
-    worker = threading.Thread(target=lambda: result.update(
-        load(stack, args.configuration, "ping", args.connections, args.soak, 0)))
+    samples = []
+    worker, result = in_background(stack=stack, configuration=args.configuration, endpoint="ping",
+                                   connections=args.connections, seconds=args.soak, warmup=0)
     start = time.monotonic()
     samples.append((0, rss_kib(stack.pid)))
-    worker.start()
     while worker.is_alive():
         worker.join(timeout=10)
         samples.append((round(time.monotonic() - start), rss_kib(stack.pid)))
     print(f"\n## Soak: signed ping at {args.connections} connections for {args.soak:g} s\n")
+    if "error" in result:
+        print(f"the load generator failed: {result['error']}")
+        return False
     print(f"{result['requests']:,} requests, {result['rps']:,.0f} req/s, p99 {result['p99_ms']:.2f} ms, "
           f"non-200 {result['non200']}, dropped {result['dropped']}")
     print("RSS MiB every 10 s: " + " ".join(f"{kib / 1024:.1f}" for _, kib in samples))
@@ -156,10 +176,9 @@ def soak(stack, args):
 
 
 def sigterm(stack, args, log):
-    result = {}
-    worker = threading.Thread(target=lambda: result.update(
-        load(stack, args.configuration, "ping", args.connections, 8, 0, stop_on_refused=True)))
-    worker.start()
+    worker, result = in_background(stack=stack, configuration=args.configuration, endpoint="ping",
+                                   connections=args.connections, seconds=8, warmup=0, stop_on_refused=True,
+                                   server_cpu=False)
     time.sleep(3)
     sent = time.monotonic()
     stack.runtime.send_signal(signal.SIGTERM)
@@ -167,6 +186,9 @@ def sigterm(stack, args, log):
     elapsed = time.monotonic() - sent
     worker.join()
     print(f"\n## SIGTERM at saturation ({args.connections} connections of signed ping)\n")
+    if "error" in result:
+        print(f"exit status {status} after {elapsed:.2f} s; the load generator failed: {result['error']}")
+        return False
     print(f"exit status {status} after {elapsed:.2f} s; answered {result['answered']:,} (non-200 {result['non200']}), "
           f"dropped {result['dropped']}, refused after close {result['refused']}, retried {result['retried']}")
     # Accepted = the server handled it (access log line); each must have reached its client.
