@@ -1,14 +1,17 @@
 import CEnclaveCore
 
+/// The C core's view of the signed parts: method, path, timestamp, nonce, body, each (pointer, length).
+typealias CanonicalPartsCall<R> = (
+    UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int,
+    UnsafePointer<CChar>?, Int, UnsafePointer<UInt8>?, Int
+) -> R
+
 /// Calls the C core with the signed parts of a request (CONTRACT.md section 2,
 /// METHOD \0 PATH \0 TS \0 NONCE \0 BODY) as (pointer, length) pairs.
 @inline(__always)
 func withCanonicalParts<R>(
     _ method: RawSpan, _ path: RawSpan, _ timestamp: RawSpan, _ nonce: RawSpan, _ body: RawSpan,
-    _ call: (
-        UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int,
-        UnsafePointer<CChar>?, Int, UnsafePointer<UInt8>?, Int
-    ) -> R
+    _ call: CanonicalPartsCall<R>
 ) -> R {
     withChars(method) { m, ml in
         withChars(path) { p, pl in
@@ -25,10 +28,7 @@ func withCanonicalParts<R>(
 @inline(__always)
 func withCanonicalParts<R>(
     _ method: String, _ path: String, _ timestamp: String, _ nonce: String, _ body: RawSpan,
-    _ call: (
-        UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int,
-        UnsafePointer<CChar>?, Int, UnsafePointer<UInt8>?, Int
-    ) -> R
+    _ call: CanonicalPartsCall<R>
 ) -> R {
     withCanonicalParts(method.utf8.span.bytes, path.utf8.span.bytes, timestamp.utf8.span.bytes, nonce.utf8.span.bytes, body, call)
 }
