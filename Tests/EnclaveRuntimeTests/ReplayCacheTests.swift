@@ -7,7 +7,7 @@ struct ReplayCacheTests {
 
     @Test("A nonce is refused within its window and accepted once ts + skew has passed")
     func window() {
-        let cache = ReplayCache(capacity: 1000, windowSeconds: 30, now: t0)
+        let cache = ReplayCache(capacity: 1000, windowSeconds: 30)
         #expect(cache.record(nonce: "n2", timestamp: t0 - 30, now: t0) == .recorded)
         #expect(cache.record(nonce: "n1", timestamp: t0, now: t0) == .recorded)
         #expect(cache.record(nonce: "n1", timestamp: t0, now: t0) == .replay)
@@ -19,58 +19,62 @@ struct ReplayCacheTests {
 
     @Test("A wall clock that steps back neither leaks entries nor forgets live ones")
     func clockStepsBack() {
-        let cache = ReplayCache(capacity: 1000, windowSeconds: 30, now: t0)
-        #expect(cache.count(now: t0 + 100) == 0)  // purge frontier at t0 + 100
+        let cache = ReplayCache(capacity: 1000, windowSeconds: 30)
+        #expect(cache.count(now: t0 + 100) == 0)
         #expect(cache.record(nonce: "back", timestamp: t0, now: t0) == .recorded)  // expiry t0 + 30, behind the frontier
         #expect(cache.record(nonce: "back", timestamp: t0, now: t0 + 10) == .replay)
-        #expect(cache.count(now: t0 + 101) == 0)  // purged at the frontier, not leaked
+        #expect(cache.count(now: t0 + 101) == 0)  // swept, not leaked
     }
 
     @Test("At capacity new nonces are refused and no live nonce is evicted")
     func capacity() {
-        let cache = ReplayCache(capacity: 1000, windowSeconds: 30, now: t0)
+        let cache = ReplayCache(capacity: 1000, windowSeconds: 30)
         for i in 0..<1000 { #expect(cache.record(nonce: "n\(i)", timestamp: t0, now: t0) == .recorded) }
         #expect(cache.record(nonce: "extra", timestamp: t0, now: t0) == .full)
         #expect(cache.record(nonce: "extra", timestamp: t0, now: t0 + 30) == .full)
         for i in stride(from: 0, to: 1000, by: 37) {
             #expect(cache.record(nonce: "n\(i)", timestamp: t0, now: t0 + 30) == .replay)
         }
+        // At capacity the table is read whole at most once per second, however many are refused.
+        let laps = cache.wholeLaps
+        for i in 0..<100 { #expect(cache.record(nonce: "more\(i)", timestamp: t0, now: t0 + 30) == .full) }
+        #expect(cache.wholeLaps == laps)
         // Once the window has passed, room comes back.
         #expect(cache.record(nonce: "extra", timestamp: t0 + 31, now: t0 + 31) == .recorded)
         #expect(cache.count(now: t0 + 31) == 1)
     }
 
-    @Test("After an idle gap longer than the ring every expired entry is purged")
+    @Test("After an idle gap every expired entry is swept")
     func idleGap() {
-        let cache = ReplayCache(capacity: 1000, windowSeconds: 2, now: t0)
+        let cache = ReplayCache(capacity: 1000, windowSeconds: 2)
         for i in 0..<500 { _ = cache.record(nonce: "a\(i)", timestamp: t0 + Int64(i % 3) - 1, now: t0) }
         #expect(cache.count(now: t0) == 500)
         #expect(cache.count(now: t0 + 1000) == 0)
         #expect(cache.record(nonce: "a1", timestamp: t0 + 1000, now: t0 + 1000) == .recorded)
     }
 
-    @Test("The purge is spread over requests; an expired nonce it has not reached yet counts as absent")
-    func incrementalPurge() {
-        let cache = ReplayCache(capacity: 10_000, windowSeconds: 30, now: t0)
+    @Test("The sweep is spread over requests; an expired nonce it has not reached yet counts as absent")
+    func incrementalSweep() {
+        let cache = ReplayCache(capacity: 10_000, windowSeconds: 30)
         for i in 0..<1000 { #expect(cache.record(nonce: "old\(i)", timestamp: t0 - 30, now: t0) == .recorded) }  // expire at t0
-        // One second later each request purges a few of the 1,000 expired entries, not all of them.
+        // One second later each request sweeps a few slots, not all 1,000 expired entries.
         #expect(cache.record(nonce: "new0", timestamp: t0 + 1, now: t0 + 1) == .recorded)
         for i in stride(from: 0, to: 1000, by: 97) {
             #expect(cache.record(nonce: "old\(i)", timestamp: t0 + 1, now: t0 + 1) == .recorded)
             #expect(cache.record(nonce: "old\(i)", timestamp: t0 + 1, now: t0 + 1) == .replay)
         }
         #expect(cache.record(nonce: "new0", timestamp: t0 + 1, now: t0 + 1) == .replay)
-        // Catching up removes exactly the expired entries: the 11 re-recorded ones and new0 live on.
+        // A whole lap removes exactly the expired entries: the 11 re-recorded ones and new0 live on.
         #expect(cache.count(now: t0 + 1) == 12)
         #expect(cache.record(nonce: "old97", timestamp: t0 + 2, now: t0 + 2) == .replay)
     }
 
-    @Test("Random traffic gets the answers of a plain model (nonce -> expiry), purged lazily or not")
+    @Test("Random traffic gets the answers of a plain model (nonce -> expiry), swept lazily or not")
     func matchesModel() {
         var generator = SplitMix64(seed: 0x5eed)
         for capacity in [1000, 40] {
             let window: Int64 = 3
-            let cache = ReplayCache(capacity: capacity, windowSeconds: Int(window), now: t0)
+            let cache = ReplayCache(capacity: capacity, windowSeconds: Int(window))
             var model: [String: Int64] = [:]
             var now = t0
             for _ in 0..<20_000 {
@@ -88,13 +92,37 @@ struct ReplayCacheTests {
                 if expected == .recorded { model[nonce] = ts + window }
                 #expect(cache.record(nonce: nonce, timestamp: ts, now: now) == expected)
             }
+            #expect(cache.tableIsConsistent())
             #expect(cache.count(now: now) == model.filter { $0.value >= now }.count)
+            #expect(cache.tableIsConsistent())
         }
+    }
+
+    @Test("A table filled to capacity with clustered, expiring entries keeps every live nonce reachable")
+    func denseTableStaysConsistent() {
+        var generator = SplitMix64(seed: 0xc1_0513)
+        let cache = ReplayCache(capacity: 64, windowSeconds: 2)
+        var live: [String: Int64] = [:]
+        var now = t0
+        for step in 0..<50_000 {
+            if step % 97 == 0 { now += 1 }
+            live = live.filter { $0.value >= now }
+            let nonce = "d\(generator.next() % 5_000)"
+            let ts = now - 2 + Int64(generator.next() % 5)
+            let outcome = cache.record(nonce: nonce, timestamp: ts, now: now)
+            let expected: ReplayCache.Outcome = live[nonce] != nil ? .replay : live.count >= 64 ? .full : .recorded
+            #expect(outcome == expected)
+            if outcome == .recorded { live[nonce] = ts + 2 }
+            if step % 1_000 == 0 { #expect(cache.tableIsConsistent()) }
+        }
+        // Every live nonce is still found.
+        for nonce in live.keys { #expect(cache.record(nonce: nonce, timestamp: now, now: now) == .replay) }
+        #expect(cache.count(now: now) == live.count)
     }
 
     @Test("Concurrent inserts of one nonce admit exactly one")
     func concurrentSameNonce() async {
-        let cache = ReplayCache(capacity: 100_000, windowSeconds: 30, now: t0)
+        let cache = ReplayCache(capacity: 100_000, windowSeconds: 30)
         for round in 0..<20 {
             let admitted = await withTaskGroup(of: Bool.self) { group in
                 for _ in 0..<32 {

@@ -11,7 +11,7 @@ let capacity = 1_100_000
 let measuredNonces = (0..<200_000).map { String(format: "%032x", 0xfeed_0000_0000 + $0) }
 
 func filledCache(live: Int) -> ReplayCache {
-    let cache = ReplayCache(capacity: capacity, windowSeconds: 300, now: now)
+    let cache = ReplayCache(capacity: capacity, windowSeconds: 300)
     for i in 0..<live { _ = cache.record(nonce: String(format: "%032x", i), timestamp: now, now: now) }
     return cache
 }
@@ -46,7 +46,7 @@ let benchmarks: @Sendable () -> Void = {
         configuration: .init(metrics: [.custom("bytes per live nonce", useScalingFactor: false)], scalingFactor: .one, maxIterations: 1)
     ) { benchmark in
         let before = residentBytes()
-        let cache = ReplayCache(capacity: 1_000_000, windowSeconds: 300, now: now)
+        let cache = ReplayCache(capacity: 1_000_000, windowSeconds: 300)
         for i in 0..<1_000_000 { _ = cache.record(nonce: String(format: "%032x", i), timestamp: now, now: now) }
         let after = residentBytes()
         benchmark.measurement(.custom("bytes per live nonce", useScalingFactor: false), (after - before) / 1_000_000)

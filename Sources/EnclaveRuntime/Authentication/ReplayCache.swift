@@ -5,16 +5,18 @@ import Synchronization
 ///
 /// A nonce is kept until `ts + maxSkew` has passed, and never evicted earlier: at capacity new
 /// nonces are refused (`replay_cache_full`). Entries are keyed 64-bit BLAKE2b fingerprints, not the
-/// nonces (the key is random per process, so no one can aim collisions). The dictionary is sized
-/// for the capacity up front, so inserts never rehash and cost the same at any fill; expired
-/// entries are dropped through a ring of per-second buckets, each entry once. Memory: about
-/// 16 bytes per dictionary slot (load factor at most 3/4, rounded to a power of two) plus 8 bytes
-/// in its bucket, so at most 8 + 16 * 8/3 ≈ 51 bytes per nonce at capacity.
+/// nonces (the key is random per process, so no one can aim collisions).
 ///
-/// The purge is spread over requests: each one drops a few expired entries. Purging a whole
-/// second at once held the lock for milliseconds at saturation (tens of thousands of entries),
-/// stalling every RPC behind it once a second. An entry that has expired but is not yet purged
-/// counts as absent; before answering `full` the purge catches up completely.
+/// The table is one open-addressing array of (fingerprint, expiry) slots with linear probing,
+/// sized up front to a power of two of at least twice the capacity, so it is never more than half
+/// full and never rehashes: an insert reads one or two neighbouring slots, usually one cache line,
+/// at any fill (a `Dictionary` keeps keys and values apart and touched three). Memory: 16 bytes per
+/// slot, 32 to 64 bytes per nonce at capacity (33.5 at the default 1,000,000).
+///
+/// An expired entry counts as absent and its slot is reused by the next insert that probes it. A
+/// sweep walks the table a few slots per request and deletes what has expired (backward-shift
+/// deletion, so no tombstones lengthen the probes); before answering `full` it has run a whole lap
+/// within the same second, so `full` means `capacity` live nonces.
 public final class ReplayCache: Sendable {
     public enum Outcome: Sendable, Equatable {
         case recorded
@@ -22,88 +24,151 @@ public final class ReplayCache: Sendable {
         case full
     }
 
-    private struct State {
-        var expiries: [UInt64: Int64]
-        /// buckets[s % count] holds the fingerprints expiring at second s.
-        var buckets: [[UInt64]]
-        /// Every second before this one has been purged.
-        var purgedBefore: Int64
+    struct Slot {
+        /// 0 marks an empty slot; a fingerprint of 0 is stored as 1.
+        var fingerprint: UInt64
+        var expiry: Int64
+        static let empty = Slot(fingerprint: 0, expiry: 0)
     }
 
-    /// Expired entries a request purges: more than the one it adds, so the purge keeps up.
-    static let purgeBudget = 8
-    /// Seconds the purge may trail the clock before a request waits for it to catch up.
-    static let maxPurgeLag: Int64 = 4
+    private struct Table {
+        var slots: [Slot]
+        /// Occupied slots, expired or not; never above the capacity.
+        var occupied = 0
+        /// The next slot the sweep looks at.
+        var sweepCursor = 0
+        /// The second of the last whole lap: within that second nothing more can expire.
+        var lastWholeLap = Int64.min
+        var wholeLaps = 0
+
+        var mask: Int { slots.count - 1 }
+        func home(_ fingerprint: UInt64) -> Int { Int(truncatingIfNeeded: fingerprint) & mask }
+    }
+
+    /// Slots a request sweeps: four sequential cache lines, and the cursor passes every slot once
+    /// per slots / 16 requests, so an expired entry waits at most that long for its deletion.
+    static let sweepBudget = 16
 
     public let capacity: Int
     private let windowSeconds: Int64
     private let fingerprintKey: [UInt8]
-    private let state: Mutex<State>
+    private let table: Mutex<Table>
 
-    public init(capacity: Int, windowSeconds: Int, now: Int64) {
+    public init(capacity: Int, windowSeconds: Int) {
+        precondition(capacity >= 1, "the replay cache needs a capacity")
         self.capacity = capacity
         self.windowSeconds = Int64(windowSeconds)
         fingerprintKey = (try? SecureRandom.bytes(32)) ?? { preconditionFailure("no randomness for the replay cache key") }()
-        // Expiries lie in [now, now + 2 * window] for any accepted timestamp; seconds still to be
-        // purged lie in [now - maxPurgeLag, now). The ring is longer than that whole span, so an
-        // entry is never filed in a bucket that is still waiting for an older lap's purge.
-        let ring = 2 * windowSeconds + 2 + Int(Self.maxPurgeLag)
-        state = Mutex(State(expiries: Dictionary(minimumCapacity: capacity), buckets: Array(repeating: [], count: ring),
-                            purgedBefore: now))
+        var slotCount = 2
+        while slotCount < 2 * capacity { slotCount *= 2 }
+        table = Mutex(Table(slots: Array(repeating: .empty, count: slotCount)))
     }
 
     /// Records `nonce` for a request whose timestamp `ts` already passed the skew check at `now`.
     public func record(nonce: String, timestamp ts: Int64, now: Int64) -> Outcome {
-        let fingerprint = BLAKE2b.fingerprint64(nonce, key: fingerprintKey)
+        let fingerprint = max(BLAKE2b.fingerprint64(nonce, key: fingerprintKey), 1)
         let expiry = ts + windowSeconds
-        return state.withLock { state in
-            let lag = now - state.purgedBefore
-            Self.purge(&state, now: now, budget: lag > Self.maxPurgeLag ? .max : Self.purgeBudget)
-            if state.expiries.count >= capacity {
-                Self.purge(&state, now: now, budget: .max)
-                // Purged completely just now, so every entry left is live.
-                guard state.expiries.count < capacity else {
-                    return state.expiries[fingerprint] != nil ? .replay : .full
+        return table.withLock { table in
+            Self.sweep(&table, now: now, slots: Self.sweepBudget)
+            // The probe runs to the first empty slot: a live duplicate may sit past expired entries.
+            var index = table.home(fingerprint)
+            var reusable: Int?
+            while table.slots[index].fingerprint != 0 {
+                let slot = table.slots[index]
+                if slot.fingerprint == fingerprint {
+                    if slot.expiry >= now { return .replay }
+                    table.slots[index].expiry = expiry
+                    return .recorded
                 }
+                if reusable == nil, slot.expiry < now { reusable = index }
+                index = (index + 1) & table.mask
             }
-            // One hash lookup inserts. A live first sighting is put back; an expired one that the
-            // purge has not reached yet is replaced (its old bucket entry is skipped when purged).
-            if let first = state.expiries.updateValue(expiry, forKey: fingerprint), first >= now {
-                state.expiries[fingerprint] = first
-                return .replay
+            if let reusable {
+                table.slots[reusable] = Slot(fingerprint: fingerprint, expiry: expiry)
+                return .recorded
             }
-            // If the wall clock stepped back, the expiry second may already be behind the purge
-            // frontier: file the entry at the frontier so the next purge still finds it.
-            let bucketSecond = max(expiry, state.purgedBefore)
-            state.buckets[Int(bucketSecond % Int64(state.buckets.count))].append(fingerprint)
+            if table.occupied >= capacity {
+                // A whole lap reads the table once (milliseconds at a million slots), so at capacity it
+                // runs once per second: until the clock moves on, no entry it kept can expire.
+                if now != table.lastWholeLap { Self.sweepWholeLap(&table, now: now) }
+                guard table.occupied < capacity else { return .full }
+                // The sweep moved entries: probe again for the first empty slot.
+                index = table.home(fingerprint)
+                while table.slots[index].fingerprint != 0 { index = (index + 1) & table.mask }
+            }
+            table.slots[index] = Slot(fingerprint: fingerprint, expiry: expiry)
+            table.occupied += 1
             return .recorded
         }
     }
 
     /// Live entries (for tests and metrics).
     public func count(now: Int64) -> Int {
-        state.withLock { state in
-            Self.purge(&state, now: now, budget: .max)
-            return state.expiries.count
+        table.withLock { table in
+            Self.sweepWholeLap(&table, now: now)
+            return table.occupied
         }
     }
 
-    /// Drops up to `budget` entries filed for seconds before `now`, oldest second first, removing
-    /// those whose expiry has passed (a fingerprint recorded again later stays).
-    private static func purge(_ state: inout State, now: Int64, budget: Int) {
-        let ring = Int64(state.buckets.count)
-        // After a long idle gap every bucket is stale: one lap visits each once.
-        if now - state.purgedBefore > ring { state.purgedBefore = now - ring }
-        var budget = budget
-        while state.purgedBefore < now {
-            let index = Int(state.purgedBefore % ring)
-            // After a gap a bucket may hold entries of an older lap: drop whatever has expired.
-            while budget > 0, let fingerprint = state.buckets[index].popLast() {
-                budget -= 1
-                if let expiry = state.expiries[fingerprint], expiry < now { state.expiries[fingerprint] = nil }
+    /// Whole laps run so far (for tests).
+    var wholeLaps: Int { table.withLock { $0.wholeLaps } }
+
+    private static func sweepWholeLap(_ table: inout Table, now: Int64) {
+        sweep(&table, now: now, slots: table.slots.count)
+        table.lastWholeLap = now
+        table.wholeLaps += 1
+    }
+
+    /// Whether every entry is reachable from its home slot without crossing an empty one and the
+    /// occupied count is right (for tests).
+    func tableIsConsistent() -> Bool {
+        table.withLock { table in
+            var occupied = 0
+            for (index, slot) in table.slots.enumerated() where slot.fingerprint != 0 {
+                occupied += 1
+                var probe = table.home(slot.fingerprint)
+                while probe != index {
+                    if table.slots[probe].fingerprint == 0 { return false }
+                    probe = (probe + 1) & table.mask
+                }
             }
-            guard state.buckets[index].isEmpty else { return }
-            state.purgedBefore += 1
+            return occupied == table.occupied
         }
+    }
+
+    /// Moves the cursor `slots` slots on, deleting the entries that expired before `now`. A deletion
+    /// can pull a later entry back into the slot under the cursor, so the cursor stays until that
+    /// slot holds a live entry or none; entries only ever move back to slots the cursor has not
+    /// passed, so a whole lap leaves no expired entry behind.
+    private static func sweep(_ table: inout Table, now: Int64, slots: Int) {
+        var cursor = table.sweepCursor
+        for _ in 0..<slots {
+            while table.slots[cursor].fingerprint != 0, table.slots[cursor].expiry < now {
+                delete(&table, at: cursor)
+            }
+            cursor = (cursor + 1) & table.mask
+        }
+        table.sweepCursor = cursor
+    }
+
+    /// Backward-shift deletion (Knuth, TAOCP vol. 3, algorithm R): every entry after the hole that
+    /// may legally sit in it moves back, so each entry stays reachable from its home slot without
+    /// crossing an empty one.
+    private static func delete(_ table: inout Table, at start: Int) {
+        var hole = start
+        var next = start
+        while true {
+            next = (next + 1) & table.mask
+            let slot = table.slots[next]
+            if slot.fingerprint == 0 { break }
+            let home = table.home(slot.fingerprint)
+            // The entry stays when its home lies cyclically in (hole, next].
+            let stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
+            if stays { continue }
+            table.slots[hole] = slot
+            hole = next
+        }
+        table.slots[hole] = .empty
+        table.occupied -= 1
     }
 }

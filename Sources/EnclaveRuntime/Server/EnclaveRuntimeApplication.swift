@@ -53,7 +53,7 @@ public struct EnclaveRuntimeApplication: Sendable {
         let shared = configuration.shared
         let authentication = RPCAuthenticationMiddleware(
             verifier: try RPCVerifier(secret: shared.sharedSecret, previousSecret: shared.previousSharedSecret),
-            replayCache: ReplayCache(capacity: configuration.replayCapacity, windowSeconds: shared.maxSkewSeconds, now: startedAt),
+            replayCache: ReplayCache(capacity: configuration.replayCapacity, windowSeconds: shared.maxSkewSeconds),
             maxSkewSeconds: Int64(shared.maxSkewSeconds), maxBodyBytes: configuration.maxBodyBytes, now: now)
         let rpc = TokenRPCHandlers(identity: RenderedIdentity(document.identity), store: store, vault: vault, provider: provider, now: now)
         let health = HealthResponse(environment: shared.environment.rawValue, mode: shared.mode.rawValue).jsonBytes
