@@ -40,7 +40,7 @@ step "fuzzing, briefly: C core, the Swift request path, schemathesis"
 scripts/fuzz.sh "${FUZZ_SECONDS:-5}" 5
 
 step "load generator, briefly (debug build: checks the tooling, not the speed), and SIGTERM at saturation"
-python3 scripts/bench_load.py --configuration debug --seconds 1 --warmup 0.5 --connections 16 --rounds 1
+python3 scripts/bench_load.py --configuration debug --seconds 1 --warmup 0.5 --connections 16 --rounds 1 --pairs 2 --pair-seconds 1
 
 step "Python binding and clients (live against the built enclave-runtime)"
 /usr/bin/python3 -m pytest -q bindings/python/tests
