@@ -142,27 +142,25 @@ def target_pairs(stack, args):
           f"warm-up, hello and the endpoint in alternating order\n")
     print("| endpoint | median ratio to hello | quartiles | ratio of sums | pairs at target | p99 ms, median (max) | non-200 | dropped |")
     print("|---|---:|---|---:|---:|---|---:|---:|")
-    ratios, ok = {}, True
+    ratios, p99, ok = {}, {}, True
     for name, fraction in TARGETS.items():
-        pair_ratios, hello_rps, endpoint_rps, p99s, non200, dropped = [], [], [], [], 0, 0
+        hello_rps, endpoint_rps, p99s, non200, dropped = [], [], [], 0, 0
         for index in range(args.pairs):
             order = ["hello", name] if index % 2 == 0 else [name, "hello"]
             results = {e: load(stack, args.configuration, e, args.connections, args.pair_seconds, PAIR_WARMUP) for e in order}
             hello_rps.append(results["hello"]["rps"])
             endpoint_rps.append(results[name]["rps"])
-            pair_ratios.append(results[name]["rps"] / (results["hello"]["rps"] or 1))
             p99s.append(results[name]["p99_ms"])
             non200 += sum(r["non200"] for r in results.values())
             dropped += sum(r["dropped"] for r in results.values())
-        ratios[name] = statistics.median(pair_ratios)
+        pair_ratios = [endpoint / (hello or 1) for hello, endpoint in zip(hello_rps, endpoint_rps)]
+        ratios[name], p99[name] = statistics.median(pair_ratios), statistics.median(p99s)
         quartiles = statistics.quantiles(pair_ratios, n=4, method="inclusive") if len(pair_ratios) > 1 else [ratios[name]] * 3
         at_target = sum(ratio >= fraction for ratio in pair_ratios)
         print(f"| {name} | {ratios[name]:.3f} | {quartiles[0]:.3f}-{quartiles[2]:.3f} | {sum(endpoint_rps) / (sum(hello_rps) or 1):.3f} | "
-              f"{at_target} of {len(pair_ratios)} | {statistics.median(p99s):.2f} ({max(p99s):.2f}) | {non200} | {dropped} |")
-        if name == "ping":
-            ping_p99 = statistics.median(p99s)
+              f"{at_target} of {len(pair_ratios)} | {p99[name]:.2f} ({max(p99s):.2f}) | {non200} | {dropped} |")
         ok &= non200 == 0 and dropped == 0
-    print_verdicts(args, ratios, ping_p99, "the pairs' medians")
+    print_verdicts(args, ratios, p99["ping"], "the pairs' medians")
     return ok
 
 

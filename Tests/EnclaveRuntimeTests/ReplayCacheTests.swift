@@ -21,7 +21,7 @@ struct ReplayCacheTests {
     func clockStepsBack() {
         let cache = ReplayCache(capacity: 1000, windowSeconds: 30)
         #expect(cache.count(now: t0 + 100) == 0)
-        #expect(cache.record(nonce: "back", timestamp: t0, now: t0) == .recorded)  // expiry t0 + 30, behind the frontier
+        #expect(cache.record(nonce: "back", timestamp: t0, now: t0) == .recorded)  // expiry t0 + 30, behind the last whole lap
         #expect(cache.record(nonce: "back", timestamp: t0, now: t0 + 10) == .replay)
         #expect(cache.count(now: t0 + 101) == 0)  // swept, not leaked
     }
