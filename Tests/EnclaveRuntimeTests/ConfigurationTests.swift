@@ -158,6 +158,28 @@ struct ConfigurationTests {
         #expect(fromFile.remoteDocument?.measurement == "pcr0-abc123")
     }
 
+    @Test("A replay capacity whose table does not fit in half the memory is refused, naming the largest that does")
+    func replayCapacityBoundedByMemory() throws {
+        // 1 GiB: half is 512 MiB = 2^25 slots of 16 bytes, so at most 2^24 nonces.
+        let memory = 1 << 30
+        func capacity(_ value: String) -> Result<Int, ConfigurationError> {
+            Result { () throws(ConfigurationError) in
+                try RuntimeConfiguration.replayCapacity(EnvironmentSource(["ENCLAVE_RPC_REPLAY_CAPACITY": value]), memoryBytes: memory)
+            }
+        }
+        #expect(try capacity("16777216").get() == 1 << 24)
+        for refused in ["16777217", "2147483647", "3000000000", "9223372036854775807"] {
+            guard case .failure(let error) = capacity(refused) else {
+                Issue.record("\(refused) was accepted")
+                continue
+            }
+            #expect(error.variable == "ENCLAVE_RPC_REPLAY_CAPACITY")
+            #expect(error.rule.hasSuffix("in half of the 1024 MiB of memory: at most 16777216"), "\(error.rule)")
+        }
+        #expect(rejectedVariable(localEnvironment(["ENCLAVE_RPC_REPLAY_CAPACITY": "9223372036854775807"])) == "ENCLAVE_RPC_REPLAY_CAPACITY")
+        #expect(SystemMemory.availableBytes() > 1 << 26)
+    }
+
     @Test("Messages name the variable and the rule, never a secret value")
     func messagesCarryNoSecret() {
         let secret = "this-secret-is-too-short"

@@ -180,18 +180,37 @@ struct LiveRuntimeTests {
 
     @Test("A broken configuration exits 78 before listening, with one line naming the variable")
     func configurationExit() async throws {
+        let secret = "short-secret"
+        let (status, output) = try await runUntilExit(["ALFRED_ENV": "production", "ENCLAVE_RPC_SHARED_SECRET": secret])
+        #expect(status == 78)
+        #expect(output.split(separator: "\n").count == 1 && output.contains("ENCLAVE_RPC_SHARED_SECRET") && !output.contains(secret))
+    }
+
+    @Test("A replay capacity beyond this machine's memory exits 78 before the start, naming the largest allowed")
+    func replayCapacityExit() async throws {
+        // Twice the largest: it used to start, then fail the table's allocation or fill the memory.
+        // The runtime sees the same memory as this test.
+        let largest = ReplayCache.largestCapacity(tableBytes: SystemMemory.availableBytes() / 2)
+        let (status, output) = try await runUntilExit([
+            "TEE_ATTESTATION_REQUIRED": "false", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true",
+            "ENCLAVE_RPC_REPLAY_CAPACITY": String(2 * largest),
+        ])
+        #expect(status == 78)
+        #expect(output.split(separator: "\n").count == 1, "\(output)")
+        #expect(output.contains("ENCLAVE_RPC_REPLAY_CAPACITY must fit the replay table") && output.contains("at most \(largest)"))
+    }
+
+    /// Runs the runtime with `environment` and no other variable but PATH; its status and stderr.
+    private func runUntilExit(_ environment: [String: String]) async throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: builtProduct("enclave-runtime"))
-        let secret = "short-secret"
         defer { if process.isRunning { process.terminate() } }
-        process.environment = ["ALFRED_ENV": "production", "ENCLAVE_RPC_SHARED_SECRET": secret, "PATH": "/usr/bin:/bin"]
+        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
         process.currentDirectoryURL = URL(fileURLWithPath: temporaryDirectory())
         let stderr = Pipe()
         process.standardError = stderr
         try process.run()
         let status = try await waitForExit(process)
-        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(status == 78)
-        #expect(output.split(separator: "\n").count == 1 && output.contains("ENCLAVE_RPC_SHARED_SECRET") && !output.contains(secret))
+        return (status, String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 }

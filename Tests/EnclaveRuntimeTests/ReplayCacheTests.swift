@@ -120,6 +120,19 @@ struct ReplayCacheTests {
         #expect(cache.count(now: now) == live.count)
     }
 
+    @Test("The table is the power of two at or above twice the capacity; sizes that overflow are nil")
+    func tableSize() {
+        #expect(ReplayCache.slotCount(capacity: 1) == 2)
+        #expect(ReplayCache.slotCount(capacity: 1000) == 2048)
+        #expect(ReplayCache.slotCount(capacity: 1024) == 2048)
+        #expect(ReplayCache.slotCount(capacity: 1025) == 4096)
+        #expect(ReplayCache.tableBytes(capacity: 1_000_000) == (1 << 21) * 16)
+        #expect(ReplayCache.tableBytes(capacity: 0) == nil && ReplayCache.tableBytes(capacity: Int.max) == nil)
+        #expect(ReplayCache.largestCapacity(tableBytes: 32 << 20) == 1 << 20)
+        #expect(ReplayCache.largestCapacity(tableBytes: (32 << 20) - 1) == 1 << 19)
+        #expect(ReplayCache.largestCapacity(tableBytes: 31) == 0)
+    }
+
     @Test("Concurrent inserts of one nonce admit exactly one")
     func concurrentSameNonce() async {
         let cache = ReplayCache(capacity: 100_000, windowSeconds: 30)

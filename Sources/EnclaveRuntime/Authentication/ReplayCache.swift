@@ -59,9 +59,28 @@ public final class ReplayCache: Sendable {
         self.capacity = capacity
         self.windowSeconds = Int64(windowSeconds)
         fingerprintKey = (try? SecureRandom.bytes(32)) ?? { preconditionFailure("no randomness for the replay cache key") }()
-        var slotCount = 2
-        while slotCount < 2 * capacity { slotCount *= 2 }
+        guard let slotCount = Self.slotCount(capacity: capacity) else { preconditionFailure("replay capacity too large") }
         table = Mutex(Table(slots: Array(repeating: .empty, count: slotCount)))
+    }
+
+    /// The table's slots for `capacity` nonces: the power of two at or above twice the capacity;
+    /// nil when the table's size in bytes would not fit in an `Int`.
+    static func slotCount(capacity: Int) -> Int? {
+        guard capacity >= 1, capacity <= Int.max / 64 else { return nil }
+        return max(2, 1 << (Int.bitWidth - (2 * capacity - 1).leadingZeroBitCount))
+    }
+
+    /// The memory the table takes from the start (every page is written when it is built), so a
+    /// capacity can be refused at configuration time instead of failing the allocation.
+    public static func tableBytes(capacity: Int) -> Int? {
+        slotCount(capacity: capacity).map { $0 * MemoryLayout<Slot>.stride }
+    }
+
+    /// The largest capacity whose table takes at most `bytes`.
+    public static func largestCapacity(tableBytes bytes: Int) -> Int {
+        let slots = bytes / MemoryLayout<Slot>.stride
+        guard slots >= 2 else { return 0 }
+        return (1 << (Int.bitWidth - 1 - slots.leadingZeroBitCount)) / 2
     }
 
     /// Records `nonce` for a request whose timestamp `ts` already passed the skew check at `now`.

@@ -34,7 +34,11 @@ public struct RuntimeConfiguration: Sendable {
     public var providerTimeoutMilliseconds: Int
     public var logLevel: Logger.Level
 
-    public static func load(_ env: EnvironmentSource) throws(ConfigurationError) -> RuntimeConfiguration {
+    /// `memoryBytes` is what the process may use (tests pass their own); the replay table must fit
+    /// in half of it.
+    public static func load(
+        _ env: EnvironmentSource, memoryBytes: Int = SystemMemory.availableBytes()
+    ) throws(ConfigurationError) -> RuntimeConfiguration {
         let shared = try SharedSettings.load(env, role: .runtime)
         let remote = shared.mode == .remote
         let local = shared.isLocal
@@ -64,8 +68,7 @@ public struct RuntimeConfiguration: Sendable {
         let stateDirectory = env.string("ENCLAVE_STATE_DIR", default: ".enclave")
         let maxBody = try env.int(
             "ENCLAVE_RPC_MAX_BODY_BYTES", default: 65536, in: 1024...1_048_576, rule: "must be an integer from 1024 to 1048576")
-        let capacity = try env.int(
-            "ENCLAVE_RPC_REPLAY_CAPACITY", default: 1_000_000, in: 1000...Int(Int32.max), rule: "must be an integer >= 1000")
+        let capacity = try replayCapacity(env, memoryBytes: memoryBytes)
 
         let clientID = env.string("GOOGLE_OAUTH_CLIENT_ID"), clientSecret = env.string("GOOGLE_OAUTH_CLIENT_SECRET")
         if remote || clientID != nil || clientSecret != nil {
@@ -95,6 +98,22 @@ public struct RuntimeConfiguration: Sendable {
             maxBodyBytes: maxBody, replayCapacity: capacity,
             provider: clientID.flatMap { id in clientSecret.map { ProviderSettings(clientID: id, clientSecret: $0) } },
             tokenURL: tokenURL, revokeURL: revokeURL, providerTimeoutMilliseconds: timeout, logLevel: level)
+    }
+
+    /// CONFIG.md asks only for >= 1000. The table is allocated and written in full at start, so a
+    /// capacity whose table does not fit in half the memory is refused here, with the largest that
+    /// does, rather than crashing the allocation or pushing the machine into the OOM killer.
+    static func replayCapacity(_ env: EnvironmentSource, memoryBytes: Int) throws(ConfigurationError) -> Int {
+        let variable = "ENCLAVE_RPC_REPLAY_CAPACITY"
+        let capacity = try env.int(variable, default: 1_000_000, in: 1000...Int.max, rule: "must be an integer >= 1000")
+        let budget = memoryBytes / 2
+        guard let bytes = ReplayCache.tableBytes(capacity: capacity), bytes <= budget else {
+            throw ConfigurationError(
+                variable,
+                "must fit the replay table (32 to 64 bytes per nonce) in half of the \(memoryBytes >> 20) MiB of memory: "
+                    + "at most \(ReplayCache.largestCapacity(tableBytes: budget))")
+        }
+        return capacity
     }
 
     /// Remote mode: the configured document must parse and agree with the expected runtime, the
