@@ -130,7 +130,7 @@ def throughput(stack, args, connector):
               f"{row['non200']} | {row['dropped']} |")
     if args.pairs == 0:
         print_verdicts(args, {name: rows[name]["ratio"] for name in TARGETS}, rows["ping"]["p99_ms"], "the table's medians")
-    return rows, all(row["non200"] == 0 and row["dropped"] == 0 for row in rows.values())
+    return all(row["non200"] == 0 and row["dropped"] == 0 for row in rows.values())
 
 
 def target_pairs(stack, args):
@@ -261,7 +261,7 @@ def main():
         connector = stack.register_connector()
         if not args.sigterm_only:
             if args.rounds > 0:
-                ok &= throughput(stack, args, connector)[1]
+                ok &= throughput(stack, args, connector)
             if args.pairs > 0:
                 ok &= target_pairs(stack, args)
         if args.soak > 0:

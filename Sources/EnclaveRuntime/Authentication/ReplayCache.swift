@@ -72,12 +72,12 @@ public final class ReplayCache: Sendable {
 
     /// The memory the table takes from the start (every page is written when it is built), so a
     /// capacity can be refused at configuration time instead of failing the allocation.
-    public static func tableBytes(capacity: Int) -> Int? {
+    static func tableBytes(capacity: Int) -> Int? {
         slotCount(capacity: capacity).map { $0 * MemoryLayout<Slot>.stride }
     }
 
     /// The largest capacity whose table takes at most `bytes`.
-    public static func largestCapacity(tableBytes bytes: Int) -> Int {
+    static func largestCapacity(tableBytes bytes: Int) -> Int {
         let slots = bytes / MemoryLayout<Slot>.stride
         guard slots >= 2 else { return 0 }
         return (1 << (Int.bitWidth - 1 - slots.leadingZeroBitCount)) / 2
