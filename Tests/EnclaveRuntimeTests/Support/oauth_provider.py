@@ -6,8 +6,10 @@ Google, refresh responses carry no refresh token. Revoke endpoint: Google's vari
 (no client authentication; an unknown token is 400 invalid_token). Test-only endpoints:
   POST /__code     form user, redirect_uri[, code_challenge (method plain)]  -> {"code": ...}
   POST /__fault    form mode = none|hang|slow|500|invalid_grant|not_json|no_access_token|oversized|
-                   no_refresh_token|forget_tokens (forget_tokens acts once, then mode is none)
-  GET  /__stats    -> {"revocations": N, "token_calls": N, "revoked": [...], "refresh_tokens": [...]}
+                   no_refresh_token|other_scope|forget_tokens (forget_tokens acts once, then mode
+                   is none; other_scope grants one more scope than the code did)
+  GET  /__stats    -> {"revocations": N, "token_calls": N, "token_connections": N, "revoked": [...],
+                       "refresh_tokens": [...]}  (token_connections: connections that carried /token)
 Prints "PORT <n>" on stdout once listening; exits when its stdin closes (the test runner is gone).
 """
 import json
@@ -23,9 +25,11 @@ from oauthlib.oauth2 import RequestValidator, Server
 
 CLIENT_ID, CLIENT_SECRET = sys.argv[1], sys.argv[2]
 SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
+OTHER_SCOPE = "https://www.googleapis.com/auth/userinfo.email"
 lock = threading.Lock()
 codes, refresh_tokens, access_tokens = {}, {}, {}
-state = {"fault": "none", "revocations": 0, "token_calls": 0, "revoked": [], "issued": []}
+state = {"fault": "none", "revocations": 0, "token_calls": 0, "revoked": [], "issued": [], "connections": 0}
+token_connections = set()
 
 
 class Client:
@@ -94,6 +98,20 @@ server = Server(Validator(), token_expires_in=3599)
 
 
 class Handler(BaseHTTPRequestHandler):
+    # Keep-alive, as Google's endpoints are: the runtime's connection pool is exercised, and an
+    # exchange is not charged a TCP connect and close (every reply has a content-length).
+    protocol_version = "HTTP/1.1"
+    # Head and body in one write, flushed after each request; without it, Nagle's algorithm holds
+    # the body until the runtime's delayed ACK (40 ms) on a kept-alive connection.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
+
+    def setup(self):
+        super().setup()  # one handler object per connection
+        with lock:
+            state["connections"] += 1
+            self.connection_number = state["connections"]
+
     def log_message(self, *args):
         pass
 
@@ -114,6 +132,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/__stats":
             with lock:
                 stats = {k: state[k] for k in ("revocations", "token_calls", "revoked")}
+                stats["token_connections"] = len(token_connections)
                 stats["refresh_tokens"] = sorted(set(refresh_tokens) | set(state["issued"]))
                 return self.reply(200, stats)
         self.reply(404, {"error": "not_found"})
@@ -143,6 +162,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/token":
             with lock:
                 state["token_calls"] += 1
+                token_connections.add(self.connection_number)
             if fault == "500":
                 return self.reply(500, {"error": "internal_failure"})
             if fault == "invalid_grant":
@@ -156,9 +176,12 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 headers, body, status = server.create_token_response(
                     "http://provider/token", "POST", raw, {"Content-Type": "application/x-www-form-urlencoded"})
-            if fault == "no_refresh_token" and status == 200:
+            if fault in ("no_refresh_token", "other_scope") and status == 200:
                 parsed = json.loads(body)
-                parsed.pop("refresh_token", None)
+                if fault == "no_refresh_token":
+                    parsed.pop("refresh_token", None)
+                else:
+                    parsed["scope"] = SCOPE + " " + OTHER_SCOPE
                 body = json.dumps(parsed)
             return self.reply(status, body.encode())
         if self.path == "/revoke":
