@@ -2,6 +2,7 @@ import EnclaveConfiguration
 import EnclaveCrypto
 @testable import EnclaveRuntime
 import Foundation
+import GRDB
 import Testing
 
 /// The real `enclave-runtime` process against the real OAuth provider stand-in on loopback.
@@ -96,6 +97,40 @@ struct LiveRuntimeTests {
         let secrets = try await providerSecrets(provider) + accessTokens + [current, previous, dataKey]
         expectLogClean(firstLog, secrets: secrets)
         expectLogClean(runtime, secrets: secrets)
+    }
+
+    @Test("Exchange: the provider connection is kept alive; a changed scope is stored, an unchanged one writes nothing")
+    func exchangeBookkeeping() async throws {
+        let provider = try ProviderProcess()
+        let state = temporaryDirectory()
+        let runtime = try await RuntimeProcess(environment: localEnvironment(provider.environment(), stateDirectory: state))
+        let connectorID = try #require((try await registerConnector(runtime, provider)["connector"] as? [String: Any])?["connector_id"] as? String)
+        let database = try DatabaseQueue(path: state + "/connectors.sqlite")
+        func stored() async throws -> (scopes: String, updatedAt: Int64) {
+            let row = try #require(try await database.read { db in
+                try Row.fetchOne(db, sql: "SELECT scopes, updated_at FROM connectors WHERE connector_id = ?", arguments: [connectorID])
+            })
+            return (row["scopes"], row["updated_at"])
+        }
+        // A marker that any write of the record by an exchange would replace.
+        try await database.write { db in
+            try db.execute(sql: "UPDATE connectors SET updated_at = 1 WHERE connector_id = ?", arguments: [connectorID])
+        }
+        let registeredScopes = try await stored().scopes
+        let body = connectorBody(connector: connectorID, requestID: "ex-1")
+        for _ in 0..<3 {
+            #expect(try await runtime.rpc(Self.exchange, body).status == 200)
+        }
+        let unchanged = try await stored()
+        #expect(unchanged.scopes == registeredScopes && unchanged.updatedAt == 1, "an exchange with the same scope wrote the record")
+        #expect(try await provider.stats()["token_connections"] as? Int == 1, "register and three exchanges on one kept-alive connection")
+
+        try await provider.setFault("other_scope")
+        let widened = try await runtime.rpc(Self.exchange, body)
+        let scope = try #require(widened.json["scope"] as? String)
+        let changed = try await stored()
+        #expect(widened.status == 200 && scope != registeredScopes)
+        #expect(changed.scopes == scope && changed.updatedAt > 1)
     }
 
     @Test("Provider faults map to their contract codes and the runtime stays healthy")

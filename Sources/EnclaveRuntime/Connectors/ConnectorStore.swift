@@ -68,7 +68,10 @@ final class ConnectorStore: Sendable {
     }
 
     func find(connectorID: String) async throws -> ConnectorRecord? {
-        try await pool.read { db in try ConnectorRecord.fetchOne(db, key: connectorID) }
+        // Every token RPC looks its connector up: the statement is prepared once per connection.
+        try await pool.read { db in
+            try ConnectorRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM connectors WHERE connector_id = ?"), arguments: [connectorID])
+        }
     }
 
     /// Marks the connector revoked and erases its sealed token.
@@ -80,13 +83,11 @@ final class ConnectorStore: Sendable {
         }
     }
 
-    func touch(connectorID: String, scopes: String?, at time: Int64) async throws {
+    /// Records the scopes the provider granted in an exchange when they differ from the stored
+    /// ones; `updated_at` follows changes to the record, not each use.
+    func updateScopes(connectorID: String, scopes: String, at time: Int64) async throws {
         try await pool.write { db in
-            if let scopes {
-                try db.execute(sql: "UPDATE connectors SET scopes = ?, updated_at = ? WHERE connector_id = ?", arguments: [scopes, time, connectorID])
-            } else {
-                try db.execute(sql: "UPDATE connectors SET updated_at = ? WHERE connector_id = ?", arguments: [time, connectorID])
-            }
+            try db.execute(sql: "UPDATE connectors SET scopes = ?, updated_at = ? WHERE connector_id = ?", arguments: [scopes, time, connectorID])
         }
     }
 }

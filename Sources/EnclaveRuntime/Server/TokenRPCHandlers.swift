@@ -25,7 +25,10 @@ struct TokenRPCHandlers: Sendable {
             let record = try await activeConnector(rpc.connector)
             let refreshToken = try vault.open(record)
             let grant = try await provider.refresh(refreshToken: refreshToken)
-            try? await store.touch(connectorID: record.connectorID, scopes: grant.scope, at: now())
+            if let scope = grant.scope, scope != record.scopes {
+                // Bookkeeping: the access token is good whether or not this write succeeds.
+                try? await store.updateScopes(connectorID: record.connectorID, scopes: scope, at: now())
+            }
             return ExchangeResponse(
                 requestID: rpc.requestID, accessToken: grant.accessToken, expiresIn: grant.expiresIn, scope: grant.scope,
                 attestedIdentity: identity)
