@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import EnclaveJSON
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -58,18 +59,33 @@ struct OAuthProviderClient: Sendable {
                 .providerFailed, "the provider refused the token request", providerStatus: status,
                 oauthError: Self.oauthError(in: body))
         }
-        struct Response: Decodable {
-            var access_token: String
-            var expires_in: Int?
-            var scope: String?
-            var refresh_token: String?
-        }
-        guard let decoded = try? JSONDecoder().decode(Response.self, from: Data(body)), !decoded.access_token.isEmpty else {
+        guard let grant = Self.tokenGrant(in: body) else {
             throw RPCError(.providerResponseInvalid, "the provider's token response lacks a valid access_token")
         }
-        return TokenGrant(
-            accessToken: decoded.access_token, expiresIn: decoded.expires_in, scope: decoded.scope,
-            refreshToken: decoded.refresh_token)
+        return grant
+    }
+
+    /// The grant in a token response: a JSON object with a non-empty string `access_token`, and
+    /// `expires_in` (an integer), `scope` and `refresh_token` (strings) each absent, null or of
+    /// that type. Read with the request bodies' strict reader; nil for anything else.
+    static func tokenGrant(in body: [UInt8]) -> TokenGrant? {
+        guard let json = JSONValue(parsing: body), case .object(let fields) = json,
+            let accessToken = fields["access_token"]?.string, !accessToken.isEmpty
+        else { return nil }
+        struct WrongType: Error {}
+        /// Absent or null is nil; a value `read` refuses makes the whole response invalid.
+        func optional<T>(_ key: String, _ read: (JSONValue) -> T?) throws(WrongType) -> T? {
+            guard let value = fields[key], !value.isNull else { return nil }
+            guard let typed = read(value) else { throw WrongType() }
+            return typed
+        }
+        do throws(WrongType) {
+            return TokenGrant(
+                accessToken: accessToken, expiresIn: try optional("expires_in") { $0.integer.flatMap { Int(exactly: $0) } },
+                scope: try optional("scope", \.string), refreshToken: try optional("refresh_token", \.string))
+        } catch {
+            return nil
+        }
     }
 
     /// POSTs a form and returns the status and the capped body.
@@ -97,9 +113,7 @@ struct OAuthProviderClient: Sendable {
 
     /// `error` of a provider error body, when it names one (a short token, not free text).
     static func oauthError(in body: [UInt8]) -> String? {
-        struct ErrorBody: Decodable { var error: String }
-        guard let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(body)).error,
-            !error.isEmpty, error.utf8.count <= 64,
+        guard let error = JSONValue(parsing: body)?["error"]?.string, !error.isEmpty, error.utf8.count <= 64,
             error.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x61...0x7a).contains($0) || (0x41...0x5a).contains($0) })
         else { return nil }
         return error
@@ -107,20 +121,28 @@ struct OAuthProviderClient: Sendable {
 
     /// application/x-www-form-urlencoded: unreserved characters as is, everything else %XX.
     static func formEncode(_ pairs: [(String, String)]) -> String {
-        func encode(_ text: String) -> String {
-            var out = ""
-            for byte in text.utf8 {
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                    UInt8(ascii: "~"):
-                    out.unicodeScalars.append(UnicodeScalar(byte))
-                default:
-                    out += String(format: "%%%02X", byte)
-                }
-            }
-            return out
+        var out: [UInt8] = []
+        out.reserveCapacity(pairs.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 2 } * 3)
+        for (index, (name, value)) in pairs.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: "&")) }
+            percentEncode(name, into: &out)
+            out.append(UInt8(ascii: "="))
+            percentEncode(value, into: &out)
         }
-        return pairs.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func percentEncode(_ text: String, into out: inout [UInt8]) {
+        let hex = Array("0123456789ABCDEF".utf8)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.append(byte)
+            default:
+                out.append(contentsOf: [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]])
+            }
+        }
     }
 }
