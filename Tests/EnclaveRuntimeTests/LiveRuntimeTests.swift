@@ -24,6 +24,11 @@ struct LiveRuntimeTests {
         return result.json
     }
 
+    /// `registerConnector`, for tests that need only the new connector's id.
+    func registerConnectorID(_ runtime: RuntimeProcess, _ provider: ProviderProcess) async throws -> String {
+        try #require((try await registerConnector(runtime, provider)["connector"] as? [String: Any])?["connector_id"] as? String)
+    }
+
     /// Fails the test when any secret appears in the runtime's log.
     func expectLogClean(_ runtime: RuntimeProcess, secrets: [String], sourceLocation: SourceLocation = #_sourceLocation) {
         let log = runtime.log
@@ -104,7 +109,7 @@ struct LiveRuntimeTests {
         let provider = try ProviderProcess()
         let state = temporaryDirectory()
         let runtime = try await RuntimeProcess(environment: localEnvironment(provider.environment(), stateDirectory: state))
-        let connectorID = try #require((try await registerConnector(runtime, provider)["connector"] as? [String: Any])?["connector_id"] as? String)
+        let connectorID = try await registerConnectorID(runtime, provider)
         let database = try DatabaseQueue(path: state + "/connectors.sqlite")
         func stored() async throws -> (scopes: String, updatedAt: Int64) {
             let row = try #require(try await database.read { db in
@@ -137,7 +142,7 @@ struct LiveRuntimeTests {
     func providerFaults() async throws {
         let provider = try ProviderProcess()
         let runtime = try await RuntimeProcess(environment: localEnvironment(provider.environment().merging(["ENCLAVE_PROVIDER_TIMEOUT_MS": "800"]) { $1 }))
-        let connectorID = try #require((try await registerConnector(runtime, provider)["connector"] as? [String: Any])?["connector_id"] as? String)
+        let connectorID = try await registerConnectorID(runtime, provider)
         let body = connectorBody(connector: connectorID, requestID: "f-1")
 
         let cases: [(mode: String, status: Int, code: String, retryable: Bool, providerStatus: Int?, oauthError: String?)] = [
@@ -198,7 +203,7 @@ struct LiveRuntimeTests {
     func gracefulShutdown() async throws {
         let provider = try ProviderProcess()
         let runtime = try await RuntimeProcess(environment: localEnvironment(provider.environment()))
-        let connectorID = try #require((try await registerConnector(runtime, provider)["connector"] as? [String: Any])?["connector_id"] as? String)
+        let connectorID = try await registerConnectorID(runtime, provider)
         try await provider.setFault("slow")  // each token call takes 1 s
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for i in 0..<6 {
