@@ -33,14 +33,23 @@ struct ConnectorRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
 }
 
 /// SQLite in the state directory (WAL mode through GRDB's DatabasePool), with versioned migrations.
+///
+/// Writes are rare (register, revoke, a changed scope), so each pays for safety: a commit is on
+/// disk before it is answered (`synchronous = FULL`; GRDB's WAL default NORMAL can lose the last
+/// commits on power loss, and a lost revoke would bring a sealed token back), and deleted content
+/// is overwritten with zeros (`secure_delete`; Debian's SQLite has it on by default, others do not),
+/// so a revoked token's ciphertext does not linger in a page's free space next to a local data key.
 final class ConnectorStore: Sendable {
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         pool = try DatabasePool(path: (directory as NSString).appendingPathComponent("connectors.sqlite"), configuration: configuration)
+        // On the one writer connection, after GRDB's WAL setup (which sets NORMAL after any
+        // `prepareDatabase`); readers never write.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON") }
         try Self.migrator.migrate(pool)
     }
 
@@ -74,13 +83,18 @@ final class ConnectorStore: Sendable {
         }
     }
 
-    /// Marks the connector revoked and erases its sealed token.
+    /// Marks the connector revoked and erases its sealed token, from the files too: the WAL still
+    /// holds the page images written before (the register's among them) until a checkpoint moves
+    /// the zeroed page into the database file and truncates the log. The checkpoint is best effort:
+    /// the revoke is committed either way, and one that waits out the busy timeout on a reader
+    /// leaves the images for the next revoke's checkpoint.
     func markRevoked(connectorID: String, at time: Int64) async throws {
         try await pool.write { db in
             try db.execute(
                 sql: "UPDATE connectors SET status = 'revoked', sealed_refresh_token = NULL, updated_at = ? WHERE connector_id = ?",
                 arguments: [time, connectorID])
         }
+        _ = try? await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 
     /// Records the scopes the provider granted in an exchange when they differ from the stored

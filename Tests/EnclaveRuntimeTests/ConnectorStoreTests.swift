@@ -1,0 +1,60 @@
+import EnclaveCrypto
+@testable import EnclaveRuntime
+import Foundation
+import GRDB
+import Testing
+
+@Suite("Connector store")
+struct ConnectorStoreTests {
+    @Test("Revoke erases the sealed token from the database files, not only from the row")
+    func revokeErasesFromFiles() async throws {
+        let directory = temporaryDirectory()
+        let store = try ConnectorStore(directory: directory)
+        // Random bytes stand in for sealed tokens: they occur in the files only where a record put them.
+        let revokedToken = try SecureRandom.bytes(96), keptToken = try SecureRandom.bytes(96)
+        try await store.insert(Self.record("revoked", sealed: revokedToken))
+        try await store.insert(Self.record("kept", sealed: keptToken))
+        #expect(try Self.onDisk(revokedToken, in: directory) && Self.onDisk(keptToken, in: directory), "the scan must see stored tokens")
+
+        try await store.markRevoked(connectorID: "revoked", at: 2)
+        // Neither a freed cell in the table's page (secure_delete) nor an older page image in the WAL keeps it.
+        #expect(try !Self.onDisk(revokedToken, in: directory), "the revoked token's ciphertext is still in the files")
+        #expect(try Self.onDisk(keptToken, in: directory))
+        #expect(try await store.find(connectorID: "revoked")?.sealedRefreshToken == nil)
+        #expect(try await store.find(connectorID: "revoked")?.status == .revoked)
+        #expect(try await store.find(connectorID: "kept")?.sealedRefreshToken == Data(keptToken))
+
+        // The store reopens on what is left (the runtime's restart), with the WAL emptied under it.
+        let reopened = try ConnectorStore(directory: directory)
+        #expect(try await reopened.find(connectorID: "kept")?.sealedRefreshToken == Data(keptToken))
+        try await reopened.insert(Self.record("later", sealed: revokedToken))
+        #expect(try await reopened.find(connectorID: "later") != nil)
+    }
+
+    @Test("Every commit reaches the disk before it is answered (synchronous = FULL), and deleted content is zeroed")
+    func durability() async throws {
+        let store = try ConnectorStore(directory: temporaryDirectory())
+        let (synchronous, secureDelete) = try await store.pool.write { db in
+            (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Int.fetchOne(db, sql: "PRAGMA secure_delete"))
+        }
+        #expect(synchronous == 2 && secureDelete == 1)
+    }
+
+    static func record(_ id: String, sealed: [UInt8]) -> ConnectorRecord {
+        ConnectorRecord(
+            connectorID: id, userID: "user", provider: "google", scopes: "email", status: .active, createdAt: 1, updatedAt: 1,
+            keyID: "local", keyVersion: 1, sealedRefreshToken: Data(sealed))
+    }
+
+    /// Whether any 16 consecutive bytes of `bytes` occur in the database file or its WAL: a new
+    /// cell written over part of a freed one leaves the rest of it behind.
+    static func onDisk(_ bytes: [UInt8], in directory: String) throws -> Bool {
+        let pieces = stride(from: 0, through: bytes.count - 16, by: 8).map { Data(bytes[$0..<$0 + 16]) }
+        return try ["connectors.sqlite", "connectors.sqlite-wal"].contains { name in
+            let path = directory + "/" + name
+            guard FileManager.default.fileExists(atPath: path) else { return false }
+            let file = try Data(contentsOf: URL(fileURLWithPath: path))
+            return pieces.contains { file.range(of: $0) != nil }
+        }
+    }
+}
