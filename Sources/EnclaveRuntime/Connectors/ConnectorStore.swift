@@ -43,10 +43,18 @@ final class ConnectorStore: Sendable {
     let pool: DatabasePool
 
     init(directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try PrivateFiles.createDirectory(directory)
+        // SQLite creates the WAL and its index with the database file's mode, so a database made
+        // 0600 keeps all three private.
+        let path = (directory as NSString).appendingPathComponent("connectors.sqlite")
+        if FileManager.default.fileExists(atPath: path) {
+            for file in [path, path + "-wal", path + "-shm"] { try PrivateFiles.restrict(file) }
+        } else {
+            try PrivateFiles.createExclusive(path, contents: Data())
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
-        pool = try DatabasePool(path: (directory as NSString).appendingPathComponent("connectors.sqlite"), configuration: configuration)
+        pool = try DatabasePool(path: path, configuration: configuration)
         // On the one writer connection, after GRDB's WAL setup (which sets NORMAL after any
         // `prepareDatabase`); readers never write.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON") }

@@ -7,18 +7,20 @@ enum DataKey {
     static func resolve(configured: [UInt8]?, stateDirectory: String) throws -> [UInt8] {
         if let configured { return configured }
         let path = (stateDirectory as NSString).appendingPathComponent("data.key")
-        let files = FileManager.default
-        try files.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        if let data = files.contents(atPath: path) {
+        try PrivateFiles.createDirectory(stateDirectory)
+        if let data = FileManager.default.contents(atPath: path) {
             guard let text = String(data: data, encoding: .utf8), let key = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
                 key.count == 32
             else { throw DataKeyError.unreadable }
             return [UInt8](key)
         }
         let key = try SecureRandom.bytes(32)
-        // Create with 0600 from the start: the key never exists with wider permissions.
-        guard files.createFile(atPath: path, contents: Data(Data(key).base64EncodedString().utf8), attributes: [.posixPermissions: 0o600])
-        else { throw DataKeyError.unwritable }
+        // 0600 from the first byte: the key never exists with wider permissions.
+        do {
+            try PrivateFiles.createExclusive(path, contents: Data(Data(key).base64EncodedString().utf8))
+        } catch {
+            throw DataKeyError.unwritable
+        }
         return key
     }
 }

@@ -1,0 +1,56 @@
+@testable import EnclaveRuntime
+import Foundation
+import Testing
+
+@Suite("State files")
+struct PrivateFilesTests {
+    static func mode(_ path: String) throws -> Int {
+        try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+    }
+
+    @Test("The data key and the store (database, WAL, index) are 0600 in an operator's 0755 directory; a new directory is 0700")
+    func ownerOnly() async throws {
+        let directory = temporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
+        _ = try DataKey.resolve(configured: nil, stateDirectory: directory)
+        let store = try ConnectorStore(directory: directory)
+        try await store.insert(ConnectorStoreTests.record("a", sealed: [1, 2, 3]))
+        for name in ["data.key", "connectors.sqlite", "connectors.sqlite-wal", "connectors.sqlite-shm"] {
+            #expect(try Self.mode(directory + "/" + name) == 0o600, "\(name)")
+        }
+        #expect(try Self.mode(directory) == 0o755, "an existing directory keeps the operator's mode")
+
+        let created = temporaryDirectory() + "/state"
+        _ = try ConnectorStore(directory: created)
+        #expect(try Self.mode(created) == 0o700)
+    }
+
+    @Test("A store made with wider permissions is narrowed to 0600 when it is opened")
+    func narrowsExisting() async throws {
+        let directory = temporaryDirectory()
+        do {
+            let store = try ConnectorStore(directory: directory)
+            try await store.insert(ConnectorStoreTests.record("a", sealed: [1, 2, 3]))
+        }
+        let database = directory + "/connectors.sqlite"
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: database)
+        let reopened = try ConnectorStore(directory: directory)
+        #expect(try await reopened.find(connectorID: "a") != nil)
+        #expect(try Self.mode(database) == 0o600)
+    }
+
+    @Test("A file or a symbolic link already in the key's place is neither overwritten nor written through")
+    func exclusiveCreation() throws {
+        let directory = temporaryDirectory()
+        let target = directory + "/elsewhere"
+        try FileManager.default.createSymbolicLink(atPath: directory + "/data.key", withDestinationPath: target)
+        #expect(throws: DataKeyError.self) { try DataKey.resolve(configured: nil, stateDirectory: directory) }
+        #expect(!FileManager.default.fileExists(atPath: target))
+
+        let existing = directory + "/existing"
+        try Data("kept".utf8).write(to: URL(fileURLWithPath: existing))
+        #expect(throws: PrivateFileError.self) { try PrivateFiles.createExclusive(existing, contents: Data("new".utf8)) }
+        #expect(try String(contentsOfFile: existing, encoding: .utf8) == "kept")
+        #expect(throws: PrivateFileError.self) { try PrivateFiles.restrict(directory + "/data.key") }
+    }
+}
