@@ -18,7 +18,7 @@ public struct EnclaveRuntimeApplication: Sendable {
     /// `scripts/bench_load.py` compares the contract's endpoints against (local environment only).
     public init(
         configuration: RuntimeConfiguration, logger: Logger, benchmarkFloorRoute: Bool = false,
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        idleTimeout: TimeAmount = Self.idleTimeout, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) throws {
         let startedAt = now()
         let signer: ChallengeSigner
@@ -88,9 +88,17 @@ public struct EnclaveRuntimeApplication: Sendable {
         let bind = configuration.bindAddress
         application = Application(
             responder: ContractRouterResponder(router: ContractRouter(routes: routes, logger: logger)),
+            server: .http1(configuration: .init(idleTimeout: idleTimeout)),
             configuration: .init(address: .hostname(bind.host, port: bind.port), serverName: nil),
             logger: logger)
     }
+
+    /// How long a connection may sit without a request (or stalled partway through one) before
+    /// the server closes it, so leaked or abandoned connections do not pile up; a connection whose
+    /// answer is still being worked on is never closed. Longer than the 60 s after which
+    /// AsyncHTTPClient, the hosts' client, drops an idle pooled connection: the host closes first
+    /// and never sends on a connection the runtime is closing.
+    public static let idleTimeout: TimeAmount = .seconds(75)
 
     public static let benchmarkFloorPath = "/__bench/hello"
     public static let benchmarkPostFloorPath = "/__bench/echo"
