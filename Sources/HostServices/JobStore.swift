@@ -34,9 +34,11 @@ public struct RevokeJob: Codable, FetchableRecord, PersistableRecord, Sendable, 
 }
 
 /// SQLite in HOST_STATE_DIR (WAL through GRDB's DatabasePool), safe with the api and the worker
-/// open at once: claims happen in one immediate write transaction.
+/// open at once: claims happen in one immediate write transaction. Each commit is on disk before
+/// it is answered (`synchronous = FULL`, not GRDB's WAL default NORMAL): a revoke the api has
+/// accepted must not vanish on power loss and leave the token alive.
 public final class JobStore: Sendable {
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     public init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -65,6 +67,8 @@ public final class JobStore: Sendable {
         while true {
             do {
                 let pool = try DatabasePool(path: path, configuration: configuration)
+                // On the one writer connection, after GRDB's WAL setup (which sets NORMAL).
+                try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
                 try migrator.migrate(pool)
                 self.pool = pool
                 break

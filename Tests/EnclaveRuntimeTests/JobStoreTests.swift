@@ -1,5 +1,6 @@
 import Foundation
-import HostServices
+import GRDB
+@testable import HostServices
 import Synchronization
 import Testing
 
@@ -8,6 +9,12 @@ struct JobStoreTests {
     /// The api and the worker open the same new database at once when `just dev` starts them: the
     /// switch to WAL and the migration race, and SQLite does not wait on that lock. Every opener
     /// must come up with the table in place.
+    @Test("An accepted job is on disk before it is answered (synchronous = FULL)")
+    func durability() async throws {
+        let store = try JobStore(directory: NSTemporaryDirectory() + "jobs-" + UUID().uuidString)
+        #expect(try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
+    }
+
     @Test("Four openers of a new store at the same instant all succeed, 25 times over")
     func concurrentOpenersOfANewStore() async throws {
         for round in 0..<25 {
