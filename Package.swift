@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "HostServices",
             dependencies: [
-                "EnclaveClient", "EnclaveConfiguration",
+                "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

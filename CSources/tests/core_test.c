@@ -163,6 +163,14 @@ static void test_ct_compare(void) {
     CHECK(memcmp(b, zero, sizeof b) == 0);
 }
 
+/* Last: the test process stays protected afterwards. */
+static void test_protect_process(void) {
+    CHECK(ec_process_is_protected() == 0);
+    CHECK(ec_protect_process() == 0);
+    CHECK(ec_process_is_protected() == 1);
+    CHECK(ec_protect_process() == 0); /* idempotent */
+}
+
 static int verify(const ec_rpc_verifier *v, const char *body, const char *sig) {
     return ec_rpc_verify(v, "POST", 4, "/v1/rpc/ping", 12, "1767225600", 10, "n-1", 3,
                          (const uint8_t *)body, strlen(body), sig, strlen(sig));
@@ -349,6 +357,7 @@ int main(int argc, char **argv) {
     test_ed25519_signer();
     test_blake2b_bounds();
     test_seal();
+    test_protect_process();
     printf("core_test: %d checks, %d failures\n", checks, failures);
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;

@@ -7,6 +7,7 @@ public struct EnclaveCryptoError: Error, Hashable, Sendable, CustomStringConvert
         case randomUnavailable = "the random source failed"
         case operationFailed = "the crypto operation failed"
         case openFailed = "the sealed data did not open"
+        case processProtectionFailed = "core files or process dumping could not be turned off"
     }
 
     let code: Code
@@ -19,4 +20,5 @@ public struct EnclaveCryptoError: Error, Hashable, Sendable, CustomStringConvert
     public static let randomUnavailable = Self(code: .randomUnavailable)
     public static let operationFailed = Self(code: .operationFailed)
     public static let openFailed = Self(code: .openFailed)
+    public static let processProtectionFailed = Self(code: .processProtectionFailed)
 }

@@ -6,6 +6,7 @@ import HostServices
 import Hummingbird
 import Logging
 
+HostStartup.protectProcess(role: "api")
 let configuration = HostStartup.configuration(role: "api")
 LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
 let logger = Logger(label: "api")

@@ -2,11 +2,21 @@
 // contract until SIGTERM or SIGINT, finishing in-flight requests within 10 seconds.
 // The only argument, `--bench-floor-route`, adds the benchmarks' hello-world route (local only).
 import EnclaveConfiguration
+import EnclaveCrypto
 import EnclaveLogging
 import EnclaveRuntime
 import Foundation
 import Logging
 import ServiceLifecycle
+
+// Before any secret is read: no core file, and no other process of this user reads this one's
+// memory or environment. Fail-closed: the runtime does not hold secrets unprotected.
+do {
+    try ProcessProtection.apply()
+} catch {
+    FileHandle.standardError.write(Data("enclave-runtime: \(error)\n".utf8))
+    exit(71)  // EX_OSERR
+}
 
 let configuration: RuntimeConfiguration
 do {
@@ -31,6 +41,7 @@ let level = configuration.logLevel
 LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
 let logger = Logger(label: "enclave-runtime")
 
+logger.info("process protection", metadata: ["core_files": "off", "dumpable": "no", "in_place": "\(ProcessProtection.isApplied)"])
 if configuration.shared.mode == .devShim {
     logger.warning(
         "DEV-SHIM MODE: this is not a real enclave; attestation is a local stand-in. Never use it outside local development.",

@@ -7,6 +7,7 @@ import HostServices
 import Logging
 import ServiceLifecycle
 
+HostStartup.protectProcess(role: "worker")
 let configuration = HostStartup.configuration(role: "worker")
 LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
 let logger = Logger(label: "worker")

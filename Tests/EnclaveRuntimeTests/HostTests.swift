@@ -70,6 +70,8 @@ struct HostTests {
         let worker = try HostProcess("worker", environment: environment)
         try await Task.sleep(for: .milliseconds(1500))
         #expect(api.process.isRunning && worker.process.isRunning)
+        // They hold the shared secret already: protected before the configuration was read.
+        #expect(coreFileLimits(api.process) == ["0", "0"] && coreFileLimits(worker.process) == ["0", "0"])
         let runtime = try await RuntimeProcess(environment: localEnvironment(), port: port)
         try await api.waitUntilReady()
         try await worker.waitUntilReady()

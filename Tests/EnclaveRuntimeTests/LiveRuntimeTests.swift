@@ -104,6 +104,15 @@ struct LiveRuntimeTests {
         expectLogClean(runtime, secrets: secrets)
     }
 
+    @Test("The runtime's process writes no core file and is not dumpable")
+    func processProtection() async throws {
+        let runtime = try await RuntimeProcess(environment: localEnvironment())
+        #expect(coreFileLimits(runtime.process) == ["0", "0"])
+        // Read back by the runtime itself: whether it is dumpable is visible to the process only.
+        let line = runtime.log.split(separator: "\n").first { $0.contains(#""message":"process protection""#) }
+        #expect(line?.contains(#""in_place":"true""#) == true, "\(line ?? "no process protection line")")
+    }
+
     @Test("Exchange: the provider connection is kept alive; a changed scope is stored, an unchanged one writes nothing")
     func exchangeBookkeeping() async throws {
         let provider = try ProviderProcess()

@@ -185,6 +185,11 @@ done:
 }
 
 int main(int argc, char **argv) {
+    /* It holds the shared secret: no core file, and no other process of this user reads it. */
+    if (ec_protect_process() != 0) {
+        fprintf(stderr, "enclave-rpc: could not turn off core files and process dumping\n");
+        return 71;
+    }
     const char *secret = getenv("ENCLAVE_RPC_SHARED_SECRET");
     const char *base = getenv("ENCLAVE_RUNTIME_BASE_URL");
     if (secret == NULL || *secret == '\0') secret = "local-dev-enclave-rpc-secret";

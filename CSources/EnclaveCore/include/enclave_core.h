@@ -28,8 +28,8 @@ extern "C" {
 #endif
 
 #define EC_VERSION_MAJOR 1
-#define EC_VERSION_MINOR 0
-#define EC_VERSION_PATCH 1
+#define EC_VERSION_MINOR 1
+#define EC_VERSION_PATCH 0
 
 #define EC_RPC_MAC_BYTES 32
 #define EC_RPC_SIG_HEX_BYTES 64
@@ -73,6 +73,17 @@ EC_EXPORT void ec_wipe(void *p, size_t len);
 
 /* Fills out with len bytes from the operating system's CSPRNG (through OpenSSL). */
 EC_EXPORT EC_WARN_UNUSED int ec_random(uint8_t *out, size_t len);
+
+/* Keeps this process's memory, where keys and tokens live, out of core files and away from other
+ * processes of the same user: a core size limit of 0 (soft and hard) and not dumpable
+ * (PR_SET_DUMPABLE 0, so attaching a debugger and reading /proc/PID/mem or /proc/PID/environ need
+ * CAP_SYS_PTRACE). Call it first in a process that will hold secrets. Linux only; -1 elsewhere.
+ * Since 1.1. */
+EC_EXPORT EC_WARN_UNUSED int ec_protect_process(void);
+
+/* 1 when ec_protect_process's settings are in place, 0 when not, -1 when they cannot be read.
+ * Since 1.1. */
+EC_EXPORT int ec_process_is_protected(void);
 
 /* HMAC-SHA256 of msg under key, into out. */
 EC_EXPORT EC_WARN_UNUSED int ec_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg,

@@ -224,6 +224,13 @@ func killAndReap(_ process: Process) {
     _ = waitpid(pid, &status, 0)
 }
 
+/// The soft and hard core file size limits of a running process, as /proc shows them.
+func coreFileLimits(_ process: Process) -> [String] {
+    let limits = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8)) ?? ""
+    guard let line = limits.split(separator: "\n").first(where: { $0.hasPrefix("Max core file size") }) else { return [] }
+    return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2).map(String.init)
+}
+
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

@@ -42,6 +42,8 @@ _size_fns = {n: _fn(f"ec_{n}_bytes", c_size_t) for n in (
     "rpc_mac", "rpc_sig_hex", "ed25519_seed", "ed25519_public_key", "ed25519_signature", "seal_key", "seal_overhead")}
 _ct_compare = _fn("ec_ct_compare", c_int, c_char_p, c_char_p, c_size_t)
 _random = _fn("ec_random", c_int, c_char_p, c_size_t)
+_protect_process = _fn("ec_protect_process", c_int)
+_process_is_protected = _fn("ec_process_is_protected", c_int)
 _hmac = _fn("ec_hmac_sha256", c_int, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p)
 _sign_hex = _fn("ec_rpc_sign_hex", c_int, c_char_p, c_size_t, *_parts, c_char_p)
 _signer_new = _fn("ec_rpc_signer_new", c_void_p, c_char_p, c_size_t)
@@ -104,6 +106,16 @@ def random_bytes(n: int) -> bytes:
     out = ctypes.create_string_buffer(n)
     _check(_random(out, n), "ec_random")
     return out.raw
+
+
+def protect_process() -> None:
+    """No core file, and not dumpable: other processes of this user cannot read this one's memory
+    or environment (call it first in a process that holds the shared secret)."""
+    _check(_protect_process(), "ec_protect_process")
+
+
+def process_is_protected() -> bool:
+    return _process_is_protected() == 1
 
 
 def hmac_sha256(key: bytes, msg: bytes) -> bytes:

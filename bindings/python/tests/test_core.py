@@ -4,6 +4,8 @@ import hmac
 import json
 import os
 import random
+import subprocess
+import sys
 
 import pytest
 from conftest import VECTORS
@@ -17,9 +19,20 @@ def canonical(method, path, ts, nonce, body):
 
 def test_loads_the_library_named_by_env():
     assert os.environ["ENCLAVE_CORE_LIB"].endswith("libenclave_core.so.1")
-    assert ec.version() == "1.0.1"
+    assert ec.version() == "1.1.0"
     assert ec.sizes() == {"rpc_mac": 32, "rpc_sig_hex": 64, "ed25519_seed": 32, "ed25519_public_key": 32,
                           "ed25519_signature": 64, "seal_key": 32, "seal_overhead": 28}
+
+
+def test_protect_process_in_a_child():
+    # A child, so this test process keeps its defaults.
+    script = ("import enclave_core as ec; before = ec.process_is_protected(); ec.protect_process(); "
+              "limits = [l for l in open('/proc/self/limits') if l.startswith('Max core file size')][0].split(); "
+              "print(before, ec.process_is_protected(), limits[4], limits[5])")
+    package_root = os.path.dirname(os.path.dirname(ec.__file__))
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONPATH": package_root})
+    assert child.stdout.split() == ["False", "True", "0", "0"]
 
 
 @pytest.mark.parametrize("seed", range(200))

@@ -5,6 +5,8 @@ extern "C" {
     pub fn ec_version_string() -> *const c_char;
     pub fn ec_seal_overhead_bytes() -> usize;
     pub fn ec_wipe(p: *mut c_void, len: usize);
+    pub fn ec_protect_process() -> c_int;
+    pub fn ec_process_is_protected() -> c_int;
     pub fn ec_hmac_sha256(key: *const u8, key_len: usize, msg: *const u8, msg_len: usize, out: *mut u8) -> c_int;
     pub fn ec_rpc_sign_hex(
         key: *const u8, key_len: usize, method: *const c_char, method_len: usize, path: *const c_char, path_len: usize,

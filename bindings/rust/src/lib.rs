@@ -32,6 +32,16 @@ pub fn version() -> String {
     unsafe { CStr::from_ptr(ffi::ec_version_string()) }.to_string_lossy().into_owned()
 }
 
+/// No core file, and not dumpable: other processes of this user cannot read this one's memory or
+/// environment. Call it first in a process that holds the shared secret.
+pub fn protect_process() -> Result<(), Error> {
+    check(unsafe { ffi::ec_protect_process() }, "ec_protect_process")
+}
+
+pub fn process_is_protected() -> bool {
+    unsafe { ffi::ec_process_is_protected() == 1 }
+}
+
 pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> Result<[u8; 32], Error> {
     let mut out = [0u8; 32];
     check(unsafe { ffi::ec_hmac_sha256(key.as_ptr(), key.len(), msg.as_ptr(), msg.len(), out.as_mut_ptr()) }, "ec_hmac_sha256")?;
