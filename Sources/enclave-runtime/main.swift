@@ -41,7 +41,8 @@ let level = configuration.logLevel
 LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
 let logger = Logger(label: "enclave-runtime")
 
-logger.info("process protection", metadata: ["core_files": "off", "dumpable": "no", "in_place": "\(ProcessProtection.isApplied)"])
+// Read back from the kernel: no core file and not dumpable.
+logger.info("process protection", metadata: ["in_place": "\(ProcessProtection.isApplied)"])
 if configuration.shared.mode == .devShim {
     logger.warning(
         "DEV-SHIM MODE: this is not a real enclave; attestation is a local stand-in. Never use it outside local development.",
