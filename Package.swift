@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "HostServices",
             dependencies: [
-                "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto",
+                "EnclaveClient", "EnclaveConfiguration",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "worker",
             dependencies: [
-                "HostServices", "EnclaveClient", "EnclaveLogging",
+                "HostServices", "EnclaveClient", "EnclaveCrypto", "EnclaveLogging",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

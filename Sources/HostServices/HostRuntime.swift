@@ -1,25 +1,12 @@
 import AsyncHTTPClient
 import EnclaveClient
 import EnclaveConfiguration
-import EnclaveCrypto
 import Foundation
 import Logging
 
-/// What both hosts do before anything else: protect the process, load the configuration (exit 78
-/// when broken), set up JSON logging, and prove the enclave (exit 1 naming the failed step when
-/// it is refused).
+/// What both hosts do before anything else: load the configuration (exit 78 when broken), set
+/// up JSON logging, and prove the enclave (exit 1 naming the failed step when it is refused).
 public enum HostStartup {
-    /// Call first: the hosts hold the shared secret, so no core file, and no other process of this
-    /// user reads their memory or environment. Exits 71 (EX_OSERR) when that cannot be arranged.
-    public static func protectProcess(role: String) {
-        do {
-            try ProcessProtection.apply()
-        } catch {
-            FileHandle.standardError.write(Data("\(role): \(error)\n".utf8))
-            exit(71)
-        }
-    }
-
     public static func configuration(role: String) -> HostConfiguration {
         do {
             return try HostConfiguration.load(EnvironmentSource.process())

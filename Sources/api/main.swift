@@ -1,12 +1,14 @@
 // api: proves the enclave (fail-closed) before it listens, then serves the host API.
 import EnclaveClient
+import EnclaveCrypto
 import EnclaveLogging
 import Foundation
 import HostServices
 import Hummingbird
 import Logging
 
-HostStartup.protectProcess(role: "api")
+// First: the hosts hold the shared secret (see ProcessProtection).
+ProcessProtection.applyOrExit(program: "api")
 let configuration = HostStartup.configuration(role: "api")
 LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
 let logger = Logger(label: "api")

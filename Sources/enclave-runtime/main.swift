@@ -10,13 +10,8 @@ import Logging
 import ServiceLifecycle
 
 // Before any secret is read: no core file, and no other process of this user reads this one's
-// memory or environment. Fail-closed: the runtime does not hold secrets unprotected.
-do {
-    try ProcessProtection.apply()
-} catch {
-    FileHandle.standardError.write(Data("enclave-runtime: \(error)\n".utf8))
-    exit(71)  // EX_OSERR
-}
+// memory or environment.
+ProcessProtection.applyOrExit(program: "enclave-runtime")
 
 let configuration: RuntimeConfiguration
 do {

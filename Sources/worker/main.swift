@@ -1,13 +1,15 @@
 // worker: proves the enclave (fail-closed), then every WORKER_TICK_SECONDS re-verifies its
 // attestation with a fresh challenge and, only when that succeeded, runs due revoke jobs.
 import EnclaveClient
+import EnclaveCrypto
 import EnclaveLogging
 import Foundation
 import HostServices
 import Logging
 import ServiceLifecycle
 
-HostStartup.protectProcess(role: "worker")
+// First: the hosts hold the shared secret (see ProcessProtection).
+ProcessProtection.applyOrExit(program: "worker")
 let configuration = HostStartup.configuration(role: "worker")
 LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
 let logger = Logger(label: "worker")

@@ -39,10 +39,7 @@ struct IdleConnectionTests {
         let connectorID = UUID().uuidString.lowercased()
         let vault = TokenVault(
             sealer: try Sealer(key: try DataKey.resolve(configured: nil, stateDirectory: state)), policy: configuration.keyPolicy)
-        try await ConnectorStore(directory: state).insert(ConnectorRecord(
-            connectorID: connectorID, userID: userA, provider: "google", scopes: "s", status: .active, createdAt: 1, updatedAt: 1,
-            keyID: vault.policy.keyID, keyVersion: vault.policy.keyVersion,
-            sealedRefreshToken: Data(try vault.seal(refreshToken: "1//refresh", userID: userA, connectorID: connectorID))))
+        try await insertSealedConnector(connectorID, vault: vault, into: ConnectorStore(directory: state))
 
         let clock = TestClock()
         let runtime = try EnclaveRuntimeApplication(

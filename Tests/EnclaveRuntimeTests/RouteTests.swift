@@ -268,10 +268,7 @@ struct RouteTests {
             (versionTwo, TokenVault(sealer: try Sealer(key: dataKey), policy: KeyPolicy(keyID: policy.keyID, keyVersion: 2))),
             (otherKey, TokenVault(sealer: try Sealer(key: try SecureRandom.bytes(32)), policy: policy)),
         ] {
-            let sealed = try vault.seal(refreshToken: "1//refresh-\(id)", userID: userA, connectorID: id)
-            try await store.insert(ConnectorRecord(
-                connectorID: id, userID: userA, provider: "google", scopes: "s", status: .active, createdAt: 1, updatedAt: 1,
-                keyID: vault.policy.keyID, keyVersion: vault.policy.keyVersion, sealedRefreshToken: Data(sealed)))
+            try await insertSealedConnector(id, vault: vault, into: store)
         }
         try await withRuntime(provider, stateDirectory: state) { client, clock in
             let exchange = "/v1/rpc/google/token/exchange", revoke = "/v1/rpc/google/token/revoke"

@@ -37,6 +37,14 @@ final class TestClock: Sendable {
     var closure: @Sendable () -> Int64 { { self.now } }
 }
 
+/// Stores an active connector of user A whose refresh token `vault` sealed, as a register would.
+func insertSealedConnector(_ connectorID: String, vault: TokenVault, into store: ConnectorStore) async throws {
+    let sealed = try vault.seal(refreshToken: "1//refresh-\(connectorID)", userID: userA, connectorID: connectorID)
+    try await store.insert(ConnectorRecord(
+        connectorID: connectorID, userID: userA, provider: "google", scopes: "s", status: .active, createdAt: 1, updatedAt: 1,
+        keyID: vault.policy.keyID, keyVersion: vault.policy.keyVersion, sealedRefreshToken: Data(sealed)))
+}
+
 /// Headers of a signed RPC request (CONTRACT.md section 2).
 func signedHeaders(
     path: String, body: [UInt8], secret: String = SharedSettings.localSharedSecret, timestamp: Int64,
