@@ -88,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "api",
             dependencies: [
-                "HostServices", "EnclaveClient", "EnclaveCrypto", "EnclaveLogging",
+                "HostServices", "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveLogging",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

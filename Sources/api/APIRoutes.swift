@@ -1,4 +1,5 @@
 import EnclaveClient
+import EnclaveConfiguration
 import EnclaveCrypto
 import Foundation
 import HostServices
@@ -37,7 +38,7 @@ struct APIRoutes: Sendable {
     func register(_ request: Request) async throws -> Response {
         guard let body = try? await request.body.collect(upTo: 64 * 1024),
             let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any],
-            let userID = object["user_id"] as? String, Self.isUUID(userID),
+            let userID = object["user_id"] as? String, UUIDSyntax.isValid(userID),
             let code = object["authorization_code"] as? String, !code.isEmpty,
             let redirect = object["redirect_uri"] as? String, !redirect.isEmpty
         else { return Self.error(.badRequest, "invalid_request", "user_id (uuid), authorization_code and redirect_uri are required") }
@@ -56,7 +57,7 @@ struct APIRoutes: Sendable {
     func accessToken(_ request: Request, connectorID: String) async throws -> Response {
         guard let body = try? await request.body.collect(upTo: 64 * 1024),
             let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any],
-            let userID = object["user_id"] as? String, Self.isUUID(userID), Self.isUUID(connectorID)
+            let userID = object["user_id"] as? String, UUIDSyntax.isValid(userID), UUIDSyntax.isValid(connectorID)
         else { return Self.error(.badRequest, "invalid_request", "user_id (uuid) and a connector id (uuid) are required") }
         do {
             let grant = try await client.exchange(userID: userID, connectorID: connectorID)
@@ -69,7 +70,7 @@ struct APIRoutes: Sendable {
     }
 
     func revoke(_ request: Request, connectorID: String) async throws -> Response {
-        guard let userID = request.uri.queryParameters.get("user_id"), Self.isUUID(userID), Self.isUUID(connectorID) else {
+        guard let userID = request.uri.queryParameters.get("user_id"), UUIDSyntax.isValid(userID), UUIDSyntax.isValid(connectorID) else {
             return Self.error(.badRequest, "invalid_request", "user_id (uuid) query parameter and a connector id (uuid) are required")
         }
         let job = try await jobs.enqueueRevoke(
@@ -107,8 +108,6 @@ struct APIRoutes: Sendable {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
-
-    static func isUUID(_ text: String) -> Bool { text.utf8.count == 36 && UUID(uuidString: text) != nil }
 }
 
 /// `Authorization: Bearer <API_INTERNAL_TOKEN>`, compared in constant time.

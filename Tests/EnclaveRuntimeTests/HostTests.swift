@@ -126,6 +126,11 @@ struct HostTests {
         #expect(token.status == 200 && token.json["access_token"] is String)
         let foreign = try await httpCall(.POST, api.apiBase + "/v1/connectors/google/\(first)/access-token", headers: auth, body: json(["user_id": userB]))
         #expect(foreign.status == 404)
+        // Ids that Foundation's sscanf-based UUID parser takes on Linux are refused before any job or RPC.
+        let sloppy = try await httpCall(.POST, api.apiBase + "/v1/connectors/google/\(first)/access-token", headers: auth, body: json(["user_id": " " + userA.dropFirst()]))
+        #expect(sloppy.status == 400 && (sloppy.json["error"] as? [String: Any])?["code"] as? String == "invalid_request", "\(sloppy.json)")
+        let sloppyDelete = try await httpCall(.DELETE, api.apiBase + "/v1/connectors/google/\(first)?user_id=%20\(userA.dropFirst())", headers: auth)
+        #expect(sloppyDelete.status == 400 && (sloppyDelete.json["error"] as? [String: Any])?["code"] as? String == "invalid_request", "\(sloppyDelete.json)")
         _ = try await deleteAndWait(first, until: "succeeded")
         #expect(try await provider.stats()["revocations"] as? Int == 1)
         let afterRevoke = try await httpCall(.POST, api.apiBase + "/v1/connectors/google/\(first)/access-token", headers: auth, body: json(["user_id": userA]))

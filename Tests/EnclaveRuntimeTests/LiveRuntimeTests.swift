@@ -59,7 +59,7 @@ struct LiveRuntimeTests {
         let registered = try await registerConnector(runtime, provider)
         let connector = try #require(registered["connector"] as? [String: Any])
         let connectorID = try #require(connector["connector_id"] as? String)
-        #expect(connector["user_id"] as? String == userA && connectorID == connectorID.lowercased() && isUUID(connectorID))
+        #expect(connector["user_id"] as? String == userA && connectorID == connectorID.lowercased() && UUIDSyntax.isValid(connectorID))
         #expect(registered["expires_in"] as? Int == 3599 && (registered["scope"] as? String)?.contains("gmail") == true)
         #expect(registered["attested_identity"] as? NSDictionary == ["runtime": "nitro", "measurement": "dev-local-enclave"])
         #expect(registered["refresh_token"] == nil)

@@ -225,6 +225,10 @@ struct RouteTests {
             expectError(try await client.post(path, headers: signedHeaders(path: path, body: notJSON, timestamp: clock.now), body: notJSON), 400, "invalid_request_payload")
             expectError(try await client.signedPost(path, ["contract_version": "v1", "request_id": "r-9"], clock: clock), 400, "invalid_request_payload", requestID: "r-9")
             expectError(try await client.signedPost(path, connectorBody(user: "not-a-uuid", connector: connector, requestID: "r-8"), clock: clock), 400, "invalid_request_payload", requestID: "r-8")
+            // 36 bytes that Foundation's sscanf-based UUID parser takes on Linux, but no UUID.
+            for sloppy in [" " + connector.dropFirst(), "+" + connector.dropFirst(), connector.prefix(14) + "0x" + connector.dropFirst(16)] {
+                expectError(try await client.signedPost(path, connectorBody(connector: String(sloppy), requestID: "r-6"), clock: clock), 400, "invalid_request_payload", requestID: "r-6")
+            }
             var wrongVersion = connectorBody(connector: connector, requestID: "r-7")
             wrongVersion["contract_version"] = "v2"
             expectError(try await client.signedPost(path, wrongVersion, clock: clock), 400, "invalid_contract_version", requestID: "r-7")
@@ -235,6 +239,7 @@ struct RouteTests {
             expectError(try await client.post("/v1/rpc/ping", headers: signedHeaders(path: "/v1/rpc/ping", body: duplicate, timestamp: clock.now), body: duplicate), 400, "invalid_request_payload")
             let register = "/v1/rpc/google/connector/register"
             expectError(try await client.signedPost(register, ["contract_version": "v1", "request_id": "r-2", "user_id": userA, "authorization_code": "", "redirect_uri": "https://app.example/cb"], clock: clock), 400, "invalid_request_payload", requestID: "r-2")
+            expectError(try await client.signedPost(register, ["contract_version": "v1", "request_id": "r-3", "user_id": "\t" + userA.dropFirst(), "authorization_code": "c", "redirect_uri": "https://app.example/cb"], clock: clock), 400, "invalid_request_payload", requestID: "r-3")
         }
     }
 

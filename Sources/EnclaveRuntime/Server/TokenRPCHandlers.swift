@@ -1,3 +1,4 @@
+import EnclaveConfiguration
 import EnclaveJSON
 import Foundation
 import Hummingbird
@@ -166,18 +167,16 @@ protocol RPCRequestBody: JSONRequestBody {
     var hasValidShape: Bool { get }
 }
 
-func isUUID(_ text: String) -> Bool { text.utf8.count == 36 && UUID(uuidString: text) != nil }
-
 extension PingRPCRequest: RPCRequestBody {
     var hasValidShape: Bool { true }
 }
 
 extension ConnectorRPCRequest: RPCRequestBody {
-    var hasValidShape: Bool { isUUID(connector.userID) && isUUID(connector.connectorID) }
+    var hasValidShape: Bool { UUIDSyntax.isValid(connector.userID) && UUIDSyntax.isValid(connector.connectorID) }
 }
 
 extension RegisterRPCRequest: RPCRequestBody {
     var hasValidShape: Bool {
-        isUUID(userID) && !authorizationCode.isEmpty && !redirectURI.isEmpty && codeVerifier.map { !$0.isEmpty } ?? true
+        UUIDSyntax.isValid(userID) && !authorizationCode.isEmpty && !redirectURI.isEmpty && codeVerifier.map { !$0.isEmpty } ?? true
     }
 }
