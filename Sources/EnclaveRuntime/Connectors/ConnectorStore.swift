@@ -86,7 +86,9 @@ final class ConnectorStore: Sendable {
 
     func find(connectorID: String) async throws -> ConnectorRecord? {
         // Every token RPC looks its connector up: the statement is prepared once per connection.
-        try await pool.read { db in
+        // `unsafeRead` skips the BEGIN and COMMIT that `read` wraps around its block, which isolate
+        // several statements from concurrent writes; one SELECT is its own read transaction.
+        try await pool.unsafeRead { db in
             try ConnectorRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM connectors WHERE connector_id = ?"), arguments: [connectorID])
         }
     }
