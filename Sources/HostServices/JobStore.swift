@@ -1,3 +1,4 @@
+import EnclaveConfiguration
 import Foundation
 import GRDB
 
@@ -36,15 +37,17 @@ public struct RevokeJob: Codable, FetchableRecord, PersistableRecord, Sendable, 
 /// SQLite in HOST_STATE_DIR (WAL through GRDB's DatabasePool), safe with the api and the worker
 /// open at once: claims happen in one immediate write transaction. Each commit is on disk before
 /// it is answered (`synchronous = FULL`, not GRDB's WAL default NORMAL): a revoke the api has
-/// accepted must not vanish on power loss and leave the token alive.
+/// accepted must not vanish on power loss and leave the token alive. The files are 0600: they
+/// name users and their connectors.
 public final class JobStore: Sendable {
     let pool: DatabasePool
 
     public init(directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try PrivateFiles.createDirectory(directory)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         let path = (directory as NSString).appendingPathComponent("jobs.sqlite")
+        try PrivateFiles.prepareDatabase(path)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: revoke jobs") { db in
             try db.create(table: RevokeJob.databaseTableName, options: [.ifNotExists]) { t in

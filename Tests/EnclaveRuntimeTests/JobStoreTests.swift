@@ -6,15 +6,16 @@ import Testing
 
 @Suite("Job store shared by api and worker")
 struct JobStoreTests {
-    /// The api and the worker open the same new database at once when `just dev` starts them: the
-    /// switch to WAL and the migration race, and SQLite does not wait on that lock. Every opener
-    /// must come up with the table in place.
     @Test("An accepted job is on disk before it is answered (synchronous = FULL)")
     func durability() async throws {
         let store = try JobStore(directory: NSTemporaryDirectory() + "jobs-" + UUID().uuidString)
         #expect(try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
     }
 
+    /// The api and the worker open the same new database at once when `just dev` starts them: the
+    /// switch to WAL and the migration race, and SQLite does not wait on that lock. Every opener
+    /// must come up with the table in place.
+    /// They also race to create the file itself 0600: the losers narrow the winner's file.
     @Test("Four openers of a new store at the same instant all succeed, 25 times over")
     func concurrentOpenersOfANewStore() async throws {
         for round in 0..<25 {
@@ -39,6 +40,28 @@ struct JobStoreTests {
             let job = try await all[0].enqueueRevoke(userID: "u", connectorID: "c", now: 1)
             let seen = try await all[3].job(id: job.id)
             #expect(seen?.id == job.id)
+            for name in ["jobs.sqlite", "jobs.sqlite-wal", "jobs.sqlite-shm"] {
+                #expect(try PrivateFilesTests.mode(directory + "/" + name) == 0o600, "round \(round): \(name)")
+            }
+            #expect(try PrivateFilesTests.mode(directory) == 0o700, "round \(round)")
         }
+    }
+
+    @Test("A job store made with wider permissions is narrowed to 0600 when it is opened; the operator's directory keeps its mode")
+    func narrowsExisting() async throws {
+        let directory = temporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
+        // Kept open, so that the WAL and its index exist too.
+        let first = try JobStore(directory: directory)
+        let job = try await first.enqueueRevoke(userID: "u", connectorID: "c", now: 1)
+        for name in ["jobs.sqlite", "jobs.sqlite-wal", "jobs.sqlite-shm"] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: directory + "/" + name)
+        }
+        let reopened = try JobStore(directory: directory)
+        #expect(try await reopened.job(id: job.id) != nil)
+        for name in ["jobs.sqlite", "jobs.sqlite-wal", "jobs.sqlite-shm"] {
+            #expect(try PrivateFilesTests.mode(directory + "/" + name) == 0o600, "\(name)")
+        }
+        #expect(try PrivateFilesTests.mode(directory) == 0o755)
     }
 }

@@ -1,3 +1,4 @@
+import EnclaveConfiguration
 @testable import EnclaveRuntime
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import EnclaveConfiguration
 import Foundation
 import GRDB
 
@@ -44,14 +45,8 @@ final class ConnectorStore: Sendable {
 
     init(directory: String) throws {
         try PrivateFiles.createDirectory(directory)
-        // SQLite creates the WAL and its index with the database file's mode, so a database made
-        // 0600 keeps all three private.
         let path = (directory as NSString).appendingPathComponent("connectors.sqlite")
-        if FileManager.default.fileExists(atPath: path) {
-            for file in [path, path + "-wal", path + "-shm"] { try PrivateFiles.restrict(file) }
-        } else {
-            try PrivateFiles.createExclusive(path, contents: Data())
-        }
+        try PrivateFiles.prepareDatabase(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         pool = try DatabasePool(path: path, configuration: configuration)

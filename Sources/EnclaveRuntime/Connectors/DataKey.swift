@@ -1,3 +1,4 @@
+import EnclaveConfiguration
 import EnclaveCrypto
 import Foundation
 
