@@ -40,6 +40,24 @@ struct ConnectorStoreTests {
         #expect(synchronous == 2 && secureDelete == 1)
     }
 
+    @Test("A record reads back field for field, by position; an unknown status throws")
+    func readBack() async throws {
+        let store = try ConnectorStore(directory: temporaryDirectory())
+        let record = ConnectorRecord(
+            connectorID: "c", userID: "u", provider: "google", scopes: "a b", status: .revoked, createdAt: 1_767_225_600,
+            updatedAt: Int64.max, keyID: "kms-key", keyVersion: 7, sealedRefreshToken: nil)
+        try await store.insert(record)
+        #expect(try await store.find(connectorID: "c") == record)
+        try await store.insert(Self.record("sealed", sealed: [0, 1, 255]))
+        #expect(try await store.find(connectorID: "sealed") == Self.record("sealed", sealed: [0, 1, 255]))
+        #expect(try await store.find(connectorID: "absent") == nil)
+
+        // (Numbers and text are converted as SQLite converts them, with Codable as now.)
+        try await store.insert(Self.record("unknown-status", sealed: [1]))
+        try await store.pool.write { db in try db.execute(sql: "UPDATE connectors SET status = 'gone' WHERE connector_id = 'unknown-status'") }
+        await #expect(throws: (any Error).self) { try await store.find(connectorID: "unknown-status") }
+    }
+
     static func record(_ id: String, sealed: [UInt8]) -> ConnectorRecord {
         ConnectorRecord(
             connectorID: id, userID: "user", provider: "google", scopes: "email", status: .active, createdAt: 1, updatedAt: 1,
