@@ -72,7 +72,7 @@ public final class RequestPathFuzzing: @unchecked Sendable {
             try await response.body.write(collector)
             return ResponseOracle.violation(
                 path: request.path, method: request.method.rawValue, status: Int(response.status.code),
-                body: collector.bytes.bytes, secret: Self.secret)
+                body: collector.bytes.bytes, request: request.body, secret: Self.secret)
         } catch {
             return "the responder threw \(error)"
         }
@@ -81,11 +81,11 @@ public final class RequestPathFuzzing: @unchecked Sendable {
     private static let silent = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// The oracle alone, for tests that prove it can fail.
-    public static func oracle(path: String, status: Int, body: [UInt8]) -> String? {
-        ResponseOracle.violation(path: path, method: "POST", status: status, body: body, secret: secret)
+    public static func oracle(path: String, status: Int, body: [UInt8], request: [UInt8] = []) -> String? {
+        ResponseOracle.violation(path: path, method: "POST", status: status, body: body, request: request, secret: secret)
     }
 
-    private func makeRequest(_ data: [UInt8]) -> (request: Request, path: String, method: HTTPRequest.Method) {
+    private func makeRequest(_ data: [UInt8]) -> (request: Request, path: String, method: HTTPRequest.Method, body: [UInt8]) {
         let selector = data.first ?? 0
         let path = Self.paths[Int(selector & 0x07)]
         let sign = selector & 0x08 != 0
@@ -120,7 +120,7 @@ public final class RequestPathFuzzing: @unchecked Sendable {
         if let signature { headers.append(HTTPField(name: .init("x-alfred-rpc-signature")!, value: signature)) }
         headers[.contentType] = "application/json"
         let head = HTTPRequest(method: method, scheme: "http", authority: "127.0.0.1", path: path, headerFields: headers)
-        return (Request(head: head, body: .init(buffer: ByteBuffer(bytes: body))), path, method)
+        return (Request(head: head, body: .init(buffer: ByteBuffer(bytes: body))), path, method, body)
     }
 }
 

@@ -11,6 +11,44 @@ enum ResponseOracle {
         "provider_failed": 502, "provider_response_invalid": 502, "rpc_internal_error": 500,
     ]
 
+    /// Codes decided at or before step 7 of the verification order (the body's shape) or by routing.
+    static let decidedByStep7: Set<String> = [
+        "missing_request_header", "invalid_request_header", "invalid_request_timestamp", "invalid_request_signature",
+        "request_replay_detected", "invalid_contract_version", "invalid_request_payload", "invalid_request_id",
+        "payload_too_large", "replay_cache_full", "not_found", "method_not_allowed",
+    ]
+
+    /// The ids each connector RPC body carries, by path.
+    static let idFields: [String: [[String]]] = [
+        "/v1/rpc/google/token/exchange": [["connector", "user_id"], ["connector", "connector_id"]],
+        "/v1/rpc/google/token/revoke": [["connector", "user_id"], ["connector", "connector_id"]],
+        "/v1/rpc/google/connector/register": [["user_id"]],
+    ]
+
+    /// An id Foundation parses and writes back the same, up to case. (Its parser alone is no judge:
+    /// on Linux it is `sscanf`, which also takes whitespace, signs and `0x` inside the groups.)
+    static func isCanonicalUUID(_ value: Any?) -> Bool {
+        guard let text = value as? String else { return false }
+        return UUID(uuidString: text)?.uuidString.lowercased() == text.lowercased()
+    }
+
+    static func violation(path: String, method: String, status: Int, body: [UInt8], request: [UInt8], secret: String) -> String? {
+        if let answer = violation(path: path, method: method, status: status, body: body, secret: secret) { return answer }
+        // A connector RPC that got past step 7 had a body whose ids are UUIDs.
+        guard let fields = idFields[path], status != 404, status != 405,
+            let answer = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+        else { return nil }
+        if let code = (answer["error"] as? [String: Any])?["code"] as? String, decidedByStep7.contains(code) { return nil }
+        let object = (try? JSONSerialization.jsonObject(with: Data(request))) as? [String: Any]
+        for field in fields {
+            let value = field.dropLast().reduce(object as Any?) { ($0 as? [String: Any])?[$1] }
+            guard isCanonicalUUID((value as? [String: Any])?[field.last!]) else {
+                return "\(path) accepted \(field.joined(separator: ".")) that is no UUID (status \(status))"
+            }
+        }
+        return nil
+    }
+
     static func violation(path: String, method: String, status: Int, body: [UInt8], secret: String) -> String? {
         if status >= 500 && status != 503 { return "status \(status) on \(method) \(path)" }
         if body.count > 4096 { return "answer of \(body.count) bytes" }

@@ -32,5 +32,14 @@ import Testing
         #expect(RequestPathFuzzing.oracle(path: "/v1/rpc/ping", status: 500, body: Array(#"{}"#.utf8)) != nil)
         #expect(RequestPathFuzzing.oracle(path: "/v1/rpc/ping", status: 401, body: Array(#"{"error":{"code":"not_found"}}"#.utf8)) != nil)
         #expect(RequestPathFuzzing.oracle(path: "/healthz", status: 200, body: Array("not json".utf8)) != nil)
+        // A connector RPC past step 7 (here: no provider configured) with an id that is no UUID.
+        let exchange = "/v1/rpc/google/token/exchange"
+        let notConfigured = Array(#"{"contract_version":"v1","request_id":"r","error":{"code":"provider_not_configured","message":"m","retryable":false}}"#.utf8)
+        func connectorBody(user: String) -> [UInt8] {
+            Array(#"{"contract_version":"v1","request_id":"r","connector":{"user_id":"\#(user)","connector_id":"6f1c1f2e-8f55-4d0e-9a53-1e5f0a9b7c11"}}"#.utf8)
+        }
+        #expect(RequestPathFuzzing.oracle(path: exchange, status: 503, body: notConfigured, request: connectorBody(user: "6F1C1F2E-8f55-4d0e-9a53-1e5f0a9b7c11")) == nil)
+        #expect(RequestPathFuzzing.oracle(path: exchange, status: 503, body: notConfigured, request: connectorBody(user: " f1c1f2e-8f55-4d0e-9a53-1e5f0a9b7c11")) != nil)
+        #expect(RequestPathFuzzing.oracle(path: exchange, status: 503, body: notConfigured, request: connectorBody(user: "6f1c1f2e-8f55-4d0e-0x53-1e5f0a9b7c11")) != nil)
     }
 }
