@@ -80,6 +80,13 @@ public final class RequestPathFuzzing: @unchecked Sendable {
 
     private static let silent = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
 
+    /// An id Foundation parses and writes back the same, up to case: the oracle's judge of a UUID,
+    /// independent of the runtime's `UUIDSyntax`. (Foundation's parser alone is no judge: on Linux
+    /// it is `sscanf`, which also takes whitespace, signs and `0x` inside the groups.)
+    public static func isCanonicalUUID(_ text: String) -> Bool {
+        UUID(uuidString: text)?.uuidString.lowercased() == text.lowercased()
+    }
+
     /// The oracle alone, for tests that prove it can fail.
     public static func oracle(path: String, status: Int, body: [UInt8], request: [UInt8] = []) -> String? {
         ResponseOracle.violation(path: path, method: "POST", status: status, body: body, request: request, secret: secret)

@@ -25,31 +25,23 @@ enum ResponseOracle {
         "/v1/rpc/google/connector/register": [["user_id"]],
     ]
 
-    /// An id Foundation parses and writes back the same, up to case. (Its parser alone is no judge:
-    /// on Linux it is `sscanf`, which also takes whitespace, signs and `0x` inside the groups.)
-    static func isCanonicalUUID(_ value: Any?) -> Bool {
-        guard let text = value as? String else { return false }
-        return UUID(uuidString: text)?.uuidString.lowercased() == text.lowercased()
-    }
-
     static func violation(path: String, method: String, status: Int, body: [UInt8], request: [UInt8], secret: String) -> String? {
         if let answer = violation(path: path, method: method, status: status, body: body, secret: secret) { return answer }
         // A connector RPC that got past step 7 had a body whose ids are UUIDs.
-        guard let fields = idFields[path], status != 404, status != 405,
-            let answer = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+        guard let fields = idFields[path], let answer = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
         else { return nil }
         if let code = (answer["error"] as? [String: Any])?["code"] as? String, decidedByStep7.contains(code) { return nil }
-        let object = (try? JSONSerialization.jsonObject(with: Data(request))) as? [String: Any]
+        let object = try? JSONSerialization.jsonObject(with: Data(request))
         for field in fields {
-            let value = field.dropLast().reduce(object as Any?) { ($0 as? [String: Any])?[$1] }
-            guard isCanonicalUUID((value as? [String: Any])?[field.last!]) else {
+            let value = field.reduce(object) { ($0 as? [String: Any])?[$1] }
+            guard let text = value as? String, RequestPathFuzzing.isCanonicalUUID(text) else {
                 return "\(path) accepted \(field.joined(separator: ".")) that is no UUID (status \(status))"
             }
         }
         return nil
     }
 
-    static func violation(path: String, method: String, status: Int, body: [UInt8], secret: String) -> String? {
+    private static func violation(path: String, method: String, status: Int, body: [UInt8], secret: String) -> String? {
         if status >= 500 && status != 503 { return "status \(status) on \(method) \(path)" }
         if body.count > 4096 { return "answer of \(body.count) bytes" }
         if String(decoding: body, as: UTF8.self).contains(secret) { return "the shared secret appears in an answer" }

@@ -100,13 +100,14 @@ final class ConnectorStore: Sendable {
         try await pool.write { db in try record.insert(db) }
     }
 
+    private static let findSQL = "SELECT \(ConnectorRecord.columns) FROM connectors WHERE connector_id = ?"
+
     func find(connectorID: String) async throws -> ConnectorRecord? {
         // Every token RPC looks its connector up: the statement is prepared once per connection.
         // `unsafeRead` skips the BEGIN and COMMIT that `read` wraps around its block, which isolate
         // several statements from concurrent writes; one SELECT is its own read transaction.
         try await pool.unsafeRead { db in
-            try ConnectorRecord.fetchOne(
-                db.cachedStatement(sql: "SELECT \(ConnectorRecord.columns) FROM connectors WHERE connector_id = ?"), arguments: [connectorID])
+            try ConnectorRecord.fetchOne(db.cachedStatement(sql: Self.findSQL), arguments: [connectorID])
         }
     }
 
