@@ -40,11 +40,15 @@ struct APIRoutes: Sendable {
             let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any],
             let userID = object["user_id"] as? String, UUIDSyntax.isValid(userID),
             let code = object["authorization_code"] as? String, !code.isEmpty,
-            let redirect = object["redirect_uri"] as? String, !redirect.isEmpty
-        else { return Self.error(.badRequest, "invalid_request", "user_id (uuid), authorization_code and redirect_uri are required") }
+            let redirect = object["redirect_uri"] as? String, !redirect.isEmpty,
+            case .valid(let codeVerifier) = Self.optionalText(object["code_verifier"])
+        else {
+            return Self.error(.badRequest, "invalid_request",
+                              "user_id (uuid), authorization_code and redirect_uri are required; code_verifier, when sent, is a non-empty string")
+        }
         do {
             let connector = try await client.register(
-                userID: userID, authorizationCode: code, redirectURI: redirect, codeVerifier: object["code_verifier"] as? String)
+                userID: userID, authorizationCode: code, redirectURI: redirect, codeVerifier: codeVerifier)
             return Self.json(.ok, [
                 "connector_id": connector.connectorID, "scope": connector.scope ?? NSNull(), "access_token": connector.accessToken,
                 "expires_in": connector.expiresIn ?? NSNull(),
@@ -84,6 +88,19 @@ struct APIRoutes: Sendable {
             "job_id": job.id, "kind": "revoke", "state": job.state.rawValue, "attempts": job.attempts,
             "connector_id": job.connectorID, "last_error": job.lastError ?? NSNull(), "updated_at": job.updatedAt,
         ] as [String: Any])
+    }
+
+    /// An optional text field: absent or null is nil; anything else must be a non-empty string. A
+    /// malformed value is refused here, not dropped (the grant would go out without it) nor passed
+    /// on for the enclave to refuse (which the caller would see as a 502).
+    enum OptionalText { case valid(String?), invalid }
+
+    static func optionalText(_ value: Any?) -> OptionalText {
+        switch value {
+        case nil, is NSNull: .valid(nil)
+        case let text as String where !text.isEmpty: .valid(text)
+        default: .invalid
+        }
     }
 
     /// Enclave errors as host statuses. An enclave 401/403 means this host is misconfigured (wrong

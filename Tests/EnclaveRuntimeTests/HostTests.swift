@@ -171,6 +171,26 @@ struct HostTests {
         let exchangeAfter = try await runtime.rpc("/v1/rpc/google/token/exchange", connectorBody(connector: third))
         #expect(errorCode(exchangeAfter.json) == "connector_token_unavailable", "the connector is revoked, in effect once")
 
+        // code_verifier: a malformed one is refused by the api itself, before the enclave or the
+        // provider sees the code; a right one reaches the provider (PKCE), a wrong one is its refusal.
+        let plainCode = try await provider.issueCode(user: userA, redirectURI: LiveRuntimeTests.redirect)
+        func registerBody(_ code: String, verifier: Any) -> [UInt8] {
+            json(["user_id": userA, "authorization_code": code, "redirect_uri": LiveRuntimeTests.redirect, "code_verifier": verifier])
+        }
+        for malformed: Any in ["", 5, true, ["v"]] {
+            let refused = try await httpCall(.POST, api.apiBase + "/v1/connectors/google", headers: auth, body: registerBody(plainCode, verifier: malformed))
+            #expect(refused.status == 400 && errorCode(refused.json) == "invalid_request", "code_verifier \(malformed): \(refused.status) \(refused.json)")
+        }
+        let unused = try await httpCall(.POST, api.apiBase + "/v1/connectors/google", headers: auth, body: registerBody(plainCode, verifier: NSNull()))
+        #expect(unused.status == 200, "the refused attempts left the code unused: \(unused.json)")
+        let verifier = "pkce-verifier-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789"
+        let pkceCode = try await provider.issueCode(user: userA, redirectURI: LiveRuntimeTests.redirect, codeChallenge: verifier)
+        let wrongVerifier = try await httpCall(.POST, api.apiBase + "/v1/connectors/google", headers: auth, body: registerBody(pkceCode, verifier: verifier + "x"))
+        #expect(wrongVerifier.status == 400 && errorCode(wrongVerifier.json) == "invalid_grant", "\(wrongVerifier.json)")
+        let pkceCode2 = try await provider.issueCode(user: userA, redirectURI: LiveRuntimeTests.redirect, codeChallenge: verifier)
+        let rightVerifier = try await httpCall(.POST, api.apiBase + "/v1/connectors/google", headers: auth, body: registerBody(pkceCode2, verifier: verifier))
+        #expect(rightVerifier.status == 200 && rightVerifier.json["connector_id"] is String, "\(rightVerifier.json)")
+
         // Graceful shutdown of the worker.
         worker.process.interrupt()
         #expect(try await worker.waitForExit() == 0)
