@@ -153,7 +153,7 @@ struct ConfigurationTests {
         let upper = remoteDocument.replacingOccurrences(of: #""nitro""#, with: #""NITRO""#)
         _ = try load(remoteBase.merging(["TEE_ATTESTATION_DOCUMENT": upper]) { $1 }).get()
         let path = temporaryDirectory() + "/document.json"
-        FileManager.default.createFile(atPath: path, contents: Data(remoteDocument.utf8))
+        try Data(remoteDocument.utf8).write(to: URL(fileURLWithPath: path))
         let fromFile = try load(remoteBase.merging(["TEE_ATTESTATION_DOCUMENT_PATH": path, "TEE_ATTESTATION_DOCUMENT": "not json"]) { $1 }).get()
         #expect(fromFile.remoteDocument?.measurement == "pcr0-abc123")
     }

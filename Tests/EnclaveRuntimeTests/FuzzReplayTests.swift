@@ -6,7 +6,7 @@ import Testing
 /// oracle, so a fixed finding stays fixed without running libFuzzer.
 @Suite(.serialized) struct FuzzReplayTests {
     /// One harness for the process: it owns a runtime (with its HTTP client) for good, as in the fuzzer.
-    nonisolated(unsafe) static let harness = try! RequestPathFuzzing()
+    static let harness = try! RequestPathFuzzing()
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

@@ -186,7 +186,7 @@ func launchLogged(_ process: Process, product: String, environment: [String: Str
     let projectPrefixes = ["ENCLAVE_", "TEE_", "GOOGLE_", "API_", "HOST_", "WORKER_", "ALFRED_"]
     let inherited = ProcessInfo.processInfo.environment.filter { key, _ in !projectPrefixes.contains { key.hasPrefix($0) } }
     let logPath = temporaryDirectory() + "/\(product).log"
-    FileManager.default.createFile(atPath: logPath, contents: nil)
+    try Data().write(to: URL(fileURLWithPath: logPath))
     process.executableURL = URL(fileURLWithPath: builtProduct(product))
     process.environment = inherited.merging(environment) { $1 }
     process.currentDirectoryURL = URL(fileURLWithPath: temporaryDirectory())
