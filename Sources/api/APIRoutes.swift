@@ -23,7 +23,7 @@ struct APIRoutes: Sendable {
                 "last_verified_at": identity.map { $0.verifiedAt } ?? NSNull(),
             ] as [String: Any])
         }
-        let api = router.group().add(middleware: BearerTokenMiddleware(token: token))
+        let api = router.group().add(middleware: BearerTokenMiddleware(token: token)).add(middleware: BodySizeMiddleware())
         api.post("/v1/connectors/google") { request, _ in try await register(request) }
         api.post("/v1/connectors/google/:connector_id/access-token") { request, context in
             try await accessToken(request, connectorID: context.parameters.get("connector_id") ?? "")
@@ -36,8 +36,7 @@ struct APIRoutes: Sendable {
     }
 
     func register(_ request: Request) async throws -> Response {
-        guard let body = try? await request.body.collect(upTo: 64 * 1024),
-            let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any],
+        guard let object = try await Self.jsonObject(request),
             let userID = object["user_id"] as? String, UUIDSyntax.isValid(userID),
             let code = object["authorization_code"] as? String, !code.isEmpty,
             let redirect = object["redirect_uri"] as? String, !redirect.isEmpty,
@@ -59,8 +58,7 @@ struct APIRoutes: Sendable {
     }
 
     func accessToken(_ request: Request, connectorID: String) async throws -> Response {
-        guard let body = try? await request.body.collect(upTo: 64 * 1024),
-            let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any],
+        guard let object = try await Self.jsonObject(request),
             let userID = object["user_id"] as? String, UUIDSyntax.isValid(userID), UUIDSyntax.isValid(connectorID)
         else { return Self.error(.badRequest, "invalid_request", "user_id (uuid) and a connector id (uuid) are required") }
         do {
@@ -88,6 +86,15 @@ struct APIRoutes: Sendable {
             "job_id": job.id, "kind": "revoke", "state": job.state.rawValue, "attempts": job.attempts,
             "connector_id": job.connectorID, "last_error": job.lastError ?? NSNull(), "updated_at": job.updatedAt,
         ] as [String: Any])
+    }
+
+    static let maxBodyBytes = 64 * 1024
+
+    /// The body as a JSON object, nil when it is not one; a body over the cap is answered 413
+    /// `payload_too_large` (NIO's error, caught by `BodySizeMiddleware`), not as a malformed one.
+    static func jsonObject(_ request: Request) async throws -> [String: Any]? {
+        let body = try await request.body.collect(upTo: maxBodyBytes)
+        return (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
     }
 
     /// An optional text field: absent or null is nil; anything else must be a non-empty string. A
@@ -124,6 +131,19 @@ struct APIRoutes: Sendable {
     static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// A body over `APIRoutes.maxBodyBytes` as the api's own error body.
+struct BodySizeMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch is NIOTooManyBytesError {
+            return APIRoutes.error(.contentTooLarge, "payload_too_large", "the request body exceeds \(APIRoutes.maxBodyBytes) bytes")
+        }
     }
 }
 

@@ -181,6 +181,10 @@ struct HostTests {
             let refused = try await httpCall(.POST, api.apiBase + "/v1/connectors/google", headers: auth, body: registerBody(plainCode, verifier: malformed))
             #expect(refused.status == 400 && errorCode(refused.json) == "invalid_request", "code_verifier \(malformed): \(refused.status) \(refused.json)")
         }
+        let oversized = try await httpCall(.POST, api.apiBase + "/v1/connectors/google", headers: auth, body: registerBody(plainCode, verifier: String(repeating: "v", count: 64 * 1024)))
+        #expect(oversized.status == 413 && errorCode(oversized.json) == "payload_too_large", "\(oversized.status) \(oversized.json)")
+        let oversizedToken = try await httpCall(.POST, api.apiBase + "/v1/connectors/google/\(first)/access-token", headers: auth, body: json(["user_id": userA, "padding": String(repeating: " ", count: 64 * 1024)]))
+        #expect(oversizedToken.status == 413 && errorCode(oversizedToken.json) == "payload_too_large", "\(oversizedToken.status) \(oversizedToken.json)")
         let unused = try await httpCall(.POST, api.apiBase + "/v1/connectors/google", headers: auth, body: registerBody(plainCode, verifier: NSNull()))
         #expect(unused.status == 200, "the refused attempts left the code unused: \(unused.json)")
         let verifier = "pkce-verifier-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789"

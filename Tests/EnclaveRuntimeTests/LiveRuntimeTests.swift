@@ -121,9 +121,10 @@ struct LiveRuntimeTests {
         let connectorID = try await registerConnectorID(runtime, provider)
         let database = try DatabaseQueue(path: state + "/connectors.sqlite")
         func stored() async throws -> (scopes: String, updatedAt: Int64) {
-            let row = try #require(try await database.read { db in
+            let found = try database.read { db in
                 try Row.fetchOne(db, sql: "SELECT scopes, updated_at FROM connectors WHERE connector_id = ?", arguments: [connectorID])
-            })
+            }
+            let row = try #require(found)
             return (row["scopes"], row["updated_at"])
         }
         // A marker that any write of the record by an exchange would replace.
