@@ -79,7 +79,7 @@ class EnclaveClient:
         request = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return response.status, json.loads(response.read())
+                status, raw = response.status, response.read()
         except urllib.error.HTTPError as error:
             try:
                 envelope = json.loads(error.read())
@@ -90,6 +90,13 @@ class EnclaveClient:
                                e.get("provider_status"), e.get("oauth_error")) from None
         except (urllib.error.URLError, OSError) as error:
             raise EnclaveError("unreachable", None, str(error)) from None
+        try:
+            answer = json.loads(raw)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):  # every 2xx of the contract is a JSON object
+            raise EnclaveError("invalid_response", status, "the answer is not a JSON object")
+        return status, answer
 
 
 def verify_evidence(evidence: dict, challenge: dict, public_key: bytes, max_skew: int = 30) -> bool:

@@ -149,3 +149,39 @@ def test_rust_client_is_accepted(runtime):
     wrong = subprocess.run([str(RUST_PING), address], capture_output=True, text=True,
                            env={**os.environ, "ENCLAVE_RPC_SHARED_SECRET": "wrong-secret-0123456789"})
     assert wrong.returncode == 1 and "401" in wrong.stderr
+
+
+@pytest.mark.parametrize("answer", [b"not json", b"[1, 2]", b"null"])
+def test_a_2xx_that_is_not_a_json_object_is_an_enclave_error(answer):
+    """Every failure of the client is an EnclaveError, including a 200 of the wrong shape."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self._answer()
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            self._answer()
+
+        def _answer(self):
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = ec.EnclaveClient(f"http://127.0.0.1:{server.server_port}", SECRET, timeout=5)
+        for call in (client.ping, client.document):
+            with pytest.raises(ec.EnclaveError) as raised:
+                call()
+            assert raised.value.code == "invalid_response" and raised.value.status == 200
+    finally:
+        server.shutdown()
