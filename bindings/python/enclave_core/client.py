@@ -84,8 +84,10 @@ class EnclaveClient:
             try:
                 envelope = json.loads(error.read())
             except ValueError:
-                raise EnclaveError("invalid_response", error.code, "no JSON error body") from None
-            e = envelope.get("error", envelope)
+                envelope = None
+            e = envelope.get("error", envelope) if isinstance(envelope, dict) else None
+            if not isinstance(e, dict):
+                raise EnclaveError("invalid_response", error.code, "no JSON error envelope") from None
             raise EnclaveError(e.get("code", "invalid_response"), error.code, e.get("message", ""), e.get("retryable", False),
                                e.get("provider_status"), e.get("oauth_error")) from None
         except (urllib.error.URLError, OSError) as error:

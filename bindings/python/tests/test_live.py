@@ -151,9 +151,10 @@ def test_rust_client_is_accepted(runtime):
     assert wrong.returncode == 1 and "401" in wrong.stderr
 
 
-@pytest.mark.parametrize("answer", [b"not json", b"[1, 2]", b"null"])
-def test_a_2xx_that_is_not_a_json_object_is_an_enclave_error(answer):
-    """Every failure of the client is an EnclaveError, including a 200 of the wrong shape."""
+@pytest.mark.parametrize("status, answer", [(200, b"not json"), (200, b"[1, 2]"), (200, b"null"),
+                                            (500, b"not json"), (500, b"[1, 2]"), (401, b'{"error": "x"}')])
+def test_an_answer_of_the_wrong_shape_is_an_enclave_error(status, answer):
+    """Every failure of the client is an EnclaveError, including an answer of the wrong shape."""
     import http.server
     import threading
 
@@ -166,7 +167,7 @@ def test_a_2xx_that_is_not_a_json_object_is_an_enclave_error(answer):
             self._answer()
 
         def _answer(self):
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(answer)))
             self.end_headers()
@@ -182,6 +183,6 @@ def test_a_2xx_that_is_not_a_json_object_is_an_enclave_error(answer):
         for call in (client.ping, client.document):
             with pytest.raises(ec.EnclaveError) as raised:
                 call()
-            assert raised.value.code == "invalid_response" and raised.value.status == 200
+            assert raised.value.code == "invalid_response" and raised.value.status == status
     finally:
         server.shutdown()
