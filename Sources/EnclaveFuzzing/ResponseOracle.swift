@@ -26,7 +26,7 @@ enum ResponseOracle {
     ]
 
     static func violation(path: String, method: String, status: Int, body: [UInt8], request: [UInt8], secret: String) -> String? {
-        if let answer = violation(path: path, method: method, status: status, body: body, secret: secret) { return answer }
+        if let answer = answerViolation(path: path, method: method, status: status, body: body, secret: secret) { return answer }
         // A connector RPC that got past step 7 had a body whose ids are UUIDs.
         guard let fields = idFields[path], let answer = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
         else { return nil }
@@ -41,7 +41,9 @@ enum ResponseOracle {
         return nil
     }
 
-    private static func violation(path: String, method: String, status: Int, body: [UInt8], secret: String) -> String? {
+    /// What any answer must satisfy, whatever the request: status, size, no secret, a JSON object,
+    /// and on RPC paths the contract's shape.
+    private static func answerViolation(path: String, method: String, status: Int, body: [UInt8], secret: String) -> String? {
         if status >= 500 && status != 503 { return "status \(status) on \(method) \(path)" }
         if body.count > 4096 { return "answer of \(body.count) bytes" }
         if String(decoding: body, as: UTF8.self).contains(secret) { return "the shared secret appears in an answer" }

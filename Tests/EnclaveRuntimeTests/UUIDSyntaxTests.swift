@@ -7,7 +7,6 @@ import Testing
 struct UUIDSyntaxTests {
     static let valid = "6f1c1f2e-8f55-4d0e-9a53-1e5f0a9b7c11"
 
-
     @Test("Ids of either case are accepted, and everything else is refused")
     func examples() {
         for text in [Self.valid, Self.valid.uppercased(), "00000000-0000-0000-0000-000000000000", "ABCDEF01-abcd-EFab-0123-456789abcdef"] {
