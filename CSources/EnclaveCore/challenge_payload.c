@@ -23,18 +23,24 @@ static void put(writer *w, const char *s, size_t n) {
     w->len += n;
 }
 
+int ec_evidence_text_ok(const char *s, size_t n) {
+    if (!EC_BUF_OK(s, n)) return -1;
+    const unsigned char *b = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] == '|' || b[i] < 0x20 || b[i] == 0x7f) return -1;
+        /* C1 controls U+0080..U+009F (C2 80..C2 9F) and the line and paragraph separators
+         * U+2028, U+2029 (E2 80 A8, E2 80 A9): a log or a terminal may treat them as line breaks. */
+        if (b[i] == 0xc2 && i + 1 < n && b[i + 1] >= 0x80 && b[i + 1] <= 0x9f) return -1;
+        if (b[i] == 0xe2 && i + 2 < n && b[i + 1] == 0x80 && (b[i + 2] == 0xa8 || b[i + 2] == 0xa9)) return -1;
+    }
+    return 0;
+}
+
 /* A text field may hold any bytes but the separator and control characters. */
 static void put_field(writer *w, const char *s, size_t n) {
-    if (!EC_BUF_OK(s, n)) {
+    if (ec_evidence_text_ok(s, n) != 0) {
         w->failed = 1;
         return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '|' || c < 0x20 || c == 0x7f) {
-            w->failed = 1;
-            return;
-        }
     }
     put(w, s, n);
 }

@@ -7,6 +7,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,12 +43,23 @@ typedef struct {
     size_t body_len;
 } canonical_parts;
 
+/* The signed answer's message (CONTRACT.md section 2a): "v1-response" \0 REQUEST_SIGNATURE \0
+ * STATUS \0 BODY, the request signature in lowercase and the status as three digits. */
+typedef struct {
+    char request_sig[EC_RPC_SIG_HEX_BYTES + 1];
+    char status[3];
+    const uint8_t *body;
+    size_t body_len;
+} response_parts;
+
+/* A shared secret must have at least one byte: an empty HMAC key is a key anyone can use. */
 static int hmac_key_init(hmac_key *k, const uint8_t *key, size_t key_len) {
+    if (key == NULL || key_len == 0) return -1;
     uint8_t block[HMAC_BLOCK] = {0};
     uint8_t pad[HMAC_BLOCK];
     if (key_len > HMAC_BLOCK) {
         if (SHA256(key, key_len, block) == NULL) return -1;
-    } else if (key_len > 0) {
+    } else {
         memcpy(block, key, key_len);
     }
     for (size_t i = 0; i < HMAC_BLOCK; i++) pad[i] = block[i] ^ 0x36;
@@ -148,7 +160,7 @@ int ec_rpc_sign_hex(const uint8_t *key, size_t key_len, const char *method, size
 }
 
 ec_rpc_signer *ec_rpc_signer_new(const uint8_t *key, size_t key_len) {
-    if (!EC_BUF_OK(key, key_len)) return NULL;
+    if (key == NULL || key_len == 0) return NULL;
     ec_rpc_signer *s = malloc(sizeof *s);
     if (s == NULL) return NULL;
     if (hmac_key_init(&s->key, key, key_len) != 0) {
@@ -179,7 +191,10 @@ int ec_rpc_signer_sign_hex(const ec_rpc_signer *s, const char *method, size_t me
 
 ec_rpc_verifier *ec_rpc_verifier_new(const uint8_t *key, size_t key_len, const uint8_t *previous_key,
                                      size_t previous_key_len) {
-    if (!EC_BUF_OK(key, key_len) || !EC_BUF_OK(previous_key, previous_key_len)) return NULL;
+    /* "No previous key" is NULL only: a previous key of length 0 would be a key anyone knows. */
+    if (key == NULL || key_len == 0 || (previous_key != NULL && previous_key_len == 0) ||
+        (previous_key == NULL && previous_key_len != 0))
+        return NULL;
     ec_rpc_verifier *v = calloc(1, sizeof *v);
     if (v == NULL) return NULL;
     int rc = hmac_key_init(&v->current, key, key_len);
@@ -227,4 +242,99 @@ int ec_rpc_verify(const ec_rpc_verifier *v, const char *method, size_t method_le
     if (!hex_ok) return -1;
     if (current_ok) return 0;
     return previous_ok ? 1 : -1;
+}
+
+/* ---- Authenticated answers (CONTRACT.md section 2a) ---------------------------------------- */
+
+static void response_mac(const hmac_key *k, const response_parts *p, uint8_t mac[EC_RPC_MAC_BYTES]) {
+    static const uint8_t prefix[] = "v1-response";
+    SHA256_CTX inner = k->inner;
+    SHA256_Update(&inner, prefix, sizeof prefix); /* with its NUL: the separator */
+    SHA256_Update(&inner, p->request_sig, EC_RPC_SIG_HEX_BYTES);
+    SHA256_Update(&inner, prefix + sizeof prefix - 1, 1);
+    SHA256_Update(&inner, p->status, sizeof p->status);
+    SHA256_Update(&inner, prefix + sizeof prefix - 1, 1);
+    SHA256_Update(&inner, p->body, p->body_len);
+    hmac_finish(k, &inner, mac);
+    OPENSSL_cleanse(&inner, sizeof inner);
+}
+
+/* Fills p from the caller's request signature (64 hex digits, either case: written back in
+ * lowercase), status (100..999) and body; -1 when any of them is malformed. */
+static int response_parts_init(response_parts *p, const char *request_sig_hex, size_t request_sig_len,
+                               int status, const uint8_t *body, size_t body_len) {
+    uint8_t raw[EC_RPC_MAC_BYTES];
+    if (request_sig_hex == NULL || request_sig_len != EC_RPC_SIG_HEX_BYTES || status < 100 || status > 999 ||
+        !EC_BUF_OK(body, body_len) || from_hex_ct(request_sig_hex, sizeof raw, raw) != 0)
+        return -1;
+    to_hex(raw, sizeof raw, p->request_sig);
+    p->status[0] = (char)('0' + status / 100);
+    p->status[1] = (char)('0' + status / 10 % 10);
+    p->status[2] = (char)('0' + status % 10);
+    p->body = body;
+    p->body_len = body_len;
+    return 0;
+}
+
+static int sign_response(const hmac_key *k, const char *request_sig_hex, size_t request_sig_len, int status,
+                         const uint8_t *body, size_t body_len, char out_hex[EC_RPC_SIG_HEX_BYTES + 1]) {
+    response_parts p;
+    if (out_hex == NULL || response_parts_init(&p, request_sig_hex, request_sig_len, status, body, body_len) != 0)
+        return -1;
+    uint8_t mac[EC_RPC_MAC_BYTES];
+    response_mac(k, &p, mac);
+    to_hex(mac, sizeof mac, out_hex);
+    OPENSSL_cleanse(mac, sizeof mac);
+    return 0;
+}
+
+int ec_rpc_verifier_sign_response_hex(const ec_rpc_verifier *v, int key_index, const char *request_sig_hex,
+                                      size_t request_sig_len, int status, const uint8_t *body, size_t body_len,
+                                      char out_hex[EC_RPC_SIG_HEX_BYTES + 1]) {
+    if (v == NULL || (key_index != 0 && key_index != 1) || (key_index == 1 && !v->has_previous)) return -1;
+    return sign_response(key_index == 0 ? &v->current : &v->previous, request_sig_hex, request_sig_len, status,
+                         body, body_len, out_hex);
+}
+
+int ec_rpc_signer_sign_response_hex(const ec_rpc_signer *s, const char *request_sig_hex, size_t request_sig_len,
+                                    int status, const uint8_t *body, size_t body_len,
+                                    char out_hex[EC_RPC_SIG_HEX_BYTES + 1]) {
+    if (s == NULL) return -1;
+    return sign_response(&s->key, request_sig_hex, request_sig_len, status, body, body_len, out_hex);
+}
+
+int ec_rpc_signer_verify_response(const ec_rpc_signer *s, const char *request_sig_hex, size_t request_sig_len,
+                                  int status, const uint8_t *body, size_t body_len, const char *response_sig_hex,
+                                  size_t response_sig_len) {
+    response_parts p;
+    /* Lengths are public (the headers' lengths), so refusing them early leaks nothing. */
+    if (s == NULL || response_sig_hex == NULL || response_sig_len != EC_RPC_SIG_HEX_BYTES ||
+        response_parts_init(&p, request_sig_hex, request_sig_len, status, body, body_len) != 0)
+        return -1;
+    uint8_t received[EC_RPC_MAC_BYTES], mac[EC_RPC_MAC_BYTES];
+    int hex_ok = from_hex_ct(response_sig_hex, sizeof received, received) == 0;
+    response_mac(&s->key, &p, mac);
+    int match = ec_ct_compare(mac, received, sizeof mac) == 0;
+    OPENSSL_cleanse(mac, sizeof mac);
+    OPENSSL_cleanse(received, sizeof received);
+    return hex_ok && match ? 0 : -1;
+}
+
+int ec_ping_binding_payload(const char *request_id, size_t request_id_len, const char *request_sig_hex,
+                            size_t request_sig_len, uint8_t *out, size_t out_cap, size_t *out_len) {
+    static const char prefix[] = "v1-ping";
+    uint8_t raw[EC_RPC_MAC_BYTES];
+    char lower[EC_RPC_SIG_HEX_BYTES + 1];
+    if (out == NULL || out_len == NULL || !EC_BUF_OK(request_id, request_id_len) || request_sig_hex == NULL ||
+        request_sig_len != EC_RPC_SIG_HEX_BYTES || from_hex_ct(request_sig_hex, sizeof raw, raw) != 0)
+        return -1;
+    size_t need = sizeof prefix + request_id_len + 1 + EC_RPC_SIG_HEX_BYTES;
+    if (request_id_len > SIZE_MAX / 2 || out_cap < need) return -1;
+    to_hex(raw, sizeof raw, lower);
+    memcpy(out, prefix, sizeof prefix); /* with its NUL: the separator */
+    if (request_id_len > 0) memcpy(out + sizeof prefix, request_id, request_id_len);
+    out[sizeof prefix + request_id_len] = 0;
+    memcpy(out + sizeof prefix + request_id_len + 1, lower, EC_RPC_SIG_HEX_BYTES);
+    *out_len = need;
+    return 0;
 }

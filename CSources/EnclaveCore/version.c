@@ -17,3 +17,4 @@ size_t ec_ed25519_public_key_bytes(void) { return EC_ED25519_PUBLIC_KEY_BYTES; }
 size_t ec_ed25519_signature_bytes(void) { return EC_ED25519_SIGNATURE_BYTES; }
 size_t ec_seal_key_bytes(void) { return EC_SEAL_KEY_BYTES; }
 size_t ec_seal_overhead_bytes(void) { return EC_SEAL_OVERHEAD_BYTES; }
+size_t ec_ping_binding_overhead_bytes(void) { return EC_PING_BINDING_OVERHEAD_BYTES; }

@@ -117,6 +117,7 @@ static void test_sizes_and_version(void) {
     CHECK(ec_ed25519_signature_bytes() == EC_ED25519_SIGNATURE_BYTES);
     CHECK(ec_seal_key_bytes() == EC_SEAL_KEY_BYTES);
     CHECK(ec_seal_overhead_bytes() == EC_SEAL_OVERHEAD_BYTES && EC_SEAL_OVERHEAD_BYTES == 28);
+    CHECK(ec_ping_binding_overhead_bytes() == EC_PING_BINDING_OVERHEAD_BYTES && EC_PING_BINDING_OVERHEAD_BYTES == 73);
     char expected[32];
     snprintf(expected, sizeof expected, "%d.%d.%d", EC_VERSION_MAJOR, EC_VERSION_MINOR, EC_VERSION_PATCH);
     CHECK(strcmp(ec_version_string(), expected) == 0 && ec_version_major() == EC_VERSION_MAJOR);
@@ -255,6 +256,102 @@ static void test_rpc_verifier(void) {
     ec_rpc_verifier_free(NULL);
 }
 
+/* An empty key is a key anyone can use: every constructor refuses it, and "no previous key" is
+ * NULL only. */
+static void test_empty_keys_refused(void) {
+    const uint8_t key[] = "current-secret-0123456789abcdef";
+    const uint8_t empty[1] = {0};
+    char hex[65];
+    uint8_t mac[32];
+    CHECK(ec_rpc_signer_new(key, 0) == NULL && ec_rpc_signer_new(empty, 0) == NULL && ec_rpc_signer_new(NULL, 0) == NULL);
+    CHECK(ec_rpc_verifier_new(key, 0, NULL, 0) == NULL && ec_rpc_verifier_new(NULL, 0, NULL, 0) == NULL);
+    CHECK(ec_rpc_verifier_new(key, sizeof key - 1, empty, 0) == NULL);
+    CHECK(ec_rpc_verifier_new(key, sizeof key - 1, NULL, 5) == NULL);
+    CHECK(ec_rpc_sign_hex(empty, 0, "POST", 4, "/", 1, "1", 1, "n", 1, NULL, 0, hex) == -1);
+    CHECK(ec_hmac_sha256(empty, 0, (const uint8_t *)"m", 1, mac) == -1);
+    /* A MAC made with the empty key is not accepted as the previous key's. */
+    ec_rpc_verifier *v = ec_rpc_verifier_new(key, sizeof key - 1, NULL, 0);
+    CHECK(v != NULL);
+    ec_rpc_verifier_free(v);
+}
+
+/* CONTRACT.md section 2a: the answer's signature binds the request signature, status and body. */
+static void test_response_signatures(void) {
+    const uint8_t cur[] = "current-secret-0123456789abcdef";
+    const uint8_t prev[] = "previous-secret-0123456789abcdef";
+    const char *req = "5f0c7d8a1b2e3f405162738495a6b7c8d9eaf0b1c2d3e4f5061728394a5b6c7d";
+    char upper[65];
+    for (int i = 0; i < 65; i++) upper[i] = (char)(req[i] >= 'a' && req[i] <= 'f' ? req[i] - 32 : req[i]);
+    const char *body = "{\"contract_version\":\"v1\",\"request_id\":\"r-3\"}";
+    size_t blen = strlen(body);
+    ec_rpc_verifier *rot = ec_rpc_verifier_new(cur, sizeof cur - 1, prev, sizeof prev - 1);
+    ec_rpc_verifier *only = ec_rpc_verifier_new(cur, sizeof cur - 1, NULL, 0);
+    ec_rpc_signer *client = ec_rpc_signer_new(cur, sizeof cur - 1);
+    ec_rpc_signer *old_client = ec_rpc_signer_new(prev, sizeof prev - 1);
+    char sig[65], sig_prev[65], again[65];
+    CHECK(ec_rpc_verifier_sign_response_hex(rot, 0, req, 64, 200, (const uint8_t *)body, blen, sig) == 0);
+    CHECK(ec_rpc_verifier_sign_response_hex(rot, 1, req, 64, 200, (const uint8_t *)body, blen, sig_prev) == 0);
+    CHECK(ec_rpc_verifier_sign_response_hex(only, 1, req, 64, 200, (const uint8_t *)body, blen, again) == -1);
+    CHECK(ec_rpc_verifier_sign_response_hex(rot, 2, req, 64, 200, (const uint8_t *)body, blen, again) == -1);
+    /* The request signature is bound in lowercase: the upper-case form signs the same. */
+    CHECK(ec_rpc_verifier_sign_response_hex(only, 0, upper, 64, 200, (const uint8_t *)body, blen, again) == 0);
+    CHECK(strcmp(again, sig) == 0);
+    CHECK(ec_rpc_signer_sign_response_hex(client, req, 64, 200, (const uint8_t *)body, blen, again) == 0);
+    CHECK(strcmp(again, sig) == 0);
+    /* The message is exactly "v1-response" \0 SIG \0 "200" \0 BODY. */
+    char message[512];
+    size_t mlen = 0;
+    memcpy(message, "v1-response", 12), mlen = 12;
+    memcpy(message + mlen, req, 64), mlen += 64;
+    message[mlen++] = 0;
+    memcpy(message + mlen, "200", 3), mlen += 3;
+    message[mlen++] = 0;
+    memcpy(message + mlen, body, blen), mlen += blen;
+    uint8_t mac[32];
+    CHECK(ec_hmac_sha256(cur, sizeof cur - 1, (const uint8_t *)message, mlen, mac) == 0);
+    char want[65];
+    for (int i = 0; i < 32; i++) snprintf(want + 2 * i, 3, "%02x", mac[i]);
+    CHECK(strcmp(want, sig) == 0);
+
+    CHECK(ec_rpc_signer_verify_response(client, req, 64, 200, (const uint8_t *)body, blen, sig, 64) == 0);
+    CHECK(ec_rpc_signer_verify_response(client, upper, 64, 200, (const uint8_t *)body, blen, sig, 64) == 0);
+    CHECK(ec_rpc_signer_verify_response(old_client, req, 64, 200, (const uint8_t *)body, blen, sig_prev, 64) == 0);
+    CHECK(ec_rpc_signer_verify_response(client, req, 64, 200, (const uint8_t *)body, blen, sig_prev, 64) == -1);
+    /* Status, body, request signature and the answer's signature each matter. */
+    CHECK(ec_rpc_signer_verify_response(client, req, 64, 201, (const uint8_t *)body, blen, sig, 64) == -1);
+    CHECK(ec_rpc_signer_verify_response(client, req, 64, 200, (const uint8_t *)body, blen - 1, sig, 64) == -1);
+    CHECK(ec_rpc_signer_verify_response(client, req, 64, 200, (const uint8_t *)body, blen, sig, 63) == -1);
+    CHECK(ec_rpc_signer_verify_response(client, req, 63, 200, (const uint8_t *)body, blen, sig, 64) == -1);
+    CHECK(ec_rpc_signer_verify_response(client, req, 64, 99, (const uint8_t *)body, blen, sig, 64) == -1);
+    CHECK(ec_rpc_signer_verify_response(client, req, 64, 1000, (const uint8_t *)body, blen, sig, 64) == -1);
+    CHECK(ec_rpc_signer_verify_response(NULL, req, 64, 200, (const uint8_t *)body, blen, sig, 64) == -1);
+    for (int round = 0; round < 500; round++) {
+        uint8_t r[2];
+        CHECK(ec_random(r, 2) == 0);
+        char flipped[65], request[65];
+        memcpy(flipped, sig, 65);
+        memcpy(request, req, 65);
+        flipped[r[0] % 64] = (char)(flipped[r[0] % 64] ^ (1u << (r[1] % 7)));
+        if (strcasecmp(flipped, sig) != 0)
+            CHECK(ec_rpc_signer_verify_response(client, req, 64, 200, (const uint8_t *)body, blen, flipped, 64) == -1);
+        request[r[1] % 64] = (char)(request[r[1] % 64] ^ (1u << (r[0] % 7)));
+        if (strcasecmp(request, req) != 0)
+            CHECK(ec_rpc_signer_verify_response(client, request, 64, 200, (const uint8_t *)body, blen, sig, 64) == -1);
+    }
+    /* The ping binding's message. */
+    uint8_t payload[128];
+    size_t plen = 0;
+    CHECK(ec_ping_binding_payload("r-3", 3, upper, 64, payload, sizeof payload, &plen) == 0);
+    CHECK(plen == EC_PING_BINDING_OVERHEAD_BYTES + 3 && memcmp(payload, "v1-ping\0r-3\0", 12) == 0 &&
+          memcmp(payload + 12, req, 64) == 0);
+    CHECK(ec_ping_binding_payload("r-3", 3, req, 64, payload, plen - 1, &plen) == -1);
+    CHECK(ec_ping_binding_payload("r-3", 3, "zz", 2, payload, sizeof payload, &plen) == -1);
+    ec_rpc_verifier_free(rot);
+    ec_rpc_verifier_free(only);
+    ec_rpc_signer_free(client);
+    ec_rpc_signer_free(old_client);
+}
+
 static void test_challenge_payload(void) {
     char out[256];
     size_t len = 0;
@@ -270,15 +367,18 @@ static void test_challenge_payload(void) {
                                "decrypt", 7, "r", 1, 1767225601, out, strlen(want) + 1, &len) == 0);
     CHECK(ec_challenge_payload("nitro", 5, "dev-local-enclave", 17, "n", 1, 1767225600, 1767225900,
                                "decrypt", 7, "r", 1, 1767225601, out, strlen(want), &len) == -1);
-    const char *bad[] = {"a|b", "a\nb", "a\x1f", "\x7f", "a\0b"};
-    size_t bad_len[] = {3, 3, 2, 1, 3};
-    for (int i = 0; i < 5; i++) {
+    /* C0, DEL, C1 (U+0080..U+009F) and U+2028/U+2029 are control characters. */
+    const char *bad[] = {"a|b", "a\nb", "a\x1f", "\x7f", "a\0b", "a\xc2\x80", "\xc2\x9f", "x\xe2\x80\xa8", "\xe2\x80\xa9y"};
+    size_t bad_len[] = {3, 3, 2, 1, 3, 3, 2, 4, 4};
+    for (int i = 0; i < 9; i++) {
         CHECK(ec_challenge_payload(bad[i], bad_len[i], "m", 1, "n", 1, 1, 2, "p", 1, "r", 1, 3, out, sizeof out, &len) == -1);
         CHECK(ec_challenge_payload("nitro", 5, "m", 1, "n", 1, 1, 2, "p", 1, bad[i], bad_len[i], 3, out, sizeof out, &len) == -1);
         CHECK(ec_challenge_payload("nitro", 5, "m", 1, bad[i], bad_len[i], 1, 2, "p", 1, "r", 1, 3, out, sizeof out, &len) == -1);
     }
-    /* UTF-8 beyond ASCII is allowed. */
+    /* UTF-8 beyond ASCII is allowed, U+00A0 and U+2027 among it. */
     CHECK(ec_challenge_payload("nitro", 5, "m", 1, "\xc3\xa9", 2, 1, 2, "p", 1, "r", 1, 3, out, sizeof out, &len) == 0);
+    CHECK(ec_challenge_payload("nitro", 5, "m", 1, "\xc2\xa0\xe2\x80\xa7", 5, 1, 2, "p", 1, "r", 1, 3, out, sizeof out, &len) == 0);
+    CHECK(ec_evidence_text_ok("ok", 2) == 0 && ec_evidence_text_ok("\xc2\x85", 2) == -1 && ec_evidence_text_ok(NULL, 0) == 0);
 }
 
 static void test_ed25519_signer(void) {
@@ -353,6 +453,8 @@ int main(int argc, char **argv) {
     test_parsers();
     test_ct_compare();
     test_rpc_verifier();
+    test_empty_keys_refused();
+    test_response_signatures();
     test_challenge_payload();
     test_ed25519_signer();
     test_blake2b_bounds();

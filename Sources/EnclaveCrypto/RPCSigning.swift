@@ -38,7 +38,7 @@ public final class RPCSigner: @unchecked Sendable {
     // The C signer is immutable after creation (see enclave_core.h).
     private let handle: OpaquePointer
 
-    /// `secret` is the shared secret's UTF-8 bytes.
+    /// `secret` is the shared secret's UTF-8 bytes; an empty secret is refused.
     public init(secret: [UInt8]) throws {
         guard let handle = secret.withUnsafeBufferPointer({ ec_rpc_signer_new($0.baseAddress, $0.count) }) else {
             throw EnclaveCryptoError.invalidArgument
@@ -85,6 +85,46 @@ public final class RPCSigner: @unchecked Sendable {
         precondition(rc == 0, "ec_rpc_signer_sign_hex failed")
         return InlineArray { hex[$0] }
     }
+
+    /// Whether `responseSignature` is the enclave's `x-alfred-rpc-response-signature` of an answer
+    /// (`status`, exact `body`) to the request signed `requestSignature` (CONTRACT.md section 2a).
+    /// Constant-time; false for any malformed value.
+    public func verifiesResponse(requestSignature: String, status: Int, body: RawSpan, responseSignature: String) -> Bool {
+        withUTF8Pointer(requestSignature) { r, rl in
+            withBytes(body) { b, bl in
+                withUTF8Pointer(responseSignature) { s, sl in
+                    ec_rpc_signer_verify_response(handle, r, rl, Int32(clamping: status), b, bl, s, sl)
+                }
+            }
+        } == 0
+    }
+
+    public func verifiesResponse(requestSignature: String, status: Int, body: [UInt8], responseSignature: String) -> Bool {
+        verifiesResponse(requestSignature: requestSignature, status: status, body: body.span.bytes, responseSignature: responseSignature)
+    }
+
+    /// The response signature under this signer's key, for stand-ins and tests that hold the secret.
+    public func responseSignature(requestSignature: String, status: Int, body: [UInt8]) throws -> String {
+        try signResponseHex { out in
+            withUTF8Pointer(requestSignature) { r, rl in
+                body.withUnsafeBufferPointer { b in
+                    ec_rpc_signer_sign_response_hex(handle, r, rl, Int32(clamping: status), b.baseAddress, b.count, out)
+                }
+            }
+        }
+    }
+}
+
+/// Writes a response signature's 64 hex digits (the C core adds a NUL) into a String.
+@inline(__always)
+func signResponseHex(_ sign: (UnsafeMutablePointer<CChar>) -> Int32) throws -> String {
+    var rc: Int32 = -1
+    let hex = String(unsafeUninitializedCapacity: Int(EC_RPC_SIG_HEX_BYTES) + 1) { out in
+        rc = out.withMemoryRebound(to: CChar.self) { sign($0.baseAddress!) }
+        return rc == 0 ? Int(EC_RPC_SIG_HEX_BYTES) : 0
+    }
+    guard rc == 0 else { throw EnclaveCryptoError.invalidArgument }
+    return hex
 }
 
 /// The outcome of checking a request signature.
@@ -95,6 +135,9 @@ public enum RPCSignatureCheck: Sendable, Equatable {
     case previous
     /// Malformed or signed with neither.
     case invalid
+
+    /// The C core's key index: 0 current, 1 previous.
+    var keyIndex: Int32 { self == .previous ? 1 : 0 }
 }
 
 /// Verifies request signatures against the current and, during rotation, the previous secret.
@@ -103,12 +146,13 @@ public final class RPCVerifier: @unchecked Sendable {
     // The C verifier is immutable after creation (see enclave_core.h).
     private let handle: OpaquePointer
 
+    /// Empty secrets are refused; "no previous secret" is nil only.
     public init(secret: [UInt8], previousSecret: [UInt8]? = nil) throws {
+        guard !secret.isEmpty, previousSecret.map({ !$0.isEmpty }) ?? true else { throw EnclaveCryptoError.invalidKeyLength }
         let handle = secret.withUnsafeBufferPointer { current in
             if let previousSecret {
                 return previousSecret.withUnsafeBufferPointer { previous in
-                    ec_rpc_verifier_new(current.baseAddress, current.count, previous.baseAddress ?? current.baseAddress,
-                                        previous.count)
+                    ec_rpc_verifier_new(current.baseAddress, current.count, previous.baseAddress, previous.count)
                 }
             }
             return ec_rpc_verifier_new(current.baseAddress, current.count, nil, 0)
@@ -143,6 +187,37 @@ public final class RPCVerifier: @unchecked Sendable {
         method: String = "POST", path: String, timestamp: String, nonce: String, body: [UInt8], signatureHex: String
     ) -> RPCSignatureCheck {
         check(method: method, path: path, timestamp: timestamp, nonce: nonce, body: body.span.bytes, signatureHex: signatureHex)
+    }
+
+    /// `x-alfred-rpc-response-signature` of an answer (CONTRACT.md section 2a), under the secret
+    /// that verified the request (`verifiedBy`, `.current` or `.previous`).
+    public func responseSignature(verifiedBy key: RPCSignatureCheck, requestSignature: String, status: Int, body: RawSpan) throws -> String {
+        guard key != .invalid else { throw EnclaveCryptoError.invalidArgument }
+        return try signResponseHex { out in
+            withUTF8Pointer(requestSignature) { r, rl in
+                withBytes(body) { b, bl in
+                    ec_rpc_verifier_sign_response_hex(handle, key.keyIndex, r, rl, Int32(clamping: status), b, bl, out)
+                }
+            }
+        }
+    }
+}
+
+/// The message the ping answer's Ed25519 `binding` signs (CONTRACT.md section 2a):
+/// "v1-ping" \0 REQUEST_ID \0 REQUEST_SIGNATURE, the signature in lowercase hex.
+public enum PingBinding {
+    public static func message(requestID: String, requestSignature: String) throws -> [UInt8] {
+        let capacity = ec_ping_binding_overhead_bytes() + requestID.utf8.count
+        var length = 0
+        var rc: Int32 = -1
+        let message = [UInt8](unsafeUninitializedCapacity: capacity) { out, initialized in
+            rc = withUTF8Pointer(requestID) { i, il in
+                withUTF8Pointer(requestSignature) { s, sl in ec_ping_binding_payload(i, il, s, sl, out.baseAddress, capacity, &length) }
+            }
+            initialized = rc == 0 ? length : 0
+        }
+        guard rc == 0 else { throw EnclaveCryptoError.invalidArgument }
+        return message
     }
 }
 

@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 #define EC_VERSION_MAJOR 1
-#define EC_VERSION_MINOR 1
+#define EC_VERSION_MINOR 2
 #define EC_VERSION_PATCH 0
 
 #define EC_RPC_MAC_BYTES 32
@@ -85,14 +85,15 @@ EC_EXPORT EC_WARN_UNUSED int ec_protect_process(void);
  * Since 1.1. */
 EC_EXPORT int ec_process_is_protected(void);
 
-/* HMAC-SHA256 of msg under key, into out. */
+/* HMAC-SHA256 of msg under key, into out. Since 1.2 an empty key (key_len 0) is refused. */
 EC_EXPORT EC_WARN_UNUSED int ec_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg,
                                             size_t msg_len, uint8_t out[EC_RPC_MAC_BYTES]);
 
 /* ---- Signed RPC requests (CONTRACT.md section 2) ----------------------------------------- */
 
 /* HMAC-SHA256 under key of the canonical message METHOD \0 PATH \0 TS \0 NONCE \0 BODY, written
- * to out_hex as 64 lowercase hex digits and a NUL. Parts may be empty. */
+ * to out_hex as 64 lowercase hex digits and a NUL. Parts may be empty; the key may not (since 1.2
+ * every signing and verifying key of at least one byte). */
 EC_EXPORT EC_WARN_UNUSED int ec_rpc_sign_hex(const uint8_t *key, size_t key_len, const char *method,
                                              size_t method_len, const char *path, size_t path_len,
                                              const char *ts, size_t ts_len, const char *nonce,
@@ -100,7 +101,7 @@ EC_EXPORT EC_WARN_UNUSED int ec_rpc_sign_hex(const uint8_t *key, size_t key_len,
                                              char out_hex[EC_RPC_SIG_HEX_BYTES + 1]);
 
 /* A signing key with its HMAC key schedule done once; for clients that sign many requests.
- * Immutable after creation, so one signer may be used from many threads. */
+ * Immutable after creation, so one signer may be used from many threads. NULL for an empty key. */
 typedef struct ec_rpc_signer ec_rpc_signer;
 
 EC_EXPORT ec_rpc_signer *ec_rpc_signer_new(const uint8_t *key, size_t key_len);
@@ -116,7 +117,8 @@ EC_EXPORT EC_WARN_UNUSED int ec_rpc_signer_sign_hex(const ec_rpc_signer *s, cons
 
 /* A verifier for the current shared secret and, during rotation, the previous one. The key
  * schedules are computed once here; verification allocates nothing. Immutable after creation,
- * so one verifier may be used from many threads at once. previous_key may be NULL (with 0). */
+ * so one verifier may be used from many threads at once. "No previous key" is previous_key NULL
+ * with 0; an empty key (current, or a non-NULL previous of length 0) gives NULL. */
 typedef struct ec_rpc_verifier ec_rpc_verifier;
 
 EC_EXPORT ec_rpc_verifier *ec_rpc_verifier_new(const uint8_t *key, size_t key_len,
@@ -134,6 +136,43 @@ EC_EXPORT EC_WARN_UNUSED int ec_rpc_verify(const ec_rpc_verifier *v, const char 
                                            const char *ts, size_t ts_len, const char *nonce,
                                            size_t nonce_len, const uint8_t *body, size_t body_len,
                                            const char *sig_hex, size_t sig_hex_len);
+
+/* ---- Authenticated answers (CONTRACT.md section 2a, since 1.2) ---------------------------- */
+
+/* x-alfred-rpc-response-signature: HMAC-SHA256 of "v1-response" \0 REQUEST_SIGNATURE \0 STATUS \0
+ * BODY, with REQUEST_SIGNATURE the request's signature (64 hex digits, either case, bound in
+ * lowercase) and STATUS the three-digit status (100..999). Written to out_hex as 64 lowercase hex
+ * digits and a NUL.
+ * The runtime signs with the key that verified the request: key_index 0 (current, the value
+ * ec_rpc_verify returned) or 1 (previous, only when the verifier has one). */
+EC_EXPORT EC_WARN_UNUSED int ec_rpc_verifier_sign_response_hex(const ec_rpc_verifier *v, int key_index,
+                                                              const char *request_sig_hex, size_t request_sig_len,
+                                                              int status, const uint8_t *body, size_t body_len,
+                                                              char out_hex[EC_RPC_SIG_HEX_BYTES + 1]);
+
+/* The same response signature under a signer's key (tools and stand-ins that hold the secret). */
+EC_EXPORT EC_WARN_UNUSED int ec_rpc_signer_sign_response_hex(const ec_rpc_signer *s, const char *request_sig_hex,
+                                                            size_t request_sig_len, int status,
+                                                            const uint8_t *body, size_t body_len,
+                                                            char out_hex[EC_RPC_SIG_HEX_BYTES + 1]);
+
+/* 0 when response_sig_hex (64 hex digits, either case) is the response signature of
+ * (request_sig_hex, status, body) under the signer's key, -1 otherwise. Constant-time in the
+ * signatures; time depends only on the lengths. A host calls it before it trusts any answer. */
+EC_EXPORT EC_WARN_UNUSED int ec_rpc_signer_verify_response(const ec_rpc_signer *s, const char *request_sig_hex,
+                                                          size_t request_sig_len, int status,
+                                                          const uint8_t *body, size_t body_len,
+                                                          const char *response_sig_hex, size_t response_sig_len);
+
+/* The message the ping answer's Ed25519 `binding` signs: "v1-ping" \0 REQUEST_ID \0
+ * REQUEST_SIGNATURE (lowercase hex). Written to out (EC_PING_BINDING_OVERHEAD_BYTES +
+ * request_id_len bytes, no NUL added), its length to *out_len. Fails when the signature is not
+ * 64 hex digits or out_cap is too small. */
+#define EC_PING_BINDING_OVERHEAD_BYTES (8 + 1 + EC_RPC_SIG_HEX_BYTES)
+EC_EXPORT size_t ec_ping_binding_overhead_bytes(void);
+EC_EXPORT EC_WARN_UNUSED int ec_ping_binding_payload(const char *request_id, size_t request_id_len,
+                                                    const char *request_sig_hex, size_t request_sig_len,
+                                                    uint8_t *out, size_t out_cap, size_t *out_len);
 
 /* x-alfred-rpc-ts: 1 to 19 ASCII digits whose value fits in int64_t, stored into *out. */
 EC_EXPORT EC_WARN_UNUSED int ec_parse_timestamp(const char *s, size_t len, int64_t *out);
@@ -159,11 +198,16 @@ EC_EXPORT EC_WARN_UNUSED int ec_ed25519_verify(const uint8_t pk[EC_ED25519_PUBLI
                                                const uint8_t *msg, size_t len,
                                                const uint8_t sig[EC_ED25519_SIGNATURE_BYTES]);
 
+/* 0 when s may be a text field of the evidence string: no '|' and no control character (C0
+ * 0x00..0x1f, DEL 0x7f, and since 1.2 the C1 controls U+0080..U+009F and U+2028, U+2029 in their
+ * UTF-8 forms); -1 otherwise. Since 1.2. */
+EC_EXPORT EC_WARN_UNUSED int ec_evidence_text_ok(const char *s, size_t len);
+
 /* Writes the canonical evidence string
  *   runtime|measurement|challenge_nonce|issued_at|expires_at|operation_purpose|request_id|evidence_issued_at
  * (integers in decimal) followed by a NUL into out, and its length without the NUL into *out_len.
- * Fails when a text field holds '|' or a control character (0x00..0x1f, 0x7f), or when out_cap
- * is smaller than the payload plus its NUL. */
+ * Fails when a text field is refused by ec_evidence_text_ok, or when out_cap is smaller than the
+ * payload plus its NUL. */
 EC_EXPORT EC_WARN_UNUSED int ec_challenge_payload(
     const char *runtime, size_t runtime_len, const char *measurement, size_t measurement_len,
     const char *challenge_nonce, size_t challenge_nonce_len, int64_t issued_at, int64_t expires_at,

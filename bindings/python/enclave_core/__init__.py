@@ -12,7 +12,8 @@ from ctypes import POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint8, c_void_
 __all__ = [
     "EnclaveCoreError", "version", "sizes", "ct_compare", "random_bytes", "hmac_sha256", "sign_hex",
     "RpcSigner", "RpcVerifier", "CURRENT", "PREVIOUS", "parse_timestamp", "check_nonce", "Signer",
-    "ed25519_verify", "challenge_payload", "blake2b", "seal", "open_sealed",
+    "ed25519_verify", "challenge_payload", "blake2b", "seal", "open_sealed", "ping_binding_payload",
+    "evidence_text_ok",
 ]
 
 CURRENT, PREVIOUS = 0, 1
@@ -39,7 +40,8 @@ def _fn(name, restype, *argtypes):
 _parts = [c_char_p, c_size_t] * 4 + [c_char_p, c_size_t]
 _version_string = _fn("ec_version_string", c_char_p)
 _size_fns = {n: _fn(f"ec_{n}_bytes", c_size_t) for n in (
-    "rpc_mac", "rpc_sig_hex", "ed25519_seed", "ed25519_public_key", "ed25519_signature", "seal_key", "seal_overhead")}
+    "rpc_mac", "rpc_sig_hex", "ed25519_seed", "ed25519_public_key", "ed25519_signature", "seal_key", "seal_overhead",
+    "ping_binding_overhead")}
 _ct_compare = _fn("ec_ct_compare", c_int, c_char_p, c_char_p, c_size_t)
 _random = _fn("ec_random", c_int, c_char_p, c_size_t)
 _protect_process = _fn("ec_protect_process", c_int)
@@ -52,6 +54,15 @@ _signer_sign = _fn("ec_rpc_signer_sign_hex", c_int, c_void_p, *_parts, c_char_p)
 _verifier_new = _fn("ec_rpc_verifier_new", c_void_p, c_char_p, c_size_t, c_char_p, c_size_t)
 _verifier_free = _fn("ec_rpc_verifier_free", None, c_void_p)
 _verify = _fn("ec_rpc_verify", c_int, c_void_p, *_parts, c_char_p, c_size_t)
+_verifier_sign_response = _fn("ec_rpc_verifier_sign_response_hex", c_int, c_void_p, c_int, c_char_p, c_size_t, c_int,
+                              c_char_p, c_size_t, c_char_p)
+_signer_sign_response = _fn("ec_rpc_signer_sign_response_hex", c_int, c_void_p, c_char_p, c_size_t, c_int, c_char_p,
+                            c_size_t, c_char_p)
+_signer_verify_response = _fn("ec_rpc_signer_verify_response", c_int, c_void_p, c_char_p, c_size_t, c_int, c_char_p,
+                              c_size_t, c_char_p, c_size_t)
+_ping_binding = _fn("ec_ping_binding_payload", c_int, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t,
+                    POINTER(c_size_t))
+_evidence_text_ok = _fn("ec_evidence_text_ok", c_int, c_char_p, c_size_t)
 _parse_ts = _fn("ec_parse_timestamp", c_int, c_char_p, c_size_t, POINTER(c_int64))
 _check_nonce = _fn("ec_check_nonce", c_int, c_char_p, c_size_t)
 _ed_new = _fn("ec_signer_new", c_void_p, c_char_p)
@@ -133,7 +144,7 @@ def sign_hex(key: bytes | str, method, path, ts, nonce, body) -> str:
 
 
 class RpcSigner:
-    """A signing key with its HMAC key schedule done once."""
+    """A signing key with its HMAC key schedule done once; an empty key is refused."""
 
     def __init__(self, key: bytes | str):
         key = _b(key)
@@ -146,6 +157,20 @@ class RpcSigner:
         _check(_signer_sign(self._h, *_canonical(method, path, ts, nonce, body), self._out), "ec_rpc_signer_sign_hex")
         return self._out.value.decode()
 
+    def sign_response_hex(self, request_sig: str | bytes, status: int, body: bytes) -> str:
+        """x-alfred-rpc-response-signature of an answer (CONTRACT.md section 2a) under this key."""
+        r, out = _b(request_sig), ctypes.create_string_buffer(_SIG_HEX + 1)
+        _check(_signer_sign_response(self._h, r, len(r), status, body, len(body), out), "ec_rpc_signer_sign_response_hex")
+        return out.value.decode()
+
+    def verify_response(self, request_sig: str | bytes, status: int, body: bytes, response_sig: str | bytes | None) -> bool:
+        """True when response_sig authenticates (status, body) as the answer to the request signed
+        request_sig; constant-time. None or a malformed value is False."""
+        if response_sig is None:
+            return False
+        r, s = _b(request_sig), _b(response_sig)
+        return _signer_verify_response(self._h, r, len(r), status, body, len(body), s, len(s)) == 0
+
     def __del__(self):
         if getattr(self, "_h", None):
             _signer_free(self._h)
@@ -153,7 +178,8 @@ class RpcSigner:
 
 
 class RpcVerifier:
-    """verify() returns CURRENT (0), PREVIOUS (1) or None, as ec_rpc_verify."""
+    """verify() returns CURRENT (0), PREVIOUS (1) or None, as ec_rpc_verify. Empty keys are refused;
+    "no previous key" is None only."""
 
     def __init__(self, key: bytes | str, previous: bytes | str | None = None):
         key = _b(key)
@@ -166,6 +192,13 @@ class RpcVerifier:
         sig = _b(sig_hex)
         rc = _verify(self._h, *_canonical(method, path, ts, nonce, body), sig, len(sig))
         return rc if rc in (CURRENT, PREVIOUS) else None
+
+    def sign_response_hex(self, key_index: int, request_sig: str | bytes, status: int, body: bytes) -> str:
+        """The response signature under the key verify() named (CURRENT or PREVIOUS)."""
+        r, out = _b(request_sig), ctypes.create_string_buffer(_SIG_HEX + 1)
+        _check(_verifier_sign_response(self._h, key_index, r, len(r), status, body, len(body), out),
+               "ec_rpc_verifier_sign_response_hex")
+        return out.value.decode()
 
     def __del__(self):
         if getattr(self, "_h", None):
@@ -228,6 +261,21 @@ def challenge_payload(runtime, measurement, challenge_nonce, issued_at: int, exp
                   evidence_issued_at, out, cap, ctypes.byref(n))
     _check(rc, "ec_challenge_payload")
     return out.raw[: n.value]
+
+
+def ping_binding_payload(request_id: str | bytes, request_sig: str | bytes) -> bytes:
+    """The message the ping answer's Ed25519 `binding` signs (CONTRACT.md section 2a)."""
+    i, s = _b(request_id), _b(request_sig)
+    cap = len(i) + _size_fns["ping_binding_overhead"]()
+    out, n = ctypes.create_string_buffer(cap), c_size_t()
+    _check(_ping_binding(i, len(i), s, len(s), out, cap, ctypes.byref(n)), "ec_ping_binding_payload")
+    return out.raw[: n.value]
+
+
+def evidence_text_ok(text: str | bytes) -> bool:
+    """True when text may be a field of the evidence string: no '|' and no control character."""
+    t = _b(text)
+    return _evidence_text_ok(t, len(t)) == 0
 
 
 def blake2b(data: bytes, key: bytes = b"", out_len: int = 64) -> bytes:

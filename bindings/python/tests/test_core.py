@@ -19,9 +19,10 @@ def canonical(method, path, ts, nonce, body):
 
 def test_loads_the_library_named_by_env():
     assert os.environ["ENCLAVE_CORE_LIB"].endswith("libenclave_core.so.1")
-    assert ec.version() == "1.1.0"
+    assert ec.version() == "1.2.0"
     assert ec.sizes() == {"rpc_mac": 32, "rpc_sig_hex": 64, "ed25519_seed": 32, "ed25519_public_key": 32,
-                          "ed25519_signature": 64, "seal_key": 32, "seal_overhead": 28}
+                          "ed25519_signature": 64, "seal_key": 32, "seal_overhead": 28,
+                          "ping_binding_overhead": 73}
 
 
 def test_protect_process_in_a_child():
@@ -117,3 +118,49 @@ def test_header_parsers():
     assert ec.parse_timestamp("9223372036854775808") is None and ec.parse_timestamp("-1") is None
     assert ec.check_nonce("abc") and not ec.check_nonce("a b") and not ec.check_nonce("a" * 129)
     assert ec.ct_compare(b"abc", b"abc") and not ec.ct_compare(b"abc", b"abd")
+
+
+def test_empty_keys_are_refused():
+    # An empty key is a key anyone can use: a MAC made with it must never verify as PREVIOUS.
+    with pytest.raises(ec.EnclaveCoreError):
+        ec.RpcVerifier(b"real-secret-0123456789", b"")
+    with pytest.raises(ec.EnclaveCoreError):
+        ec.RpcVerifier(b"")
+    with pytest.raises(ec.EnclaveCoreError):
+        ec.RpcSigner(b"")
+    with pytest.raises(ec.EnclaveCoreError):
+        ec.sign_hex(b"", "POST", "/v1/rpc/ping", "1", "n", b"{}")
+    assert ec.RpcVerifier(b"real-secret-0123456789", None).verify(
+        "POST", "/v1/rpc/ping", "1", "n", b"{}", ec.sign_hex(b"x", "POST", "/v1/rpc/ping", "1", "n", b"{}")) is None
+
+
+@pytest.mark.parametrize("seed", range(50))
+def test_response_signature_matches_python_hmac(seed):
+    rnd = random.Random(seed)
+    key = rnd.randbytes(rnd.randint(16, 100))
+    request_sig = rnd.randbytes(32).hex()
+    status = rnd.choice([200, 400, 401, 413, 502, 503])
+    body = rnd.randbytes(rnd.randint(0, 3000))
+    want = hmac.new(key, b"v1-response\0" + request_sig.encode() + b"\0" + str(status).encode() + b"\0" + body,
+                    hashlib.sha256).hexdigest()
+    signer = ec.RpcSigner(key)
+    assert signer.sign_response_hex(request_sig.upper(), status, body) == want
+    assert ec.RpcVerifier(key).sign_response_hex(ec.CURRENT, request_sig, status, body) == want
+    assert ec.RpcVerifier(b"other-key-0123456789", key).sign_response_hex(ec.PREVIOUS, request_sig, status, body) == want
+    assert signer.verify_response(request_sig, status, body, want)
+    assert signer.verify_response(request_sig, status, body, want.upper())
+    assert not signer.verify_response(request_sig, status + 1, body, want)
+    assert not signer.verify_response(request_sig, status, body + b"x", want)
+    assert not signer.verify_response(request_sig, status, body, None)
+    assert not signer.verify_response(request_sig, status, body, want[:-1])
+    assert not ec.RpcSigner(key + b"x").verify_response(request_sig, status, body, want)
+
+
+def test_ping_binding_payload_and_evidence_text():
+    sig = "AB" * 32
+    assert ec.ping_binding_payload("r-3", sig) == b"v1-ping\0r-3\0" + b"ab" * 32
+    with pytest.raises(ec.EnclaveCoreError):
+        ec.ping_binding_payload("r-3", "zz")
+    assert ec.evidence_text_ok("host-startup") and ec.evidence_text_ok("é")
+    for bad in ["a|b", "a\nb", "\x7f", "\u0085", "\u009f", "\u2028", "\u2029"]:
+        assert not ec.evidence_text_ok(bad)

@@ -13,6 +13,25 @@ extern "C" {
         ts: *const c_char, ts_len: usize, nonce: *const c_char, nonce_len: usize, body: *const u8, body_len: usize,
         out_hex: *mut c_char,
     ) -> c_int;
+    pub fn ec_rpc_signer_new(key: *const u8, key_len: usize) -> *mut c_void;
+    pub fn ec_rpc_signer_free(s: *mut c_void);
+    pub fn ec_rpc_signer_sign_hex(
+        s: *const c_void, method: *const c_char, method_len: usize, path: *const c_char, path_len: usize,
+        ts: *const c_char, ts_len: usize, nonce: *const c_char, nonce_len: usize, body: *const u8, body_len: usize,
+        out_hex: *mut c_char,
+    ) -> c_int;
+    pub fn ec_rpc_signer_sign_response_hex(
+        s: *const c_void, request_sig: *const c_char, request_sig_len: usize, status: c_int, body: *const u8,
+        body_len: usize, out_hex: *mut c_char,
+    ) -> c_int;
+    pub fn ec_rpc_signer_verify_response(
+        s: *const c_void, request_sig: *const c_char, request_sig_len: usize, status: c_int, body: *const u8,
+        body_len: usize, response_sig: *const c_char, response_sig_len: usize,
+    ) -> c_int;
+    pub fn ec_ping_binding_payload(
+        request_id: *const c_char, request_id_len: usize, request_sig: *const c_char, request_sig_len: usize,
+        out: *mut u8, out_cap: usize, out_len: *mut usize,
+    ) -> c_int;
     pub fn ec_rpc_verifier_new(key: *const u8, key_len: usize, previous: *const u8, previous_len: usize) -> *mut c_void;
     pub fn ec_rpc_verifier_free(v: *mut c_void);
     pub fn ec_rpc_verify(

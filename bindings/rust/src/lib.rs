@@ -63,6 +63,83 @@ pub fn sign_hex(key: &[u8], method: &str, path: &str, ts: &str, nonce: &str, bod
     Ok(unsafe { CStr::from_ptr(out.as_ptr()) }.to_string_lossy().into_owned())
 }
 
+/// A signing key with its HMAC key schedule done once (empty keys are refused); signs requests
+/// and checks the enclave's authenticated answers (CONTRACT.md section 2a). Freed and wiped on drop.
+pub struct RpcSigner(*mut c_void);
+
+unsafe impl Send for RpcSigner {}
+unsafe impl Sync for RpcSigner {}
+
+impl RpcSigner {
+    pub fn new(key: &[u8]) -> Result<Self, Error> {
+        let handle = unsafe { ffi::ec_rpc_signer_new(key.as_ptr(), key.len()) };
+        if handle.is_null() { Err(Error("ec_rpc_signer_new")) } else { Ok(RpcSigner(handle)) }
+    }
+
+    /// The x-alfred-rpc-signature of a request.
+    pub fn sign_hex(&self, method: &str, path: &str, ts: &str, nonce: &str, body: &[u8]) -> Result<String, Error> {
+        let mut out = [0 as c_char; 65];
+        check(
+            unsafe {
+                ffi::ec_rpc_signer_sign_hex(
+                    self.0, chars(method), method.len(), chars(path), path.len(), chars(ts), ts.len(), chars(nonce),
+                    nonce.len(), body.as_ptr(), body.len(), out.as_mut_ptr(),
+                )
+            },
+            "ec_rpc_signer_sign_hex",
+        )?;
+        Ok(unsafe { CStr::from_ptr(out.as_ptr()) }.to_string_lossy().into_owned())
+    }
+
+    /// The x-alfred-rpc-response-signature of an answer under this key (stand-ins and tests).
+    pub fn sign_response_hex(&self, request_sig: &str, status: u16, body: &[u8]) -> Result<String, Error> {
+        let mut out = [0 as c_char; 65];
+        check(
+            unsafe {
+                ffi::ec_rpc_signer_sign_response_hex(
+                    self.0, chars(request_sig), request_sig.len(), status as i32, body.as_ptr(), body.len(), out.as_mut_ptr(),
+                )
+            },
+            "ec_rpc_signer_sign_response_hex",
+        )?;
+        Ok(unsafe { CStr::from_ptr(out.as_ptr()) }.to_string_lossy().into_owned())
+    }
+
+    /// True when `response_sig` authenticates (status, body) as the enclave's answer to the request
+    /// signed `request_sig`; constant-time. Trust no answer for which this is false.
+    pub fn verify_response(&self, request_sig: &str, status: u16, body: &[u8], response_sig: &str) -> bool {
+        unsafe {
+            ffi::ec_rpc_signer_verify_response(
+                self.0, chars(request_sig), request_sig.len(), status as i32, body.as_ptr(), body.len(),
+                chars(response_sig), response_sig.len(),
+            ) == 0
+        }
+    }
+}
+
+impl Drop for RpcSigner {
+    fn drop(&mut self) {
+        unsafe { ffi::ec_rpc_signer_free(self.0) }
+    }
+}
+
+/// The message the ping answer's Ed25519 `binding` signs: "v1-ping" \0 REQUEST_ID \0 REQUEST_SIGNATURE.
+pub fn ping_binding_payload(request_id: &str, request_sig: &str) -> Result<Vec<u8>, Error> {
+    let cap = request_id.len() + 8 + 1 + 64;
+    let mut out = vec![0u8; cap];
+    let mut len = 0usize;
+    check(
+        unsafe {
+            ffi::ec_ping_binding_payload(
+                chars(request_id), request_id.len(), chars(request_sig), request_sig.len(), out.as_mut_ptr(), cap, &mut len,
+            )
+        },
+        "ec_ping_binding_payload",
+    )?;
+    out.truncate(len);
+    Ok(out)
+}
+
 /// Which secret a request was signed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verification {

@@ -84,5 +84,34 @@ fn seal_open_and_payload() {
     }
     assert_eq!(challenge_payload("nitro", "m", "n", 1, 2, "p", "r", 3).unwrap(), b"nitro|m|n|1|2|p|r|3".to_vec());
     assert!(challenge_payload("nitro", "m|x", "n", 1, 2, "p", "r", 3).is_err());
-    assert_eq!(version(), "1.1.0");
+    assert_eq!(version(), "1.2.0");
+}
+
+#[test]
+fn empty_keys_are_refused() {
+    assert!(RpcVerifier::new(b"real-secret-0123456789", Some(b"")).is_err());
+    assert!(RpcVerifier::new(b"", None).is_err());
+    assert!(RpcSigner::new(b"").is_err());
+    assert!(sign_hex(b"", "POST", "/v1/rpc/ping", "1", "n", b"{}").is_err());
+}
+
+#[test]
+fn authenticated_answers() {
+    let signer = RpcSigner::new(b"current-secret-0123456789abcdef").unwrap();
+    let request = signer.sign_hex("POST", "/v1/rpc/ping", "1767225600", "n-1", b"{}").unwrap();
+    let body = br#"{"contract_version":"v1","request_id":"r-1"}"#;
+    let answer = signer.sign_response_hex(&request, 200, body).unwrap();
+    let mut message = b"v1-response\0".to_vec();
+    message.extend_from_slice(request.as_bytes());
+    message.extend_from_slice(b"\0200\0");
+    message.extend_from_slice(body);
+    let want: String = hmac_sha256(b"current-secret-0123456789abcdef", &message).unwrap().iter().map(|b| format!("{:02x}", b)).collect();
+    assert_eq!(answer, want);
+    assert!(signer.verify_response(&request.to_uppercase(), 200, body, &answer));
+    assert!(!signer.verify_response(&request, 201, body, &answer));
+    assert!(!signer.verify_response(&request, 200, b"{}", &answer));
+    assert!(!signer.verify_response(&request, 200, body, ""));
+    let mut binding = b"v1-ping\0r-1\0".to_vec();
+    binding.extend_from_slice(request.as_bytes());
+    assert_eq!(ping_binding_payload("r-1", &request.to_uppercase()).unwrap(), binding);
 }
