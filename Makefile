@@ -32,7 +32,7 @@ STATIC := $(BUILD)/libenclave_core.a
 PC := $(BUILD)/enclave_core.pc
 OBJECTS := $(patsubst $(SRC_DIR)/%.c,$(BUILD)/obj/%.o,$(SOURCES))
 
-.PHONY: all install check-c fuzzers tools clean
+.PHONY: all install check-c fuzzers tools tools-asan clean
 all: $(SHARED) $(STATIC) $(PC)
 
 $(BUILD)/obj/%.o: $(SRC_DIR)/%.c $(HEADER) $(SRC_DIR)/ec_internal.h
@@ -79,6 +79,14 @@ tools: $(BUILD)/enclave-rpc
 $(BUILD)/enclave-rpc: tools/enclave-rpc/enclave_rpc.c $(SHARED) $(HEADER)
 	$(CC) $(CFLAGS) $(WARN) -Wno-conversion -std=c11 -I$(SRC_DIR)/include -o $@ $< -L$(BUILD) -lenclave_core \
 	    -Wl,-rpath,'$$ORIGIN' -lcurl -lcrypto
+
+# The same client under AddressSanitizer + UndefinedBehaviorSanitizer, for the tests that feed it
+# hostile documents (it links the core's sources, not the shared library).
+tools-asan: $(BUILD)/enclave-rpc-asan
+$(BUILD)/enclave-rpc-asan: tools/enclave-rpc/enclave_rpc.c tools/enclave-rpc/asan_openssl_shim.h $(SOURCES) $(HEADER)
+	@mkdir -p $(BUILD)/asan
+	$(SAN_CC) $(SAN_FLAGS) -std=c11 -include tools/enclave-rpc/asan_openssl_shim.h -I$(SRC_DIR)/include -c $< -o $(BUILD)/asan/enclave_rpc.o
+	$(SAN_CC) $(SAN_FLAGS) -std=c11 -I$(SRC_DIR)/include -o $@ $(BUILD)/asan/enclave_rpc.o $(SOURCES) $(LIBS) -lcurl
 
 FUZZ_TARGETS := $(patsubst CSources/fuzz/%.c,build/fuzz/%,$(wildcard CSources/fuzz/fuzz_*.c))
 fuzzers: $(FUZZ_TARGETS)

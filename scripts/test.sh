@@ -9,7 +9,7 @@ step "bootstrap (Debian packages, just, Rust toolchain check)"
 scripts/bootstrap.sh
 
 step "C core: shared and static library, exports, C client"
-make --no-print-directory -s -j2 all tools
+make --no-print-directory -s -j2 all tools tools-asan
 exports=$(nm -D --defined-only build/c/libenclave_core.so.1 | awk '{print $3}')
 if grep -v '^ec_' <<<"$exports"; then
   echo "libenclave_core.so.1 exports symbols without the ec_ prefix (above)" >&2

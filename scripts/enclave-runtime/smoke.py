@@ -14,13 +14,15 @@ base = sys.argv[1].rstrip("/")
 secret = os.environ.get("ENCLAVE_RPC_SHARED_SECRET") or "local-dev-enclave-rpc-secret"
 
 
-def call(method, path, body=None, headers=None):
+def call(method, path, body=None, headers=None, raw=False):
+    """(status, JSON answer), or with raw=True (status, body bytes, response headers)."""
     request = urllib.request.Request(base + path, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.loads(response.read())
+            status, data, answer_headers = response.status, response.read(), response.headers
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+        status, data, answer_headers = error.code, error.read(), error.headers
+    return (status, data, answer_headers) if raw else (status, json.loads(data or b"null"))
 
 
 def check(name, ok, detail=""):
@@ -58,8 +60,18 @@ ts, nonce = str(int(time.time())), secrets.token_hex(16)
 headers = {"content-type": "application/json", "x-alfred-rpc-version": "v1", "x-alfred-rpc-ts": ts,
            "x-alfred-rpc-nonce": nonce,
            "x-alfred-rpc-signature": ec.sign_hex(secret.encode(), "POST", "/v1/rpc/ping", ts, nonce, body)}
-status, pong = call("POST", "/v1/rpc/ping", body, headers)
+signer = ec.RpcSigner(secret)
+status, raw, answer_headers = call("POST", "/v1/rpc/ping", body, headers, raw=True)
+pong = json.loads(raw)
 check("signed ping accepted", status == 200 and pong.get("request_id") == "smoke-ping", f"{status} {pong}")
-status, replay = call("POST", "/v1/rpc/ping", body, headers)
+check("ping answer authenticated (x-alfred-rpc-response-signature)",
+      signer.verify_response(headers["x-alfred-rpc-signature"], status, raw, answer_headers.get("x-alfred-rpc-response-signature")))
+binding = base64.b64decode(pong.get("binding") or "")
+check("ping binding verifies with the document's key",
+      ec.ed25519_verify(public_key, ec.ping_binding_payload("smoke-ping", headers["x-alfred-rpc-signature"]), binding))
+status, raw, answer_headers = call("POST", "/v1/rpc/ping", body, headers, raw=True)
+replay = json.loads(raw)
 check("replayed ping refused", status == 401 and replay["error"]["code"] == "request_replay_detected", f"{status}")
+check("refusal authenticated",
+      signer.verify_response(headers["x-alfred-rpc-signature"], status, raw, answer_headers.get("x-alfred-rpc-response-signature")))
 print("smoke: all checks passed against " + base)
