@@ -35,8 +35,19 @@ let package = Package(
         ),
         // The only Swift code that touches pointers: a thin, safe wrapper over the C core.
         .target(name: "EnclaveCrypto", dependencies: ["CEnclaveCore"]),
+        // What CONTRACT.md fixes: paths, headers, version, error codes, wire identity, id syntax.
+        .target(name: "EnclaveContract"),
         // Environment and .env reading, and the keys shared by the runtime and the hosts.
         .target(name: "EnclaveConfiguration"),
+        // Outbound HTTP calls bounded whole, body included; no redirects.
+        .target(
+            name: "EnclaveHTTP",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // JSON text written byte by byte, for response bodies and log lines on the hot path.
         .target(name: "EnclaveJSON"),
         // One JSON object per log line, for every process.
@@ -47,6 +58,8 @@ let package = Package(
             dependencies: [
                 "EnclaveCrypto",
                 "EnclaveConfiguration",
+                "EnclaveContract",
+                "EnclaveHTTP",
                 "EnclaveJSON",
                 "EnclaveLogging",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -61,7 +74,7 @@ let package = Package(
         .target(
             name: "EnclaveClient",
             dependencies: [
-                "EnclaveCrypto", "EnclaveConfiguration",
+                "EnclaveCrypto", "EnclaveConfiguration", "EnclaveContract", "EnclaveHTTP", "EnclaveJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -88,14 +101,14 @@ let package = Package(
         .executableTarget(
             name: "api",
             dependencies: [
-                "HostServices", "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveLogging",
+                "HostServices", "EnclaveClient", "EnclaveConfiguration", "EnclaveContract", "EnclaveCrypto", "EnclaveLogging",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .executableTarget(
             name: "worker",
             dependencies: [
-                "HostServices", "EnclaveClient", "EnclaveCrypto", "EnclaveLogging",
+                "HostServices", "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveLogging",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -103,7 +116,7 @@ let package = Package(
         .target(
             name: "EnclaveFuzzing",
             dependencies: [
-                "EnclaveRuntime", "EnclaveCrypto", "EnclaveConfiguration",
+                "EnclaveRuntime", "EnclaveContract", "EnclaveCrypto", "EnclaveConfiguration",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
@@ -114,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "enclave-load",
             dependencies: [
-                "EnclaveCrypto",
+                "EnclaveContract", "EnclaveCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -124,7 +137,8 @@ let package = Package(
         .testTarget(
             name: "EnclaveRuntimeTests",
             dependencies: [
-                "EnclaveRuntime", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveClient", "EnclaveJSON", "EnclaveLogging", "EnclaveFuzzing",
+                "EnclaveRuntime", "EnclaveConfiguration", "EnclaveContract", "EnclaveCrypto", "EnclaveClient", "EnclaveHTTP",
+                "EnclaveJSON", "EnclaveLogging", "EnclaveFuzzing",
                 "HostServices",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,41 +1,19 @@
 import AsyncHTTPClient
 import EnclaveConfiguration
 import EnclaveCrypto
+import EnclaveHTTP
 import Foundation
 import Logging
 import NIOCore
 import Synchronization
 
-/// Why the enclave was refused; `step` is what the hosts print and exit with.
-public struct ProbeFailure: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Step: String, Sendable {
-        case unreachable
-        case badStatus = "bad status"
-        case badDocument = "bad document"
-        case measurementNotAllowed = "measurement not allowed"
-        case evidenceInvalid = "evidence invalid"
-        case signatureInvalid = "signature invalid"
-        case wrongSharedSecret = "wrong shared secret"
-    }
-
-    public var step: Step
-    public var detail: String
-
-    public init(_ step: Step, _ detail: String) {
-        self.step = step
-        self.detail = detail
-    }
-
-    /// Transient failures are retried until the probe deadline; the others fail at once.
-    var isTransient: Bool { step == .unreachable || step == .badStatus }
-
-    public var description: String { "enclave probe failed: \(step.rawValue): \(detail)" }
-}
-
 public struct VerifiedAttestation: Sendable, Equatable {
     public var runtime: String
     public var measurement: String
     public var verifiedAt: Int64
+    /// The Ed25519 key the evidence verified with; nil only when insecure dev attestation skipped
+    /// that check. The ping's binding must verify with the same key.
+    public var evidenceKey: [UInt8]?
     /// Checks skipped under insecure dev attestation (local only), said loudly at startup.
     public var skipped: [String]
 }
@@ -47,13 +25,14 @@ public final class AttestationVerifier: Sendable {
     private let settings: SharedSettings
     private let pinnedKey: [UInt8]?
     private let http: HTTPClient
-    private let timeout: TimeAmount
+    private let timeout: Duration
     private let now: @Sendable () -> Int64
     /// Challenge nonces issued and not yet answered; each is accepted once at most.
     private let pending = Mutex<Set<String>>([])
 
+    /// `httpClient` should follow no redirect (`BoundedCall.makeClient`).
     public init(
-        configuration: HostConfiguration, httpClient: HTTPClient = .shared,
+        configuration: HostConfiguration, httpClient: HTTPClient,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
         let url = configuration.baseURL.absoluteString
@@ -61,26 +40,26 @@ public final class AttestationVerifier: Sendable {
         settings = configuration.shared
         pinnedKey = configuration.attestationPublicKey
         http = httpClient
-        timeout = .milliseconds(Int64(configuration.probeTimeoutMilliseconds))
+        timeout = .milliseconds(configuration.probeTimeoutMilliseconds)
         self.now = now
     }
 
-    public func verify(purpose: String = "host-attestation") async throws(ProbeFailure) -> VerifiedAttestation {
+    public func verify(purpose: String = "host-attestation") async throws(EnclaveCheckFailure) -> VerifiedAttestation {
         // The document.
         let document = try await getJSON("/v1/attestation/document")
         guard let runtime = document["runtime"] as? String, !runtime.isEmpty,
             let measurement = document["measurement"] as? String, !measurement.isEmpty
-        else { throw ProbeFailure(.badDocument, "the document lacks runtime or measurement") }
+        else { throw EnclaveCheckFailure(.badDocument, "the document lacks runtime or measurement") }
         guard runtime.lowercased() == settings.expectedRuntime.lowercased() else {
-            throw ProbeFailure(.badDocument, "the document's runtime is not TEE_EXPECTED_RUNTIME")
+            throw EnclaveCheckFailure(.badDocument, "the document's runtime is not TEE_EXPECTED_RUNTIME")
         }
         guard settings.allowedMeasurements.contains(measurement) else {
-            throw ProbeFailure(.measurementNotAllowed, "the document's measurement is not in TEE_ALLOWED_MEASUREMENTS")
+            throw EnclaveCheckFailure(.measurementNotAllowed, "the document's measurement is not in TEE_ALLOWED_MEASUREMENTS")
         }
         var published: [UInt8]?
         if let text = document["public_key"] as? String {
             guard let key = Data(base64Encoded: text), key.count == 32 else {
-                throw ProbeFailure(.badDocument, "the document's public_key is not a 32-byte base64 key")
+                throw EnclaveCheckFailure(.badDocument, "the document's public_key is not a 32-byte base64 key")
             }
             published = [UInt8](key)
         }
@@ -88,7 +67,7 @@ public final class AttestationVerifier: Sendable {
         let key: [UInt8]?
         if let pinnedKey {
             if let published, published != pinnedKey {
-                throw ProbeFailure(.signatureInvalid, "the document publishes a key other than TEE_ATTESTATION_PUBLIC_KEY")
+                throw EnclaveCheckFailure(.signatureInvalid, "the document publishes a key other than TEE_ATTESTATION_PUBLIC_KEY")
             }
             key = pinnedKey
         } else if settings.allowInsecureDevAttestation && settings.isLocal {
@@ -96,7 +75,7 @@ public final class AttestationVerifier: Sendable {
             key = published
             if key == nil { skipped.append("the document publishes no key: evidence signature NOT verified") }
         } else {
-            throw ProbeFailure(.signatureInvalid, "no public key to verify evidence with")
+            throw EnclaveCheckFailure(.signatureInvalid, "no public key to verify evidence with")
         }
 
         // A fresh challenge.
@@ -120,20 +99,20 @@ public final class AttestationVerifier: Sendable {
         // Consumed whatever the outcome: a nonce is never accepted twice.
         let wasPending = pending.withLock { $0.remove(echoedNonce) != nil }
         pending.withLock { _ = $0.remove(nonce) }
-        guard wasPending, echoedNonce == nonce else { throw ProbeFailure(.evidenceInvalid, "the evidence echoes another challenge nonce") }
+        guard wasPending, echoedNonce == nonce else { throw EnclaveCheckFailure(.evidenceInvalid, "the evidence echoes another challenge nonce") }
         guard (evidence["issued_at"] as? Int).map(Int64.init) == issuedAt, (evidence["expires_at"] as? Int).map(Int64.init) == expiresAt,
             evidence["operation_purpose"] as? String == purpose, evidence["request_id"] as? String == requestID
-        else { throw ProbeFailure(.evidenceInvalid, "the evidence does not echo the challenge") }
+        else { throw EnclaveCheckFailure(.evidenceInvalid, "the evidence does not echo the challenge") }
         guard let evidenceRuntime = evidence["runtime"] as? String, evidenceRuntime.lowercased() == settings.expectedRuntime.lowercased()
-        else { throw ProbeFailure(.evidenceInvalid, "the evidence's runtime is not TEE_EXPECTED_RUNTIME") }
+        else { throw EnclaveCheckFailure(.evidenceInvalid, "the evidence's runtime is not TEE_EXPECTED_RUNTIME") }
         guard let evidenceMeasurement = evidence["measurement"] as? String, settings.allowedMeasurements.contains(evidenceMeasurement)
-        else { throw ProbeFailure(.measurementNotAllowed, "the evidence's measurement is not allowed") }
+        else { throw EnclaveCheckFailure(.measurementNotAllowed, "the evidence's measurement is not allowed") }
         guard let evidenceIssuedAt = (evidence["evidence_issued_at"] as? Int).map(Int64.init) else {
-            throw ProbeFailure(.evidenceInvalid, "the evidence lacks evidence_issued_at")
+            throw EnclaveCheckFailure(.evidenceInvalid, "the evidence lacks evidence_issued_at")
         }
         let skew = Int64(settings.maxSkewSeconds)
         guard evidenceIssuedAt >= issuedAt - skew, evidenceIssuedAt <= expiresAt, abs(now() - evidenceIssuedAt) <= skew else {
-            throw ProbeFailure(.evidenceInvalid, "evidence_issued_at is outside the challenge window or stale")
+            throw EnclaveCheckFailure(.evidenceInvalid, "evidence_issued_at is outside the challenge window or stale")
         }
         if let key {
             let fields = ChallengeEvidenceFields(
@@ -142,16 +121,17 @@ public final class AttestationVerifier: Sendable {
             guard let payload = try? fields.canonicalPayload(),
                 let signature = (evidence["signature"] as? String).flatMap({ Data(base64Encoded: $0) }),
                 Ed25519.verify(publicKey: key, message: payload, signature: [UInt8](signature))
-            else { throw ProbeFailure(.signatureInvalid, "the evidence signature does not verify") }
+            else { throw EnclaveCheckFailure(.signatureInvalid, "the evidence signature does not verify") }
         }
-        return VerifiedAttestation(runtime: evidenceRuntime, measurement: evidenceMeasurement, verifiedAt: now(), skipped: skipped)
+        return VerifiedAttestation(
+            runtime: evidenceRuntime, measurement: evidenceMeasurement, verifiedAt: now(), evidenceKey: key, skipped: skipped)
     }
 
-    private func getJSON(_ path: String) async throws(ProbeFailure) -> [String: Any] {
+    private func getJSON(_ path: String) async throws(EnclaveCheckFailure) -> [String: Any] {
         try await send(HTTPClientRequest(url: baseURL + path), path)
     }
 
-    private func postJSON(_ path: String, _ object: [String: Any]) async throws(ProbeFailure) -> [String: Any] {
+    private func postJSON(_ path: String, _ object: [String: Any]) async throws(EnclaveCheckFailure) -> [String: Any] {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
@@ -159,19 +139,18 @@ public final class AttestationVerifier: Sendable {
         return try await send(request, path)
     }
 
-    private func send(_ request: HTTPClientRequest, _ path: String) async throws(ProbeFailure) -> [String: Any] {
+    private func send(_ request: HTTPClientRequest, _ path: String) async throws(EnclaveCheckFailure) -> [String: Any] {
         let status: Int
         let body: ByteBuffer
         do {
-            let response = try await http.execute(request, deadline: .now() + timeout)
-            status = Int(response.status.code)
-            body = try await response.body.collect(upTo: 1 << 20)
+            let answer = try await BoundedCall.send(request, with: http, timeout: timeout, maxBodyBytes: 1 << 20)
+            (status, body) = (answer.status, answer.body)
         } catch {
-            throw ProbeFailure(.unreachable, "no answer from \(path)")
+            throw EnclaveCheckFailure(.unreachable, "no answer from \(path)")
         }
-        guard status == 200 else { throw ProbeFailure(.badStatus, "\(path) answered \(status)") }
+        guard status == 200 else { throw EnclaveCheckFailure(.badStatus, "\(path) answered \(status)") }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] else {
-            throw ProbeFailure(path.hasSuffix("document") ? .badDocument : .evidenceInvalid, "\(path) answered something other than a JSON object")
+            throw EnclaveCheckFailure(path.hasSuffix("document") ? .badDocument : .evidenceInvalid, "\(path) answered something other than a JSON object")
         }
         return object
     }

@@ -1,13 +1,9 @@
 import AsyncHTTPClient
+import EnclaveContract
 import EnclaveCrypto
+import EnclaveHTTP
 import Foundation
 import NIOCore
-
-/// The attested identity the enclave reports with every successful RPC.
-public struct AttestedIdentity: Codable, Sendable, Equatable {
-    public var runtime: String
-    public var measurement: String
-}
 
 public struct AccessTokenGrant: Sendable, Equatable {
     public var accessToken: String
@@ -22,47 +18,59 @@ public struct RegisteredConnector: Sendable, Equatable {
     public var scope: String?
 }
 
-/// Signed RPC client for the enclave runtime (CONTRACT.md sections 2, 5, 6): a fresh 128-bit
-/// nonce and request id per call, the signature from the C core, the request id echo checked,
-/// a deadline on every call, connections reused by AsyncHTTPClient's pool.
+/// Signed RPC client for the enclave runtime (CONTRACT.md sections 2, 2a, 5, 6): a fresh 128-bit
+/// nonce and request id per call, the signature from the C core, and no answer trusted before its
+/// response signature verifies for this very request; then the request id echo is checked. Each
+/// call, body included, ends by its deadline; connections are reused by AsyncHTTPClient's pool.
 public final class EnclaveRPCClient: Sendable {
     private let baseURL: String
     private let signer: RPCSigner
     private let http: HTTPClient
-    private let timeout: TimeAmount
+    private let timeout: Duration
     private let now: @Sendable () -> Int64
 
+    /// `httpClient` should follow no redirect (`BoundedCall.makeClient`): a signed request is
+    /// never sent on to another origin.
     public init(
-        baseURL: URL, secret: [UInt8], httpClient: HTTPClient = .shared, timeoutMilliseconds: Int,
+        baseURL: URL, secret: [UInt8], httpClient: HTTPClient, timeoutMilliseconds: Int,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) throws {
         self.baseURL = baseURL.absoluteString.hasSuffix("/") ? String(baseURL.absoluteString.dropLast()) : baseURL.absoluteString
         signer = try RPCSigner(secret: secret)
         http = httpClient
-        timeout = .milliseconds(Int64(timeoutMilliseconds))
+        timeout = .milliseconds(timeoutMilliseconds)
         self.now = now
     }
 
-    public func ping() async throws(EnclaveRPCError) -> AttestedIdentity {
-        struct Answer: Decodable { var request_id: String; var attested_identity: AttestedIdentity }
+    /// A signed ping. With `bindingKey` (the Ed25519 key the host verified evidence with), its
+    /// `binding` must verify for this request: only the holder of the attested key can answer.
+    public func ping(bindingKey: [UInt8]?) async throws(EnclaveRPCError) -> AttestedIdentity {
+        struct Answer: Decodable { var request_id: String; var attested_identity: AttestedIdentity; var binding: String? }
         let requestID = Self.newRequestID()
-        let answer: Answer = try await call("/v1/rpc/ping", ["contract_version": "v1", "request_id": requestID], requestID: requestID)
+        let (answer, signature): (Answer, String) = try await call(
+            ContractRoute.ping.path, ["contract_version": contractVersion, "request_id": requestID], requestID: requestID)
+        if let bindingKey {
+            guard let binding = answer.binding.flatMap({ Data(base64Encoded: $0) }),
+                let message = try? PingBinding.message(requestID: requestID, requestSignature: signature),
+                Ed25519.verify(publicKey: bindingKey, message: message, signature: [UInt8](binding))
+            else { throw .notAuthenticated("the ping's binding does not verify with the attested key", status: 200) }
+        }
         return answer.attested_identity
     }
 
     public func exchange(userID: String, connectorID: String) async throws(EnclaveRPCError) -> AccessTokenGrant {
         struct Answer: Decodable { var request_id: String; var access_token: String; var expires_in: Int?; var scope: String? }
         let requestID = Self.newRequestID()
-        let answer: Answer = try await call(
-            "/v1/rpc/google/token/exchange", Self.connectorBody(requestID, userID, connectorID), requestID: requestID)
+        let (answer, _): (Answer, String) = try await call(
+            ContractRoute.exchange.path, Self.connectorBody(requestID, userID, connectorID), requestID: requestID)
         return AccessTokenGrant(accessToken: answer.access_token, expiresIn: answer.expires_in, scope: answer.scope)
     }
 
     public func revoke(userID: String, connectorID: String) async throws(EnclaveRPCError) {
         struct Answer: Decodable { var request_id: String }
         let requestID = Self.newRequestID()
-        let _: Answer = try await call(
-            "/v1/rpc/google/token/revoke", Self.connectorBody(requestID, userID, connectorID), requestID: requestID)
+        let _: (Answer, String) = try await call(
+            ContractRoute.revoke.path, Self.connectorBody(requestID, userID, connectorID), requestID: requestID)
     }
 
     public func register(
@@ -74,11 +82,11 @@ public final class EnclaveRPCClient: Sendable {
         }
         let requestID = Self.newRequestID()
         var body: [String: Any] = [
-            "contract_version": "v1", "request_id": requestID, "user_id": userID, "authorization_code": authorizationCode,
-            "redirect_uri": redirectURI,
+            "contract_version": contractVersion, "request_id": requestID, "user_id": userID,
+            "authorization_code": authorizationCode, "redirect_uri": redirectURI,
         ]
         if let codeVerifier { body["code_verifier"] = codeVerifier }
-        let answer: Answer = try await call("/v1/rpc/google/connector/register", body, requestID: requestID)
+        let (answer, _): (Answer, String) = try await call(ContractRoute.register.path, body, requestID: requestID)
         return RegisteredConnector(
             connectorID: answer.connector.connector_id, accessToken: answer.access_token, expiresIn: answer.expires_in,
             scope: answer.scope)
@@ -87,10 +95,13 @@ public final class EnclaveRPCClient: Sendable {
     static func newRequestID() -> String { UUID().uuidString.lowercased() }
 
     static func connectorBody(_ requestID: String, _ userID: String, _ connectorID: String) -> [String: Any] {
-        ["contract_version": "v1", "request_id": requestID, "connector": ["user_id": userID, "connector_id": connectorID]]
+        ["contract_version": contractVersion, "request_id": requestID, "connector": ["user_id": userID, "connector_id": connectorID]]
     }
 
-    private func call<Answer: Decodable>(_ path: String, _ object: [String: Any], requestID: String) async throws(EnclaveRPCError) -> Answer {
+    /// Sends one signed request; returns the decoded answer and the request's signature.
+    private func call<Answer: Decodable>(
+        _ path: String, _ object: [String: Any], requestID: String
+    ) async throws(EnclaveRPCError) -> (Answer, String) {
         guard let body = try? JSONSerialization.data(withJSONObject: object) else {
             throw .invalidResponse("the request could not be encoded", status: nil)
         }
@@ -98,25 +109,37 @@ public final class EnclaveRPCClient: Sendable {
         let timestamp = String(now())
         let nonce = (try? SecureRandom.bytes(16))?.map { String(format: "%02x", $0) }.joined() ?? ""
         guard nonce.count == 32 else { throw .unreachable("no randomness for the request nonce") }
+        let signature = signer.signature(path: path, timestamp: timestamp, nonce: nonce, body: bytes)
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: "x-alfred-rpc-version", value: "v1")
-        request.headers.add(name: "x-alfred-rpc-ts", value: timestamp)
-        request.headers.add(name: "x-alfred-rpc-nonce", value: nonce)
-        request.headers.add(
-            name: "x-alfred-rpc-signature",
-            value: signer.signature(path: path, timestamp: timestamp, nonce: nonce, body: bytes))
+        request.headers.add(name: RPCHeader.version, value: contractVersion)
+        request.headers.add(name: RPCHeader.timestamp, value: timestamp)
+        request.headers.add(name: RPCHeader.nonce, value: nonce)
+        request.headers.add(name: RPCHeader.signature, value: signature)
         request.body = .bytes(ByteBuffer(bytes: bytes))
 
         let status: Int
         let answer: [UInt8]
         do {
-            let response = try await http.execute(request, deadline: .now() + timeout)
-            status = Int(response.status.code)
-            answer = Array(try await response.body.collect(upTo: 1 << 20).readableBytesView)
-        } catch {
+            let response = try await BoundedCall.send(request, with: http, timeout: timeout, maxBodyBytes: 1 << 20)
+            status = response.status
+            answer = Array(response.body.readableBytesView)
+            // CONTRACT.md section 2a: nothing in the answer is believed before this holds.
+            let signatures = response.headers[RPCHeader.responseSignature]
+            guard signatures.count == 1,
+                signer.verifiesResponse(requestSignature: signature, status: status, body: answer, responseSignature: signatures[0])
+            else {
+                let claimed = Self.decodeError(status: status, body: answer).code
+                throw EnclaveRPCError.notAuthenticated(
+                    "the answer to \(path) (status \(status)) carries no valid response signature", status: status, claimed: claimed)
+            }
+        } catch let error as EnclaveRPCError {
+            throw error
+        } catch let failure as BoundedCall.Failure where failure == .timedOut {
             throw .unreachable("the enclave runtime did not answer \(path) in time")
+        } catch {
+            throw .unreachable("the enclave runtime could not be reached for \(path)")
         }
         guard (200..<300).contains(status) else { throw Self.decodeError(status: status, body: answer) }
         guard let decoded = try? JSONDecoder().decode(Answer.self, from: Data(answer)) else {
@@ -126,7 +149,7 @@ public final class EnclaveRPCClient: Sendable {
         guard (try? JSONDecoder().decode(RequestIDEcho.self, from: Data(answer)))?.request_id == requestID else {
             throw .invalidResponse("the answer to \(path) echoes another request_id", status: status)
         }
-        return decoded
+        return (decoded, signature)
     }
 
     struct RequestIDEcho: Decodable { var request_id: String }

@@ -1,5 +1,8 @@
-/// An enclave answer that is not a success, decoded from the error envelope, or a transport
-/// failure. `code` is the contract's error code (or `unreachable` / `invalid_response`).
+import EnclaveContract
+
+/// An enclave answer that is not a success, decoded from the error envelope, or a failure of the
+/// call itself. `code` is the contract's error code, or one of the host's own: `unreachable`,
+/// `invalid_response`, `answer_not_authenticated`.
 public struct EnclaveRPCError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: Int?
     public var code: String
@@ -17,12 +20,36 @@ public struct EnclaveRPCError: Error, Sendable, Equatable, CustomStringConvertib
         self.oauthError = oauthError
     }
 
+    /// The contract's code when the enclave (authentically) answered with one.
+    public var contractCode: RPCErrorCode? { RPCErrorCode(rawValue: code) }
+
+    public static let unreachableCode = "unreachable"
+    public static let invalidResponseCode = "invalid_response"
+    public static let notAuthenticatedCode = "answer_not_authenticated"
+
+    /// Nothing answered in time: refused, reset, or the deadline passed.
     public static func unreachable(_ detail: String) -> Self {
-        .init(status: nil, code: "unreachable", message: detail, retryable: true)
+        .init(status: nil, code: unreachableCode, message: detail, retryable: true)
     }
 
     public static func invalidResponse(_ detail: String, status: Int?) -> Self {
-        .init(status: status, code: "invalid_response", message: detail, retryable: true)
+        .init(status: status, code: invalidResponseCode, message: detail, retryable: true)
+    }
+
+    /// An answer whose response signature (or ping binding) does not verify: not the enclave's
+    /// word (CONTRACT.md section 2a). `claimed` is the code its body claims, for diagnosis only.
+    public static func notAuthenticated(_ detail: String, status: Int?, claimed: String? = nil) -> Self {
+        .init(status: status, code: notAuthenticatedCode, message: detail, retryable: false, oauthError: nil)
+            .claiming(claimed)
+    }
+
+    /// What an unauthenticated answer claimed to be (never acted on as the enclave's word).
+    public private(set) var claimedCode: String?
+
+    private func claiming(_ code: String?) -> Self {
+        var copy = self
+        copy.claimedCode = code
+        return copy
     }
 
     public var description: String { "enclave error \(code) (status \(status.map(String.init) ?? "none")): \(message)" }

@@ -6,6 +6,7 @@ import Foundation
 /// Keys (defaults in brackets; CONFIG.md has every rule): the shared keys of `SharedSettings`
 /// (hosts default ENCLAVE_RUNTIME_MODE to remote), ENCLAVE_RUNTIME_BASE_URL [http://127.0.0.1:8181],
 /// ENCLAVE_RUNTIME_PROBE_TIMEOUT_MS [2000], ENCLAVE_RUNTIME_PROBE_DEADLINE_MS [30000],
+/// ENCLAVE_RPC_TIMEOUT_MS [15000],
 /// TEE_ATTESTATION_PUBLIC_KEY [required when attestation is required], API_BIND_ADDR
 /// [127.0.0.1:8080], API_INTERNAL_TOKEN [local-dev-api-token in local only], HOST_STATE_DIR [.host],
 /// WORKER_TICK_SECONDS [30].
@@ -14,6 +15,8 @@ public struct HostConfiguration: Sendable {
     public var baseURL: URL
     public var probeTimeoutMilliseconds: Int
     public var probeDeadlineMilliseconds: Int
+    /// The whole of each RPC call to the enclave, body included.
+    public var rpcTimeoutMilliseconds: Int
     /// The pinned Ed25519 key evidence must verify with (raw 32 bytes).
     public var attestationPublicKey: [UInt8]?
     public var apiBindAddress: BindAddress
@@ -36,6 +39,8 @@ public struct HostConfiguration: Sendable {
         }
         let timeout = try env.int("ENCLAVE_RUNTIME_PROBE_TIMEOUT_MS", default: 2000, in: 1...Int(Int32.max), rule: "must be an integer > 0")
         let deadline = try env.int("ENCLAVE_RUNTIME_PROBE_DEADLINE_MS", default: 30000, in: 1...Int(Int32.max), rule: "must be an integer > 0")
+        let rpcTimeout = try env.int(
+            "ENCLAVE_RPC_TIMEOUT_MS", default: 15000, in: 100...120_000, rule: "must be an integer from 100 to 120000")
         let publicKey = try env.base64Bytes("TEE_ATTESTATION_PUBLIC_KEY", count: 32, what: "a 32-byte Ed25519 public key")
         if shared.attestationRequired && publicKey == nil && shared.mode != .disabled {
             throw ConfigurationError("TEE_ATTESTATION_PUBLIC_KEY", "is required when attestation is required")
@@ -50,6 +55,7 @@ public struct HostConfiguration: Sendable {
 
         return HostConfiguration(
             shared: shared, baseURL: url, probeTimeoutMilliseconds: timeout, probeDeadlineMilliseconds: deadline,
+            rpcTimeoutMilliseconds: rpcTimeout,
             attestationPublicKey: publicKey, apiBindAddress: bind, apiInternalToken: token,
             stateDirectory: env.string("HOST_STATE_DIR", default: ".host"), workerTickSeconds: tick)
     }

@@ -1,70 +1,58 @@
 import AsyncHTTPClient
+import EnclaveContract
+import EnclaveHTTP
 import Foundation
 import Logging
 import NIOCore
 
-/// The hosts' fail-closed startup probe: healthz, the document, a verified challenge, a signed
-/// ping. Each request is bounded by ENCLAVE_RUNTIME_PROBE_TIMEOUT_MS; unreachable and bad-status
-/// failures are retried with backoff until ENCLAVE_RUNTIME_PROBE_DEADLINE_MS (so hosts started with
-/// the enclave wait for it); any other failure, or the deadline, fails closed.
+/// The hosts' fail-closed startup probe: healthz, then an `EnclaveCheck` (verified challenge and
+/// an authenticated ping). Each request is bounded by ENCLAVE_RUNTIME_PROBE_TIMEOUT_MS;
+/// unreachable and bad-status failures are retried with backoff until
+/// ENCLAVE_RUNTIME_PROBE_DEADLINE_MS, with a last attempt at the deadline itself (so hosts
+/// started with the enclave wait for it); any other failure, or the deadline, fails closed.
 public struct StartupProbe: Sendable {
     let configuration: HostConfiguration
-    let verifier: AttestationVerifier
-    let client: EnclaveRPCClient
+    let check: EnclaveCheck
     let http: HTTPClient
+    let clock: ContinuousClock
 
-    public init(configuration: HostConfiguration, verifier: AttestationVerifier, client: EnclaveRPCClient, httpClient: HTTPClient = .shared) {
+    public init(configuration: HostConfiguration, check: EnclaveCheck, httpClient: HTTPClient) {
         self.configuration = configuration
-        self.verifier = verifier
-        self.client = client
+        self.check = check
         http = httpClient
+        clock = ContinuousClock()
     }
 
-    public func run(logger: Logger) async throws(ProbeFailure) -> VerifiedAttestation {
-        let deadline = ContinuousClock.now + .milliseconds(configuration.probeDeadlineMilliseconds)
+    public func run(logger: Logger) async throws(EnclaveCheckFailure) -> VerifiedAttestation {
+        let deadline = clock.now + .milliseconds(configuration.probeDeadlineMilliseconds)
         var delay = Duration.milliseconds(100)
         var attempt = 0
         while true {
             attempt += 1
-            do throws(ProbeFailure) {
+            do throws(EnclaveCheckFailure) {
                 return try await once()
             } catch {
-                guard error.isTransient, ContinuousClock.now + delay < deadline else { throw error }
+                let now = clock.now
+                guard error.isTransient, now < deadline else { throw error }
                 logger.info("enclave not ready, retrying", metadata: ["step": "\(error.step.rawValue)", "attempt": "\(attempt)"])
-                try? await Task.sleep(for: delay)
+                // The wait never overshoots the deadline: the last attempt is made at it.
+                try? await Task.sleep(for: min(delay, deadline - now))
                 delay = min(delay * 2, .seconds(2))
             }
         }
     }
 
-    private func once() async throws(ProbeFailure) -> VerifiedAttestation {
-        let health: HTTPClientResponse
+    private func once() async throws(EnclaveCheckFailure) -> VerifiedAttestation {
+        let status: Int
         do {
-            health = try await http.execute(
-                HTTPClientRequest(url: configuration.baseURL.absoluteString + "/healthz"),
-                deadline: .now() + .milliseconds(Int64(configuration.probeTimeoutMilliseconds)))
-            _ = try await health.body.collect(upTo: 1 << 16)
+            status = try await BoundedCall.send(
+                HTTPClientRequest(url: configuration.baseURL.absoluteString + ContractRoute.healthz.path), with: http,
+                timeout: .milliseconds(configuration.probeTimeoutMilliseconds), maxBodyBytes: 1 << 16
+            ).status
         } catch {
-            throw ProbeFailure(.unreachable, "no answer from /healthz")
+            throw EnclaveCheckFailure(.unreachable, "no answer from /healthz")
         }
-        guard health.status.code == 200 else { throw ProbeFailure(.badStatus, "/healthz answered \(health.status.code)") }
-        let verified = try await verifier.verify(purpose: "host-startup")
-        do {
-            let identity = try await client.ping()
-            guard identity.runtime.lowercased() == verified.runtime.lowercased(), identity.measurement == verified.measurement else {
-                throw ProbeFailure(.evidenceInvalid, "the ping reports another identity than the verified evidence")
-            }
-        } catch let error as EnclaveRPCError {
-            switch error.code {
-            case "invalid_request_signature": throw ProbeFailure(.wrongSharedSecret, "the enclave rejects this host's signature")
-            case "unreachable": throw ProbeFailure(.unreachable, "no answer from /v1/rpc/ping")
-            default: throw ProbeFailure(.badStatus, "/v1/rpc/ping answered \(error.code)")
-            }
-        } catch let error as ProbeFailure {
-            throw error
-        } catch {
-            throw ProbeFailure(.badStatus, "/v1/rpc/ping failed")
-        }
-        return verified
+        guard status == 200 else { throw EnclaveCheckFailure(.badStatus, "/healthz answered \(status)") }
+        return try await check.run(purpose: "host-startup")
     }
 }

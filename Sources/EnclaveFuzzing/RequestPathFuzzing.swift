@@ -1,4 +1,5 @@
 import EnclaveConfiguration
+import EnclaveContract
 import EnclaveCrypto
 import EnclaveRuntime
 import Foundation

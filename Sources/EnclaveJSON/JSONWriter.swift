@@ -78,6 +78,32 @@ public struct JSONWriter: ~Copyable {
         needsComma = true
     }
 
+    /// A JSON string of `value` in standard base64 with padding (RFC 4648 section 4).
+    public mutating func base64(_ value: [UInt8]) {
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        var index = 0
+        while index < value.count {
+            let chunk = min(3, value.count - index)
+            let b0 = UInt32(value[index])
+            let b1 = chunk > 1 ? UInt32(value[index + 1]) : 0
+            let b2 = chunk > 2 ? UInt32(value[index + 2]) : 0
+            let triple = b0 << 16 | b1 << 8 | b2
+            for position in 0..<4 {
+                if position <= chunk {
+                    bytes.append(Self.base64Digits[Int(triple >> UInt32(18 - 6 * position) & 0x3f)])
+                } else {
+                    bytes.append(UInt8(ascii: "="))
+                }
+            }
+            index += 3
+        }
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    private static let base64Digits = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
     /// Writes a value that is already JSON text (a quoted time stamp, a pre-rendered object).
     public mutating func raw(_ json: some Sequence<UInt8>) {
         separator()

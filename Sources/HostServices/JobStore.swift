@@ -1,11 +1,7 @@
-import EnclaveConfiguration
 import Foundation
-import GRDB
 
-/// A durable revoke job shared by the api (which records it) and the worker (which runs it).
-public struct RevokeJob: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
-    public static let databaseTableName = "revoke_jobs"
-
+/// A durable revoke job shared by the api (which records it) and the workers (which run it).
+public struct RevokeJob: Sendable, Equatable {
     public enum State: String, Codable, Sendable {
         case pending, running, succeeded, failed
     }
@@ -21,108 +17,37 @@ public struct RevokeJob: Codable, FetchableRecord, PersistableRecord, Sendable, 
     public var lastError: String?
     public var createdAt: Int64
     public var updatedAt: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case id, state, attempts
-        case userID = "user_id"
-        case connectorID = "connector_id"
-        case nextAttemptAt = "next_attempt_at"
-        case leaseUntil = "lease_until"
-        case lastError = "last_error"
-        case createdAt = "created_at"
-        case updatedAt = "updated_at"
-    }
+    /// While running: the claim that may finish the job. A worker whose lease lapsed and whose job
+    /// another worker claimed since holds a stale token, and its finish changes nothing.
+    public var claimToken: String?
 }
 
-/// SQLite in HOST_STATE_DIR (WAL through GRDB's DatabasePool), safe with the api and the worker
-/// open at once: claims happen in one immediate write transaction. Each commit is on disk before
-/// it is answered (`synchronous = FULL`, not GRDB's WAL default NORMAL): a revoke the api has
-/// accepted must not vanish on power loss and leave the token alive. The files are 0600: they
-/// name users and their connectors.
-public final class JobStore: Sendable {
-    let pool: DatabasePool
+/// How a claimed job ended.
+public enum JobOutcome: Sendable, Equatable {
+    case succeeded
+    /// Back to pending, tried again at `nextAttemptAt`.
+    case retry(error: String, nextAttemptAt: Int64)
+    case failed(error: String)
+}
 
-    public init(directory: String) throws {
-        try PrivateFiles.createDirectory(directory)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        let path = (directory as NSString).appendingPathComponent("jobs.sqlite")
-        try PrivateFiles.prepareDatabase(path)
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: revoke jobs") { db in
-            try db.create(table: RevokeJob.databaseTableName, options: [.ifNotExists]) { t in
-                t.primaryKey("id", .text)
-                t.column("user_id", .text).notNull()
-                t.column("connector_id", .text).notNull()
-                t.column("state", .text).notNull()
-                t.column("attempts", .integer).notNull()
-                t.column("next_attempt_at", .integer).notNull()
-                t.column("lease_until", .integer)
-                t.column("last_error", .text)
-                t.column("created_at", .integer).notNull()
-                t.column("updated_at", .integer).notNull()
-            }
-        }
-        // The api and the worker may start at the same instant. Both opening (the switch to WAL
-        // needs a lock that SQLite does not wait for) and migrating can then fail with "database
-        // is locked": the loser retries and finds the database in WAL mode, migrated.
-        var attempt = 0
-        while true {
-            do {
-                let pool = try DatabasePool(path: path, configuration: configuration)
-                // On the one writer connection, after GRDB's WAL setup (which sets NORMAL).
-                try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-                try migrator.migrate(pool)
-                self.pool = pool
-                break
-            } catch {
-                attempt += 1
-                if attempt >= 10 { throw error }
-                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
-            }
-        }
-    }
+/// Where jobs live: SQLite in HOST_STATE_DIR for one machine, PostgreSQL for a fleet.
+public protocol JobStore: Sendable {
+    func enqueueRevoke(userID: String, connectorID: String, now: Int64) async throws -> RevokeJob
+    func job(id: String) async throws -> RevokeJob?
+    /// Claims the next due job under a lease of its own: a pending one whose time has come, or a
+    /// running one whose lease lapsed (its worker died; revoke is idempotent, so running it again
+    /// is safe). nil when nothing is due.
+    func claimNext(now: Int64, leaseSeconds: Int64) async throws -> RevokeJob?
+    /// Ends a claimed job, only while `job`'s claim is still the current one; false when the claim
+    /// was lost (the lease lapsed and another worker claimed the job), and nothing changed.
+    func finish(_ job: RevokeJob, _ outcome: JobOutcome, now: Int64) async throws -> Bool
+}
 
-    public func enqueueRevoke(userID: String, connectorID: String, now: Int64) async throws -> RevokeJob {
-        let job = RevokeJob(
+extension RevokeJob {
+    /// A new pending job.
+    static func pending(userID: String, connectorID: String, now: Int64) -> RevokeJob {
+        RevokeJob(
             id: UUID().uuidString.lowercased(), userID: userID, connectorID: connectorID, state: .pending, attempts: 0,
-            nextAttemptAt: now, leaseUntil: nil, lastError: nil, createdAt: now, updatedAt: now)
-        try await pool.write { db in try job.insert(db) }
-        return job
-    }
-
-    public func job(id: String) async throws -> RevokeJob? {
-        try await pool.read { db in try RevokeJob.fetchOne(db, key: id) }
-    }
-
-    /// Claims due jobs: pending ones whose time has come, and running ones whose lease lapsed
-    /// (a worker died mid-job; revoke is idempotent, so running it again is safe).
-    public func claimDue(now: Int64, leaseSeconds: Int64, limit: Int) async throws -> [RevokeJob] {
-        try await pool.write { db in
-            let due = try RevokeJob
-                .filter(sql: "(state = 'pending' AND next_attempt_at <= ?) OR (state = 'running' AND lease_until < ?)", arguments: [now, now])
-                .order(sql: "next_attempt_at").limit(limit).fetchAll(db)
-            return try due.map { job in
-                var claimed = job
-                claimed.state = .running
-                claimed.attempts += 1
-                claimed.leaseUntil = now + leaseSeconds
-                claimed.updatedAt = now
-                try claimed.update(db)
-                return claimed
-            }
-        }
-    }
-
-    public func finish(_ job: RevokeJob, state: RevokeJob.State, error: String?, nextAttemptAt: Int64? = nil, now: Int64) async throws {
-        try await pool.write { db in
-            var updated = job
-            updated.state = state
-            updated.lastError = error
-            updated.leaseUntil = nil
-            updated.nextAttemptAt = nextAttemptAt ?? job.nextAttemptAt
-            updated.updatedAt = now
-            try updated.update(db)
-        }
+            nextAttemptAt: now, leaseUntil: nil, lastError: nil, createdAt: now, updatedAt: now, claimToken: nil)
     }
 }

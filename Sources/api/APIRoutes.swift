@@ -1,5 +1,6 @@
 import EnclaveClient
 import EnclaveConfiguration
+import EnclaveContract
 import EnclaveCrypto
 import Foundation
 import HostServices
@@ -10,8 +11,8 @@ import NIOCore
 /// The api's endpoints: everything but /healthz behind `Authorization: Bearer API_INTERNAL_TOKEN`.
 struct APIRoutes: Sendable {
     let client: EnclaveRPCClient
-    let jobs: JobStore
-    let token: String
+    let jobs: any JobStore
+    let token: BearerToken
     let identity: VerifiedAttestation?
 
     func build() -> Router<BasicRequestContext> {
@@ -110,14 +111,18 @@ struct APIRoutes: Sendable {
         }
     }
 
-    /// Enclave errors as host statuses. An enclave 401/403 means this host is misconfigured (wrong
-    /// secret, clock, key policy): never passed on as if the caller were unauthorized.
+    /// Enclave errors as host statuses, by the contract's code. An enclave 401/403 means this host
+    /// is misconfigured (wrong secret, clock, key policy): never passed on as if the caller were
+    /// unauthorized. An answer that is not authenticated (CONTRACT.md 2a) is not the enclave's
+    /// word: 502, whatever it claimed.
     static func enclaveError(_ error: EnclaveRPCError) -> Response {
-        switch error.code {
-        case "connector_token_unavailable": return Self.error(.notFound, error.code, "no token is available for this connector")
-        case "provider_failed" where error.providerStatus.map({ $0 < 500 }) == true:
+        switch error.contractCode {
+        case .connectorTokenUnavailable?: return Self.error(.notFound, error.code, "no token is available for this connector")
+        case .providerFailed? where error.providerStatus.map({ $0 < 500 }) == true:
             return Self.error(.badRequest, error.oauthError ?? error.code, "the provider refused the grant")
-        case "unreachable", "replay_cache_full", "provider_not_configured":
+        case .replayCacheFull?, .providerNotConfigured?, .storeUnavailable?:
+            return Self.error(.serviceUnavailable, error.code, "the enclave is unavailable; retry later")
+        case nil where error.code == EnclaveRPCError.unreachableCode:
             return Self.error(.serviceUnavailable, error.code, "the enclave is unavailable; retry later")
         default:
             return Self.error(.badGateway, error.code, "the enclave could not complete the request")
@@ -147,15 +152,13 @@ struct BodySizeMiddleware: RouterMiddleware {
     }
 }
 
-/// `Authorization: Bearer <API_INTERNAL_TOKEN>`, compared in constant time.
+/// `Authorization: Bearer <API_INTERNAL_TOKEN>` (the scheme in any case, RFC 7235).
 struct BearerTokenMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
-    let token: String
+    let token: BearerToken
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let header = request.headers[.authorization] ?? ""
-        let presented = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
-        guard ConstantTime.equals(presented, token) else {
+        guard token.accepts(authorization: request.headers[.authorization]) else {
             return APIRoutes.error(.unauthorized, "unauthorized", "a valid bearer token is required")
         }
         return try await next(request, context)

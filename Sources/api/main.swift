@@ -1,5 +1,6 @@
 // api: proves the enclave (fail-closed) before it listens, then serves the host API.
 import EnclaveClient
+import EnclaveConfiguration
 import EnclaveCrypto
 import EnclaveLogging
 import Foundation
@@ -7,22 +8,34 @@ import HostServices
 import Hummingbird
 import Logging
 
-// First: the hosts hold the shared secret (see ProcessProtection).
-ProcessProtection.applyOrExit(program: "api")
-let configuration = HostStartup.configuration(role: "api")
+/// One line on stderr, then the exit status.
+func fail(_ line: String, status: Int32) -> Never {
+    FileHandle.standardError.write(Data("api: \(line)\n".utf8))
+    exit(status)
+}
+
+// First: the hosts hold the shared secret (see ProcessProtection); EX_OSERR when that fails.
+do { try ProcessProtection.apply() } catch { fail("\(error)", status: 71) }
+let configuration: HostConfiguration
+do { configuration = try HostConfiguration.load(EnvironmentSource.process()) } catch {
+    fail("\(error)", status: ConfigurationError.exitStatus)
+}
 LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
 let logger = Logger(label: "api")
 
-let verified = await HostStartup.probe(configuration, role: "api", logger: logger)
 do {
-    let client = try EnclaveRPCClient(
-        baseURL: configuration.baseURL, secret: configuration.shared.sharedSecret, timeoutMilliseconds: 15000)
-    let jobs = try JobStore(directory: configuration.stateDirectory)
-    let routes = APIRoutes(client: client, jobs: jobs, token: configuration.apiInternalToken, identity: verified)
+    let connection = try EnclaveConnection(configuration: configuration)
+    let verified: VerifiedAttestation?
+    do { verified = try await HostStartup.probe(configuration, connection: connection, logger: logger) } catch {
+        fail("\(error)", status: 1)
+    }
+    let jobs = try SQLiteJobStore(directory: configuration.stateDirectory)
+    let routes = APIRoutes(client: connection.client, jobs: jobs, token: try BearerToken(configuration.apiInternalToken), identity: verified)
     let bind = configuration.apiBindAddress
     let app = Application(
         router: routes.build(), configuration: .init(address: .hostname(bind.host, port: bind.port)), logger: logger)
     try await app.runService()
+    try await connection.shutdown()
 } catch {
     logger.critical("api stopped on an error", metadata: ["error": "\(type(of: error))"])
     exit(1)

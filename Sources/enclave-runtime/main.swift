@@ -9,9 +9,15 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
+/// One line on stderr, then the exit status.
+func fail(_ line: String, status: Int32) -> Never {
+    FileHandle.standardError.write(Data("enclave-runtime: \(line)\n".utf8))
+    exit(status)
+}
+
 // Before any secret is read: no core file, and no other process of this user reads this one's
-// memory or environment.
-ProcessProtection.applyOrExit(program: "enclave-runtime")
+// memory or environment (EX_OSERR when that cannot be had).
+do { try ProcessProtection.apply() } catch { fail("\(error)", status: 71) }
 
 let configuration: RuntimeConfiguration
 do {
@@ -53,6 +59,10 @@ do {
     try await ServiceGroup(configuration: groupConfiguration).run()
     try await runtime.shutdown()
     logger.info("stopped")
+} catch let error as DataKeyError {
+    // Names the file and the broken rule, never the key.
+    FileHandle.standardError.write(Data("enclave-runtime: \(error)\n".utf8))
+    exit(ConfigurationError.exitStatus)
 } catch {
     logger.critical("the enclave runtime stopped on an error", metadata: ["error": "\(type(of: error))"])
     exit(1)

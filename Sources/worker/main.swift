@@ -1,6 +1,7 @@
-// worker: proves the enclave (fail-closed), then every WORKER_TICK_SECONDS re-verifies its
-// attestation with a fresh challenge and, only when that succeeded, runs due revoke jobs.
+// worker: proves the enclave (fail-closed), then every WORKER_TICK_SECONDS checks it again (fresh
+// challenge, authenticated ping) and, only when that succeeded, runs due revoke jobs.
 import EnclaveClient
+import EnclaveConfiguration
 import EnclaveCrypto
 import EnclaveLogging
 import Foundation
@@ -8,20 +9,32 @@ import HostServices
 import Logging
 import ServiceLifecycle
 
-// First: the hosts hold the shared secret (see ProcessProtection).
-ProcessProtection.applyOrExit(program: "worker")
-let configuration = HostStartup.configuration(role: "worker")
+/// One line on stderr, then the exit status.
+func fail(_ line: String, status: Int32) -> Never {
+    FileHandle.standardError.write(Data("worker: \(line)\n".utf8))
+    exit(status)
+}
+
+// First: the hosts hold the shared secret (see ProcessProtection); EX_OSERR when that fails.
+do { try ProcessProtection.apply() } catch { fail("\(error)", status: 71) }
+let configuration: HostConfiguration
+do { configuration = try HostConfiguration.load(EnvironmentSource.process()) } catch {
+    fail("\(error)", status: ConfigurationError.exitStatus)
+}
 LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
 let logger = Logger(label: "worker")
 
-_ = await HostStartup.probe(configuration, role: "worker", logger: logger)
 do {
+    let connection = try EnclaveConnection(configuration: configuration)
+    do { _ = try await HostStartup.probe(configuration, connection: connection, logger: logger) } catch {
+        fail("\(error)", status: 1)
+    }
     let worker = RevokeWorker(
-        client: try EnclaveRPCClient(baseURL: configuration.baseURL, secret: configuration.shared.sharedSecret, timeoutMilliseconds: 15000),
-        verifier: AttestationVerifier(configuration: configuration), jobs: try JobStore(directory: configuration.stateDirectory),
+        client: connection.client, check: connection.check, jobs: try SQLiteJobStore(directory: configuration.stateDirectory),
         tick: .seconds(configuration.workerTickSeconds), logger: logger)
     let group = ServiceGroup(configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
+    try await connection.shutdown()
     logger.info("stopped")
 } catch {
     logger.critical("worker stopped on an error", metadata: ["error": "\(type(of: error))"])

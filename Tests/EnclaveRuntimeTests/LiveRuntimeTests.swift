@@ -1,3 +1,4 @@
+import EnclaveContract
 import EnclaveConfiguration
 import EnclaveCrypto
 @testable import EnclaveRuntime

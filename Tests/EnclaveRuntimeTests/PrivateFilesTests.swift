@@ -54,4 +54,36 @@ struct PrivateFilesTests {
         #expect(try String(contentsOfFile: existing, encoding: .utf8) == "kept")
         #expect(throws: PrivateFileError.self) { try PrivateFiles.restrict(directory + "/data.key") }
     }
+
+    @Test("An existing data key is used only as this runtime wrote it: a regular file of mode 0600 owned by its user")
+    func existingKeyRules() throws {
+        let directory = temporaryDirectory()
+        let key = try DataKey.resolve(configured: nil, stateDirectory: directory)
+        #expect(try DataKey.resolve(configured: nil, stateDirectory: directory) == key)
+        let path = directory + "/data.key"
+        func refusal() -> String? {
+            do {
+                _ = try DataKey.resolve(configured: nil, stateDirectory: directory)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        // Readable by others: refused, naming the file and the rule, never the key.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let wide = try #require(refusal())
+        #expect(wide.contains(path) && wide.contains("mode 0600") && !wide.contains(Data(key).base64EncodedString()))
+        try FileManager.default.setAttributes([.posixPermissions: 0o400], ofItemAtPath: path)
+        #expect(refusal()?.contains("mode 0600") == true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        // A symbolic link to a perfectly good key file is refused too: whoever can replace the link chooses the key.
+        let linked = temporaryDirectory()
+        try FileManager.default.createSymbolicLink(atPath: linked + "/data.key", withDestinationPath: path)
+        #expect(throws: DataKeyError.self) { try DataKey.resolve(configured: nil, stateDirectory: linked) }
+        // Owned by another user (root can give the file away; elsewhere this part is skipped).
+        if geteuid() == 0 {
+            #expect(chown(path, 65534, 65534) == 0)
+            #expect(refusal()?.contains("owned by") == true)
+        }
+    }
 }

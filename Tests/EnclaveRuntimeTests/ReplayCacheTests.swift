@@ -13,17 +13,35 @@ struct ReplayCacheTests {
         #expect(cache.record(nonce: "n1", timestamp: t0, now: t0) == .replay)
         #expect(cache.record(nonce: "n1", timestamp: t0 + 5, now: t0 + 30) == .replay)  // still inside ts + 30
         #expect(cache.record(nonce: "n1", timestamp: t0 + 31, now: t0 + 31) == .recorded)  // first entry expired
-        #expect(cache.count(now: t0 + 32) == 1)  // n2 expired at t0, n1's second entry lives
+        #expect(cache.liveCount(now: t0 + 32) == 1)  // n2 expired at t0, n1's second entry lives
         #expect(cache.record(nonce: "n2", timestamp: t0 + 32, now: t0 + 32) == .recorded)
     }
 
-    @Test("A wall clock that steps back neither leaks entries nor forgets live ones")
+    @Test("A wall clock that steps back never reopens a nonce, and entries are neither leaked nor forgotten")
     func clockStepsBack() {
         let cache = ReplayCache(capacity: 1000, windowSeconds: 30)
-        #expect(cache.count(now: t0 + 100) == 0)
-        #expect(cache.record(nonce: "back", timestamp: t0, now: t0) == .recorded)  // expiry t0 + 30, behind the last whole lap
-        #expect(cache.record(nonce: "back", timestamp: t0, now: t0 + 10) == .replay)
-        #expect(cache.count(now: t0 + 101) == 0)  // swept, not leaked
+        #expect(cache.record(nonce: "back", timestamp: t0, now: t0) == .recorded)  // expiry t0 + 30
+        #expect(cache.record(nonce: "later", timestamp: t0 + 31, now: t0 + 31) == .recorded)  // sweeps "back"
+        #expect(cache.liveCount(now: t0 + 31) == 1)
+        // The clock steps back 26 s: "back" at ts t0 passes a skew check at t0 + 5 again, but its
+        // entry is gone. The table's clock stays at t0 + 31, so the request is refused, not recorded.
+        #expect(cache.record(nonce: "back", timestamp: t0, now: t0 + 5) == .stale)
+        #expect(cache.record(nonce: "later", timestamp: t0 + 31, now: t0 + 5) == .replay)
+        // A nonce whose window is still open at the table's clock is recorded as usual.
+        #expect(cache.record(nonce: "new", timestamp: t0 + 10, now: t0 + 5) == .recorded)
+        #expect(cache.liveCount(now: t0 + 200) == 0)  // swept, not leaked
+    }
+
+    @Test("Requests that reach the lock out of order: a sweep by a later one never lets an earlier one's replay in")
+    func outOfOrderSweep() {
+        // Request A (now = T) passed the skew check with ts = T - 30, the last second of its
+        // nonce's window; request B (now = T + 1) takes the lock first and sweeps A's first entry.
+        let cache = ReplayCache(capacity: 8, windowSeconds: 30)  // 16 slots: one sweep covers the table
+        let T = t0
+        #expect(cache.record(nonce: "A", timestamp: T - 30, now: T - 1) == .recorded)  // the original request
+        #expect(cache.record(nonce: "B", timestamp: T + 1, now: T + 1) == .recorded)  // sweeps A (expiry T < T + 1)
+        #expect(cache.liveCount(now: T + 1) == 1)
+        #expect(cache.record(nonce: "A", timestamp: T - 30, now: T) == .stale)  // the replay of A, late to the lock
     }
 
     @Test("At capacity new nonces are refused and no live nonce is evicted")
@@ -41,15 +59,15 @@ struct ReplayCacheTests {
         #expect(cache.wholeLaps == laps)
         // Once the window has passed, room comes back.
         #expect(cache.record(nonce: "extra", timestamp: t0 + 31, now: t0 + 31) == .recorded)
-        #expect(cache.count(now: t0 + 31) == 1)
+        #expect(cache.liveCount(now: t0 + 31) == 1)
     }
 
     @Test("After an idle gap every expired entry is swept")
     func idleGap() {
         let cache = ReplayCache(capacity: 1000, windowSeconds: 2)
         for i in 0..<500 { _ = cache.record(nonce: "a\(i)", timestamp: t0 + Int64(i % 3) - 1, now: t0) }
-        #expect(cache.count(now: t0) == 500)
-        #expect(cache.count(now: t0 + 1000) == 0)
+        #expect(cache.liveCount(now: t0) == 500)
+        #expect(cache.liveCount(now: t0 + 1000) == 0)
         #expect(cache.record(nonce: "a1", timestamp: t0 + 1000, now: t0 + 1000) == .recorded)
     }
 
@@ -65,7 +83,7 @@ struct ReplayCacheTests {
         }
         #expect(cache.record(nonce: "new0", timestamp: t0 + 1, now: t0 + 1) == .replay)
         // A whole lap removes exactly the expired entries: the 11 re-recorded ones and new0 live on.
-        #expect(cache.count(now: t0 + 1) == 12)
+        #expect(cache.liveCount(now: t0 + 1) == 12)
         #expect(cache.record(nonce: "old97", timestamp: t0 + 2, now: t0 + 2) == .replay)
     }
 
@@ -93,7 +111,7 @@ struct ReplayCacheTests {
                 #expect(cache.record(nonce: nonce, timestamp: ts, now: now) == expected)
             }
             #expect(cache.tableIsConsistent())
-            #expect(cache.count(now: now) == model.filter { $0.value >= now }.count)
+            #expect(cache.liveCount(now: now) == model.filter { $0.value >= now }.count)
             #expect(cache.tableIsConsistent())
         }
     }
@@ -117,7 +135,7 @@ struct ReplayCacheTests {
         }
         // Every live nonce is still found.
         for nonce in live.keys { #expect(cache.record(nonce: nonce, timestamp: now, now: now) == .replay) }
-        #expect(cache.count(now: now) == live.count)
+        #expect(cache.liveCount(now: now) == live.count)
     }
 
     @Test("The table is the power of two at or above twice the capacity; sizes that overflow are nil")

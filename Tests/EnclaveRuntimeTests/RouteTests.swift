@@ -1,3 +1,4 @@
+import EnclaveContract
 import EnclaveConfiguration
 import EnclaveCrypto
 @testable import EnclaveRuntime
@@ -325,7 +326,14 @@ struct RouteTests {
                 try await refused([field: "a|b"])
                 try await refused([field: "a\nb"])
                 try await refused([field: "a\u{7f}"])
+                // C1 controls and the Unicode line and paragraph separators are control characters too.
+                for control in ["\u{80}", "\u{85}", "\u{9f}", "\u{2028}", "\u{2029}"] { try await refused([field: "a\(control)b"]) }
             }
+            // Evidence must not predate its challenge: issued_at at most the skew (30 s) in the future.
+            try await refused(["issued_at": t + 31, "expires_at": t + 60])
+            try await refused(["issued_at": t + 365 * 86400, "expires_at": t + 365 * 86400 + 60])
+            #expect(try await client.post("/v1/attestation/challenge", headers: [], body: json(valid.merging(["issued_at": t + 30]) { $1 })).status == 200)
+            #expect(try await client.post("/v1/attestation/challenge", headers: [], body: json(valid.merging(["challenge_nonce": "é\u{a0}"]) { $1 })).status == 200)
             try await refused(["challenge_nonce": String(repeating: "n", count: 257)])
             try await refused(["request_id": String(repeating: "r", count: 129)])
             try await refused(["operation_purpose": String(repeating: "p", count: 65)])

@@ -1,3 +1,4 @@
+import EnclaveContract
 import EnclaveConfiguration
 import EnclaveFuzzing
 import Foundation

@@ -55,7 +55,7 @@ let benchmarks: @Sendable () -> Void = {
 
     let signer = try! ChallengeSigner(seed: (0..<32).map { UInt8($0) })
     let document = AttestationDocument.devShim(measurement: "dev-local-enclave", issuedAt: now, publicKey: signer.publicKey)
-    let service = ChallengeService(document: document, signer: signer, maxAgeSeconds: 300, now: { now })
+    let service = ChallengeService(document: document, signer: signer, maxAgeSeconds: 300, maxSkewSeconds: 30, now: { now })
     let body = Array(#"{"challenge_nonce":"7f3a9c2e5b8d4f1a6c0e9b2d5a8f3c7e","issued_at":1767225600,"expires_at":1767225900,"operation_purpose":"decrypt","request_id":"req-3f9a2c7e-1b4d-4e8f-9a6c-2d5e8f1a4b7c"}"#.utf8)
     let payload = try! ChallengeEvidenceFields(
         runtime: "nitro", measurement: "dev-local-enclave", challengeNonce: "7f3a9c2e5b8d4f1a6c0e9b2d5a8f3c7e",

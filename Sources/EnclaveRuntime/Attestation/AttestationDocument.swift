@@ -1,3 +1,4 @@
+import EnclaveContract
 import Foundation
 
 /// The runtime's attestation document (CONTRACT.md section 3). `json` is served byte for byte.

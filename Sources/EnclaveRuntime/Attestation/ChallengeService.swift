@@ -7,14 +7,20 @@ public struct ChallengeService: Sendable {
     let document: AttestationDocument
     let signer: ChallengeSigner
     let maxAgeSeconds: Int64
+    /// How far ahead of this clock a challenge's `issued_at` may be (the RPC skew).
+    let maxSkewSeconds: Int64
     let now: @Sendable () -> Int64
 
     static let maxBodyBytes = 16 * 1024
 
-    public init(document: AttestationDocument, signer: ChallengeSigner, maxAgeSeconds: Int64, now: @escaping @Sendable () -> Int64) {
+    public init(
+        document: AttestationDocument, signer: ChallengeSigner, maxAgeSeconds: Int64, maxSkewSeconds: Int64,
+        now: @escaping @Sendable () -> Int64
+    ) {
         self.document = document
         self.signer = signer
         self.maxAgeSeconds = maxAgeSeconds
+        self.maxSkewSeconds = maxSkewSeconds
         self.now = now
     }
 
@@ -36,13 +42,15 @@ public struct ChallengeService: Sendable {
         for (name, value, limit) in texts {
             if value.isEmpty { return .failure(.init("\(name) is empty")) }
             if value.utf8.count > limit { return .failure(.init("\(name) is longer than \(limit) bytes")) }
-            if value.utf8.contains(where: { $0 == UInt8(ascii: "|") || $0 < 0x20 || $0 == 0x7f }) {
-                return .failure(.init("\(name) holds '|' or a control character"))
-            }
+            if !EvidenceText.isValid(value) { return .failure(.init("\(name) holds '|' or a control character")) }
         }
         guard request.expiresAt > request.issuedAt else { return .failure(.init("expires_at must be after issued_at")) }
         let now = now()
         guard now <= request.expiresAt else { return .failure(.init("the challenge has expired")) }
+        // Evidence must not predate its challenge: a challenge from the future is refused.
+        guard request.issuedAt <= now || request.issuedAt - now <= maxSkewSeconds else {
+            return .failure(.init("issued_at is further in the future than the allowed clock skew"))
+        }
         // Subtraction cannot overflow: expires_at > issued_at was checked, but both may be extreme.
         let (span, overflow) = request.expiresAt.subtractingReportingOverflow(request.issuedAt)
         guard !overflow, span <= maxAgeSeconds else {

@@ -17,12 +17,13 @@ import Synchronization
 /// sweep walks the table a few slots per request and deletes what has expired (backward-shift
 /// deletion, so no tombstones lengthen the probes); before answering `full` it has run a whole lap
 /// within the same second, so `full` means `capacity` live nonces.
-public final class ReplayCache: Sendable {
-    public enum Outcome: Sendable, Equatable {
-        case recorded
-        case replay
-        case full
-    }
+///
+/// Time inside the table is a high-water clock: the latest `now` any request brought. Requests
+/// reach the lock out of order and the wall clock may step back; a request whose nonce's window
+/// has already closed by that clock may have had its entry swept, so it is refused (`stale`)
+/// rather than recorded again.
+public final class ReplayCache: ReplayGuard {
+    public typealias Outcome = ReplayOutcome
 
     struct Slot {
         /// 0 marks an empty slot; a fingerprint of 0 is stored as 1.
@@ -40,6 +41,8 @@ public final class ReplayCache: Sendable {
         /// The second of the last whole lap: within that second nothing more can expire.
         var lastWholeLap = Int64.min
         var wholeLaps = 0
+        /// The high-water clock: never moves back.
+        var clock = Int64.min
 
         var mask: Int { slots.count - 1 }
         func home(_ fingerprint: UInt64) -> Int { Int(truncatingIfNeeded: fingerprint) & mask }
@@ -84,10 +87,14 @@ public final class ReplayCache: Sendable {
     }
 
     /// Records `nonce` for a request whose timestamp `ts` already passed the skew check at `now`.
-    public func record(nonce: String, timestamp ts: Int64, now: Int64) -> Outcome {
+    public func record(nonce: String, timestamp ts: Int64, now: Int64) -> ReplayOutcome {
         let fingerprint = max(BLAKE2b.fingerprint64(nonce, key: fingerprintKey), 1)
         let expiry = ts + windowSeconds
         return table.withLock { table in
+            // Judged at the high-water clock, never at a time earlier than one already used to sweep.
+            let now = max(table.clock, now)
+            table.clock = now
+            guard expiry >= now else { return .stale }
             Self.sweep(&table, now: now, slots: Self.sweepBudget)
             // The probe runs to the first empty slot: a live duplicate may sit past expired entries.
             var index = table.home(fingerprint)
@@ -121,8 +128,11 @@ public final class ReplayCache: Sendable {
         }
     }
 
-    /// Live entries (for tests and metrics).
-    public func count(now: Int64) -> Int {
+    /// Entries held, live or expired and not yet swept: one read under the lock, for metrics.
+    public var entries: Int { table.withLock { $0.occupied } }
+
+    /// Live entries after a whole sweep at `now` (for tests: it reads the whole table).
+    func liveCount(now: Int64) -> Int {
         table.withLock { table in
             Self.sweepWholeLap(&table, now: now)
             return table.occupied

@@ -49,6 +49,9 @@ public struct RuntimeConfiguration: Sendable {
                 "ENCLAVE_RUNTIME_BIND_ADDR", "must be host:port with an IPv4 or [IPv6] literal or localhost, port 1 to 65535")
         }
         let devMeasurement = env.string("ENCLAVE_RUNTIME_MEASUREMENT", default: SharedSettings.devMeasurement)
+        guard EvidenceText.isValid(devMeasurement) else {
+            throw ConfigurationError("ENCLAVE_RUNTIME_MEASUREMENT", "must hold no '|' and no control character")
+        }
 
         let seed = try env.base64Bytes("TEE_ATTESTATION_SIGNING_PRIVATE_KEY", count: 32, what: "a 32-byte Ed25519 seed")
         if remote && seed == nil {
@@ -137,6 +140,11 @@ public struct RuntimeConfiguration: Sendable {
         }
         guard let document = AttestationDocument(json: bytes) else {
             throw ConfigurationError(variable, "must be a JSON attestation document with non-empty runtime and measurement")
+        }
+        // Both are fields of every challenge's evidence string: a value the evidence cannot carry
+        // would start a runtime whose every challenge fails (CONTRACT.md sections 3 and 4).
+        guard EvidenceText.isValid(document.runtime), EvidenceText.isValid(document.measurement) else {
+            throw ConfigurationError(variable, "runtime and measurement must hold no '|' and no control character")
         }
         guard document.runtime.lowercased() == shared.expectedRuntime.lowercased() else {
             throw ConfigurationError(variable, "runtime must equal TEE_EXPECTED_RUNTIME")

@@ -125,11 +125,22 @@ final class ConnectorStore: Sendable {
         _ = try? await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 
-    /// Records the scopes the provider granted in an exchange when they differ from the stored
-    /// ones; `updated_at` follows changes to the record, not each use.
-    func updateScopes(connectorID: String, scopes: String, at time: Int64) async throws {
+    /// Records what an exchange changed, in one transaction: the scopes the provider granted when
+    /// they differ from the stored ones, and the newly sealed refresh token when the provider
+    /// rotated it. `updated_at` follows changes to the record, not each use. Only an active
+    /// connector is updated: a revoke in between keeps its erased token erased.
+    func updateAfterExchange(connectorID: String, scopes: String?, sealedRefreshToken: Data?, at time: Int64) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE connectors SET scopes = ?, updated_at = ? WHERE connector_id = ?", arguments: [scopes, time, connectorID])
+            if let scopes {
+                try db.execute(
+                    sql: "UPDATE connectors SET scopes = ?, updated_at = ? WHERE connector_id = ? AND status = 'active'",
+                    arguments: [scopes, time, connectorID])
+            }
+            if let sealedRefreshToken {
+                try db.execute(
+                    sql: "UPDATE connectors SET sealed_refresh_token = ?, updated_at = ? WHERE connector_id = ? AND status = 'active'",
+                    arguments: [sealedRefreshToken, time, connectorID])
+            }
         }
     }
 }

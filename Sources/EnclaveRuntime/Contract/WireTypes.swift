@@ -1,7 +1,6 @@
+import EnclaveContract
 import EnclaveJSON
 /// JSON bodies of CONTRACT.md sections 4 and 5. Field names are the wire names.
-
-public let wireContractVersion = "v1"
 
 /// A response body written with `JSONWriter`, in the contract's field order.
 protocol JSONResponseBody {
@@ -90,10 +89,7 @@ struct PingRPCRequest: JSONRequestBody {
     }
 }
 
-public struct AttestedIdentity: Codable, Sendable, Equatable {
-    public var runtime: String
-    public var measurement: String
-
+extension AttestedIdentity {
     func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("runtime"); json.string(runtime)
@@ -126,7 +122,7 @@ struct ExchangeResponse: JSONResponseBody {
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("contract_version"); json.string(wireContractVersion)
+        json.key("contract_version"); json.string(contractVersion)
         json.key("request_id"); json.string(requestID)
         json.key("access_token"); json.string(accessToken)
         if let expiresIn { json.key("expires_in"); json.integer(expiresIn) }
@@ -146,7 +142,7 @@ struct RegisterResponse: JSONResponseBody {
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("contract_version"); json.string(wireContractVersion)
+        json.key("contract_version"); json.string(contractVersion)
         json.key("request_id"); json.string(requestID)
         json.key("connector"); json.beginObject()
         json.key("user_id"); json.string(connector.userID)
@@ -160,14 +156,31 @@ struct RegisterResponse: JSONResponseBody {
     }
 }
 
-/// Revoke and ping answers.
+/// The ping answer: the acknowledgement and, beyond v1 (section 2a), the Ed25519 `binding` of the
+/// attested key to this request.
+struct PingResponse: JSONResponseBody {
+    var requestID: String
+    var attestedIdentity: RenderedIdentity
+    var binding: [UInt8]
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("contract_version"); json.string(contractVersion)
+        json.key("request_id"); json.string(requestID)
+        json.key("attested_identity"); attestedIdentity.write(to: &json)
+        json.key("binding"); json.base64(binding)
+        json.endObject()
+    }
+}
+
+/// The revoke answer.
 struct AcknowledgementResponse: JSONResponseBody {
     var requestID: String
     var attestedIdentity: RenderedIdentity
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("contract_version"); json.string(wireContractVersion)
+        json.key("contract_version"); json.string(contractVersion)
         json.key("request_id"); json.string(requestID)
         json.key("attested_identity"); attestedIdentity.write(to: &json)
         json.endObject()
@@ -180,7 +193,7 @@ struct ErrorEnvelope: JSONResponseBody {
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("contract_version"); json.string(wireContractVersion)
+        json.key("contract_version"); json.string(contractVersion)
         // request_id is null, not absent, before step 7 of the verification order.
         json.key("request_id")
         if let requestID { json.string(requestID) } else { json.null() }

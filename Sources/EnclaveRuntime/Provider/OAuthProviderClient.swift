@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import EnclaveHTTP
 import EnclaveJSON
 import Foundation
 import NIOCore
@@ -20,7 +21,8 @@ struct OAuthProviderClient: Sendable {
     let settings: ProviderSettings
     let tokenURL: URL
     let revokeURL: URL
-    let timeout: TimeAmount
+    /// The whole of each call, body included.
+    let timeout: Duration
 
     /// Google's token responses are a few KiB; anything far larger is not a token response.
     static let maxResponseBytes = 64 * 1024
@@ -88,26 +90,22 @@ struct OAuthProviderClient: Sendable {
         }
     }
 
-    /// POSTs a form and returns the status and the capped body.
+    /// POSTs a form and returns the status and the capped body, the whole call within the deadline.
     private func post(_ url: URL, form: [(String, String)]) async throws(RPCError) -> (Int, [UInt8]) {
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "accept", value: "application/json")
         request.body = .bytes(ByteBuffer(string: Self.formEncode(form)))
-        let response: HTTPClientResponse
         do {
-            response = try await httpClient.execute(request, deadline: .now() + timeout)
-        } catch {
-            throw RPCError(.providerUnavailable, "the provider could not be reached in time")
-        }
-        do {
-            let body = try await response.body.collect(upTo: Self.maxResponseBytes)
-            return (Int(response.status.code), Array(body.readableBytesView))
-        } catch is NIOTooManyBytesError {
+            let answer = try await BoundedCall.send(request, with: httpClient, timeout: timeout, maxBodyBytes: Self.maxResponseBytes)
+            return (answer.status, Array(answer.body.readableBytesView))
+        } catch .tooLarge {
             throw RPCError(.providerResponseInvalid, "the provider's response exceeds the size cap")
-        } catch {
+        } catch .timedOut {
             throw RPCError(.providerUnavailable, "the provider's response did not arrive in time")
+        } catch {
+            throw RPCError(.providerUnavailable, "the provider could not be reached")
         }
     }
 

@@ -14,20 +14,12 @@ public struct EnclaveRequestContext: RequestContext {
     /// The path exactly as sent, without the query; set once by `ContractRouter` (it is both the
     /// route key and the canonical message's PATH).
     var path = ""
-    /// Set by `RPCAuthenticationMiddleware` once a request passed steps 1 to 6.
-    var authenticated: AuthenticatedRequest?
     /// Filled in while the request is handled; read by the access log line.
     let log = RequestLogFields()
 
     public init(source: Source) {
         coreContext = .init(source: source)
     }
-}
-
-/// A request whose headers, size, timestamp, signature and nonce were accepted.
-struct AuthenticatedRequest: Sendable {
-    var body: ByteBuffer
-    var timestamp: Int64
 }
 
 /// Fields of the access log line that only the handlers learn. One instance per request, written

@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import EnclaveConfiguration
+import EnclaveContract
+import EnclaveHTTP
 import EnclaveCrypto
 import Foundation
 import Hummingbird
@@ -35,46 +37,38 @@ public struct EnclaveRuntimeApplication: Sendable {
         let vault = TokenVault(sealer: try Sealer(key: dataKey), policy: configuration.keyPolicy)
         let store = try ConnectorStore(directory: configuration.stateDirectory)
 
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.redirectConfiguration = .disallow
-        // A refused connection is provider_unavailable at once, not retried until the deadline.
-        clientConfiguration.connectionPool.retryConnectionEstablishment = false
-        clientConfiguration.timeout = .init(
-            connect: .milliseconds(Int64(configuration.providerTimeoutMilliseconds)),
-            read: .milliseconds(Int64(configuration.providerTimeoutMilliseconds)))
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        // A refused connection is provider_unavailable at once; a redirect is an answer, not followed.
+        let httpClient = BoundedCall.makeClient(connectTimeout: .milliseconds(Int64(configuration.providerTimeoutMilliseconds)))
         self.httpClient = httpClient
         let provider = configuration.provider.map {
             OAuthProviderClient(
                 httpClient: httpClient, settings: $0, tokenURL: configuration.tokenURL, revokeURL: configuration.revokeURL,
-                timeout: .milliseconds(Int64(configuration.providerTimeoutMilliseconds)))
+                timeout: .milliseconds(configuration.providerTimeoutMilliseconds))
         }
 
         let shared = configuration.shared
-        let authentication = RPCAuthenticationMiddleware(
+        let pipeline = RPCPipeline(authenticator: RPCAuthenticator(
             verifier: try RPCVerifier(secret: shared.sharedSecret, previousSecret: shared.previousSharedSecret),
-            replayCache: ReplayCache(capacity: configuration.replayCapacity, windowSeconds: shared.maxSkewSeconds),
-            maxSkewSeconds: Int64(shared.maxSkewSeconds), maxBodyBytes: configuration.maxBodyBytes, now: now)
-        let rpc = TokenRPCHandlers(identity: RenderedIdentity(document.identity), store: store, vault: vault, provider: provider, now: now)
+            replayGuard: ReplayCache(capacity: configuration.replayCapacity, windowSeconds: shared.maxSkewSeconds),
+            maxSkewSeconds: Int64(shared.maxSkewSeconds), maxBodyBytes: configuration.maxBodyBytes, now: now))
+        let rpc = TokenRPCHandlers(
+            identity: RenderedIdentity(document.identity), store: store, vault: vault, provider: provider, evidenceSigner: signer, now: now)
         let health = HealthResponse(environment: shared.environment.rawValue, mode: shared.mode.rawValue).jsonBytes
         let attestation = AttestationHandlers(
             health: ByteBuffer(bytes: health), document: ByteBuffer(bytes: document.json),
             challenge: ChallengeService(
-                document: document, signer: signer, maxAgeSeconds: Int64(shared.attestationMaxAgeSeconds), now: now))
+                document: document, signer: signer, maxAgeSeconds: Int64(shared.attestationMaxAgeSeconds),
+                maxSkewSeconds: Int64(shared.maxSkewSeconds), now: now))
 
-        func signed(_ handler: @escaping @Sendable (Request, EnclaveRequestContext) async -> Response) -> ContractRouter.Handler {
-            { request, context in
-                try await authentication.handle(request, context: context) { request, context in await handler(request, context) }
-            }
-        }
         var routes: [String: ContractRouter.Route] = [
-            "/healthz": .init(method: .get, handler: { attestation.healthz($0, context: $1) }),
-            "/v1/attestation/document": .init(method: .get, handler: { attestation.attestationDocument($0, context: $1) }),
-            "/v1/attestation/challenge": .init(method: .post, handler: { try await attestation.attestationChallenge($0, context: $1) }),
-            "/v1/rpc/google/token/exchange": .init(method: .post, handler: signed { await rpc.exchange($0, context: $1) }),
-            "/v1/rpc/google/token/revoke": .init(method: .post, handler: signed { await rpc.revoke($0, context: $1) }),
-            "/v1/rpc/google/connector/register": .init(method: .post, handler: signed { await rpc.register($0, context: $1) }),
-            "/v1/rpc/ping": .init(method: .post, handler: signed { await rpc.ping($0, context: $1) }),
+            ContractRoute.healthz.path: .init(method: .get, handler: { attestation.healthz($0, context: $1) }),
+            ContractRoute.attestationDocument.path: .init(method: .get, handler: { attestation.attestationDocument($0, context: $1) }),
+            ContractRoute.attestationChallenge.path: .init(
+                method: .post, handler: { try await attestation.attestationChallenge($0, context: $1) }),
+            ContractRoute.exchange.path: .init(method: .post, handler: pipeline.handler { await rpc.exchange($0, context: $1) }),
+            ContractRoute.revoke.path: .init(method: .post, handler: pipeline.handler { await rpc.revoke($0, context: $1) }),
+            ContractRoute.register.path: .init(method: .post, handler: pipeline.handler { await rpc.register($0, context: $1) }),
+            ContractRoute.ping.path: .init(method: .post, handler: pipeline.handler { await rpc.ping($0, context: $1) }),
         ]
         if benchmarkFloorRoute {
             let hello = ByteBuffer(string: #"{"hello":"world"}"#)

@@ -19,7 +19,7 @@ enum JSONResponse {
     static func envelope(_ error: RPCError, requestID: String?, context: EnclaveRequestContext, headers: HTTPFields = [:]) -> Response {
         context.log.errorCode = error.code.rawValue
         if let requestID { context.log.requestID = requestID }
-        return make(error.code.status, ErrorEnvelope(requestID: requestID, error: error), headers: headers)
+        return make(error.code.httpStatus, ErrorEnvelope(requestID: requestID, error: error), headers: headers)
     }
 
     /// The flat `{"code","message"}` error of the attestation endpoints.

@@ -1,34 +1,53 @@
-import EnclaveConfiguration
+import EnclaveContract
+import EnclaveCrypto
 import EnclaveJSON
 import Foundation
 import Hummingbird
 import Logging
 import NIOCore
 
-/// The signed RPC endpoints (CONTRACT.md section 5), behind `RPCAuthenticationMiddleware`.
+/// The signed RPC endpoints (CONTRACT.md section 5), each the last stage of `RPCPipeline`.
 struct TokenRPCHandlers: Sendable {
     let identity: RenderedIdentity
     let store: ConnectorStore
     let vault: TokenVault
     /// nil in local mode without OAuth client settings: token RPCs answer provider_not_configured.
     let provider: OAuthProviderClient?
+    /// The key that signs challenge evidence; it also signs the ping's `binding` (section 2a).
+    let evidenceSigner: ChallengeSigner
     let now: @Sendable () -> Int64
 
-    func ping(_ request: Request, context: EnclaveRequestContext) async -> Response {
-        await respond(context, decoding: PingRPCRequest.self) { ping in
-            AcknowledgementResponse(requestID: ping.requestID, attestedIdentity: identity)
+    func ping(_ request: AuthenticatedRequest, context: EnclaveRequestContext) async -> RPCAnswer {
+        await respond(request, context, decoding: PingRPCRequest.self) { ping throws(RPCError) in
+            // Proves the answer comes from the holder of the attested key, for this very request.
+            guard let message = try? PingBinding.message(requestID: ping.requestID, requestSignature: request.signature.requestSignature),
+                let binding = try? evidenceSigner.sign(message)
+            else { throw RPCError(.rpcInternalError, "the ping binding could not be signed") }
+            return PingResponse(requestID: ping.requestID, attestedIdentity: identity, binding: binding)
         }
     }
 
-    func exchange(_ request: Request, context: EnclaveRequestContext) async -> Response {
-        await respond(context, decoding: ConnectorRPCRequest.self) { rpc throws(RPCError) in
+    func exchange(_ request: AuthenticatedRequest, context: EnclaveRequestContext) async -> RPCAnswer {
+        await respond(request, context, decoding: ConnectorRPCRequest.self) { rpc throws(RPCError) in
             let provider = try requireProvider()
             let record = try await activeConnector(rpc.connector)
             let refreshToken = try vault.open(record)
             let grant = try await provider.refresh(refreshToken: refreshToken)
-            if let scope = grant.scope, scope != record.scopes {
-                // Bookkeeping: the access token is good whether or not this write succeeds.
-                try? await store.updateScopes(connectorID: record.connectorID, scopes: scope, at: now())
+            // A provider that rotates refresh tokens (OAuth 2.1) sends a new one: the stored one is
+            // spent, so the new one is sealed and kept, with any new scopes, in one write.
+            let rotated = grant.refreshToken.flatMap { $0.isEmpty || $0 == refreshToken ? nil : $0 }
+            let scopes = grant.scope.flatMap { $0 == record.scopes ? nil : $0 }
+            if rotated != nil || scopes != nil {
+                do {
+                    let sealed = try rotated.map { try vault.seal(refreshToken: $0, userID: record.userID, connectorID: record.connectorID) }
+                    try await store.updateAfterExchange(
+                        connectorID: record.connectorID, scopes: scopes, sealedRefreshToken: sealed.map { Data($0) }, at: now())
+                } catch {
+                    // Without the rotated token the connector would be lost at the next exchange:
+                    // the caller retries rather than take an access token that leaves it behind.
+                    if rotated != nil { throw RPCError(.rpcInternalError, "the rotated refresh token could not be stored") }
+                    // Scopes alone are bookkeeping: the access token is good whether or not this write succeeds.
+                }
             }
             return ExchangeResponse(
                 requestID: rpc.requestID, accessToken: grant.accessToken, expiresIn: grant.expiresIn, scope: grant.scope,
@@ -36,8 +55,8 @@ struct TokenRPCHandlers: Sendable {
         }
     }
 
-    func revoke(_ request: Request, context: EnclaveRequestContext) async -> Response {
-        await respond(context, decoding: ConnectorRPCRequest.self) { rpc throws(RPCError) in
+    func revoke(_ request: AuthenticatedRequest, context: EnclaveRequestContext) async -> RPCAnswer {
+        await respond(request, context, decoding: ConnectorRPCRequest.self) { rpc throws(RPCError) in
             let provider = try requireProvider()
             let record = try await ownedConnector(rpc.connector)
             if record.status == .active {
@@ -54,8 +73,8 @@ struct TokenRPCHandlers: Sendable {
         }
     }
 
-    func register(_ request: Request, context: EnclaveRequestContext) async -> Response {
-        await respond(context, decoding: RegisterRPCRequest.self) { rpc throws(RPCError) in
+    func register(_ request: AuthenticatedRequest, context: EnclaveRequestContext) async -> RPCAnswer {
+        await respond(request, context, decoding: RegisterRPCRequest.self) { rpc throws(RPCError) in
             let provider = try requireProvider()
             let grant = try await provider.exchangeCode(
                 rpc.authorizationCode, redirectURI: rpc.redirectURI, codeVerifier: rpc.codeVerifier)
@@ -85,22 +104,19 @@ struct TokenRPCHandlers: Sendable {
 
     /// Step 7 of the verification order, then the endpoint's work, then the JSON answer.
     private func respond<Body: RPCRequestBody, Answer: JSONResponseBody>(
-        _ context: EnclaveRequestContext, decoding type: Body.Type,
+        _ request: AuthenticatedRequest, _ context: EnclaveRequestContext, decoding type: Body.Type,
         _ work: (Body) async throws(RPCError) -> Answer
-    ) async -> Response {
-        guard let body = context.authenticated?.body else {
-            return JSONResponse.envelope(.init(.rpcInternalError, "the request was not authenticated"), requestID: nil, context: context)
-        }
+    ) async -> RPCAnswer {
         let rpc: Body
-        switch Self.decode(type, from: body) {
+        switch Self.decode(type, from: request.body) {
         case .success(let decoded): rpc = decoded
-        case .failure(let failure): return JSONResponse.envelope(failure.error, requestID: failure.requestID, context: context)
+        case .failure(let failure): return .refusal(failure.error, requestID: failure.requestID, context: context)
         }
         context.log.requestID = rpc.requestID
         do throws(RPCError) {
-            return JSONResponse.make(.ok, try await work(rpc))
+            return .ok(try await work(rpc))
         } catch {
-            return JSONResponse.envelope(error, requestID: rpc.requestID, context: context)
+            return .refusal(error, requestID: rpc.requestID, context: context)
         }
     }
 
@@ -114,7 +130,7 @@ struct TokenRPCHandlers: Sendable {
                 error: .init(.invalidRequestPayload, "the body is not this endpoint's JSON shape"),
                 requestID: echoed.flatMap { $0.isEmpty ? nil : $0 }))
         }
-        guard rpc.contractVersion == wireContractVersion else {
+        guard rpc.contractVersion == contractVersion else {
             return .failure(.init(error: .init(.invalidContractVersion, "contract_version must be v1"), requestID: rpc.requestID.isEmpty ? nil : rpc.requestID))
         }
         guard !rpc.requestID.isEmpty else {

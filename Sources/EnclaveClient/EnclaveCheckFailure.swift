@@ -1,0 +1,28 @@
+/// Why the enclave was refused, at startup (the probe) or at a worker's periodic re-check;
+/// `step` is what the hosts print and exit with.
+public struct EnclaveCheckFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Step: String, Sendable {
+        case unreachable
+        case badStatus = "bad status"
+        case badDocument = "bad document"
+        case measurementNotAllowed = "measurement not allowed"
+        case evidenceInvalid = "evidence invalid"
+        case signatureInvalid = "signature invalid"
+        case wrongSharedSecret = "wrong shared secret"
+        /// An RPC answer whose response signature or ping binding does not verify (CONTRACT.md 2a).
+        case answerNotAuthenticated = "answer not authenticated"
+    }
+
+    public var step: Step
+    public var detail: String
+
+    public init(_ step: Step, _ detail: String) {
+        self.step = step
+        self.detail = detail
+    }
+
+    /// Transient failures are retried until the probe deadline; the others fail at once.
+    var isTransient: Bool { step == .unreachable || step == .badStatus }
+
+    public var description: String { "enclave probe failed: \(step.rawValue): \(detail)" }
+}

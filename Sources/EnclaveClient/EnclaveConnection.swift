@@ -1,0 +1,27 @@
+import AsyncHTTPClient
+import EnclaveHTTP
+import NIOCore
+
+/// A host's way to the enclave: one HTTP client that follows no redirect and does not retry a
+/// refused connection, the signed RPC client (each call bounded by ENCLAVE_RPC_TIMEOUT_MS), and
+/// the enclave check (each request bounded by ENCLAVE_RUNTIME_PROBE_TIMEOUT_MS).
+public struct EnclaveConnection: Sendable {
+    public let http: HTTPClient
+    public let client: EnclaveRPCClient
+    public let check: EnclaveCheck
+
+    public init(configuration: HostConfiguration) throws {
+        let http = BoundedCall.makeClient(connectTimeout: .milliseconds(Int64(configuration.rpcTimeoutMilliseconds)))
+        let secret = configuration.shared.sharedSecret
+        self.http = http
+        client = try EnclaveRPCClient(
+            baseURL: configuration.baseURL, secret: secret, httpClient: http, timeoutMilliseconds: configuration.rpcTimeoutMilliseconds)
+        check = EnclaveCheck(
+            verifier: AttestationVerifier(configuration: configuration, httpClient: http),
+            client: try EnclaveRPCClient(
+                baseURL: configuration.baseURL, secret: secret, httpClient: http,
+                timeoutMilliseconds: configuration.probeTimeoutMilliseconds))
+    }
+
+    public func shutdown() async throws { try await http.shutdown() }
+}

@@ -1,0 +1,75 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+
+/// Outbound HTTP whose every call, body included, ends by its deadline. AsyncHTTPClient's own
+/// deadline stops at the response head: a server that sends its head and then drips the body one
+/// byte at a time held a call for as long as it liked. Used by the runtime's provider calls and
+/// by the hosts' calls to the enclave.
+public enum BoundedCall {
+    /// An answer read whole.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        public var body: ByteBuffer
+    }
+
+    public enum Failure: Error, Sendable, Equatable {
+        /// Nothing answered: refused, reset, or the name did not resolve.
+        case unreachable
+        /// The deadline passed before the whole answer arrived.
+        case timedOut
+        /// The body is larger than the call allows.
+        case tooLarge
+    }
+
+    /// A client for such calls: it follows no redirect (a 3xx is the answer, never a new request
+    /// with the same headers and body to another origin) and does not retry a refused connection,
+    /// so that fails at once instead of at the deadline.
+    public static func makeClient(connectTimeout: TimeAmount) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout = .init(connect: connectTimeout)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Sends `request` and reads the whole answer, at most `maxBodyBytes` of body, within `timeout`.
+    public static func send(
+        _ request: HTTPClientRequest, with client: HTTPClient, timeout: Duration, maxBodyBytes: Int
+    ) async throws(Failure) -> Answer {
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
+        let outcome: Result<Answer, Failure> = await withTaskGroup(of: Result<Answer, Failure>?.self) { group in
+            group.addTask {
+                do {
+                    let response = try await client.execute(request, deadline: deadline)
+                    let body = try await response.body.collect(upTo: maxBodyBytes)
+                    return .success(Answer(status: Int(response.status.code), headers: response.headers, body: body))
+                } catch is NIOTooManyBytesError {
+                    return .failure(.tooLarge)
+                } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                    return .failure(.timedOut)
+                } catch {
+                    return .failure(Task.isCancelled ? .timedOut : .unreachable)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            // The first to finish decides; cancelling the other ends the request (and its body
+            // stream) or the timer.
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failure(.timedOut)
+        }
+        return try outcome.get()
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,33 @@
+import EnclaveClient
+import EnclaveConfiguration
+import Foundation
+import Logging
+
+/// What both hosts do before they serve: prove the enclave with the startup probe. The
+/// executables decide what a failure means for the process (exit status 1, one line naming the
+/// step).
+public enum HostStartup {
+    /// The verified attestation, or nil when ENCLAVE_RUNTIME_MODE=disabled (local only).
+    public static func probe(
+        _ configuration: HostConfiguration, connection: EnclaveConnection, logger: Logger
+    ) async throws(EnclaveCheckFailure) -> VerifiedAttestation? {
+        if configuration.shared.mode == .disabled {
+            // Only reachable in local: SharedSettings refuses disabled elsewhere.
+            logger.warning("ENCLAVE_RUNTIME_MODE=disabled: the enclave probe is SKIPPED; token operations will fail. Local only.")
+            return nil
+        }
+        let started = ContinuousClock.now
+        let verified = try await StartupProbe(configuration: configuration, check: connection.check, httpClient: connection.http)
+            .run(logger: logger)
+        for skipped in verified.skipped {
+            logger.warning("INSECURE DEV ATTESTATION: \(skipped)")
+        }
+        logger.info(
+            "enclave verified",
+            metadata: [
+                "runtime": "\(verified.runtime)", "measurement": "\(verified.measurement)",
+                "probe_ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))",
+            ])
+        return verified
+    }
+}
