@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "HostServices",
             dependencies: [
-                "EnclaveClient", "EnclaveConfiguration",
+                "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -146,7 +146,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            exclude: ["Support/oauth_provider.py", "Support/fake_enclave.py"]
+            exclude: ["Support/oauth_provider.py", "Support/fake_enclave.py", "Support/relay_enclave.py"]
         ),
     ]
 )

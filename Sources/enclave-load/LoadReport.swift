@@ -8,6 +8,7 @@ struct LoadReport {
     let requests: Int
     let p50, p90, p99, max: Double
     let sent, answered, non200, refused, dropped, retried: Int
+    let answersChecked, answersUnauthenticated: Int
     let statuses: [Int: Int]
 
     init(run: LoadRun, connections: Int, endpoint: String, seconds: Double) {
@@ -31,11 +32,13 @@ struct LoadReport {
         refused = run.refused
         dropped = run.dropped
         retried = run.retried
+        answersChecked = run.answersChecked
+        answersUnauthenticated = run.answersUnauthenticated
         statuses = run.statuses
     }
 
     var rps: Double { Double(requests) / seconds }
-    var passed: Bool { non200 == 0 && dropped == 0 }
+    var passed: Bool { non200 == 0 && dropped == 0 && answersUnauthenticated == 0 }
 
     private func ms(_ value: Double) -> String { String(format: "%.3f", value) }
 
@@ -44,6 +47,7 @@ struct LoadReport {
             "\(endpoint): \(connections) connections, \(String(format: "%.1f", seconds)) s: \(requests) requests, \(String(format: "%.0f", rps)) req/s",
             "latency ms: p50 \(ms(p50))  p90 \(ms(p90))  p99 \(ms(p99))  max \(ms(max))",
             "sent \(sent), answered \(answered) (non-200 \(non200)), refused \(refused), dropped \(dropped), retried \(retried)",
+            "answers checked \(answersChecked) (1 in \(LoadRun.answerSample) signed), not authenticated \(answersUnauthenticated)",
         ]
         for (status, count) in statuses.sorted(by: { $0.key < $1.key }) where status != 200 {
             lines.append("status \(status): \(count)")
@@ -53,6 +57,6 @@ struct LoadReport {
 
     var json: String {
         let statusText = statuses.sorted(by: { $0.key < $1.key }).map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
-        return #"{"endpoint":"\#(endpoint)","connections":\#(connections),"seconds":\#(seconds),"requests":\#(requests),"rps":\#(String(format: "%.1f", rps)),"p50_ms":\#(ms(p50)),"p90_ms":\#(ms(p90)),"p99_ms":\#(ms(p99)),"max_ms":\#(ms(max)),"sent":\#(sent),"answered":\#(answered),"non200":\#(non200),"refused":\#(refused),"dropped":\#(dropped),"retried":\#(retried),"statuses":{\#(statusText)}}"#
+        return #"{"endpoint":"\#(endpoint)","connections":\#(connections),"seconds":\#(seconds),"requests":\#(requests),"rps":\#(String(format: "%.1f", rps)),"p50_ms":\#(ms(p50)),"p90_ms":\#(ms(p90)),"p99_ms":\#(ms(p99)),"max_ms":\#(ms(max)),"sent":\#(sent),"answered":\#(answered),"non200":\#(non200),"refused":\#(refused),"dropped":\#(dropped),"retried":\#(retried),"answers_checked":\#(answersChecked),"answers_unauthenticated":\#(answersUnauthenticated),"statuses":{\#(statusText)}}"#
     }
 }

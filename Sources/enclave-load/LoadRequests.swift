@@ -23,6 +23,9 @@ enum LoadEndpoint: String, CaseIterable {
     }
 
     var isGet: Bool { self == .hello || self == .healthz || self == .document }
+
+    /// Signed RPCs, whose answers carry the enclave's response signature (the floors do not).
+    var answersAreSigned: Bool { self == .ping || self == .exchange }
 }
 
 /// Builds each request's bytes: signed requests get the current time and a nonce unique to this
@@ -46,6 +49,10 @@ final class LoadRequests {
     /// Where the signature goes until it is known, and the end of the head.
     private let signaturePlaceholder = [UInt8](repeating: UInt8(ascii: "0"), count: 64) + Array("\r\n\r\n".utf8)
     private var sequence: UInt64 = 0
+    /// The signature of the last signed request `next` built, for checking its answer (CONTRACT 2a).
+    private(set) var lastSignature: InlineArray<64, UInt8>?
+    /// The shared secret's signer, which also checks answers.
+    var answerChecker: RPCSigner { signer }
 
     init(endpoint: LoadEndpoint, host: String, secret: String, connector: (userID: String, connectorID: String)?) throws {
         self.endpoint = endpoint
@@ -69,6 +76,7 @@ final class LoadRequests {
         buffer.writeBytes(fixedPart)
         // A small string: stored inline, not allocated.
         let sequenceText = String(sequence)
+        lastSignature = nil
         switch endpoint {
         case .hello, .healthz, .document: break
         case .challenge: writeChallenge(into: &buffer, sequence: sequenceText)
@@ -97,6 +105,7 @@ final class LoadRequests {
         let body = writtenRange(in: &buffer) { writeRPCBody(into: &$0, sequence: sequence) }
         let signature = sign(buffer, timestamp: timestamp, nonce: nonce, body: body)
         buffer.setBytes(signature.span.bytes, at: signatureAt)
+        lastSignature = signature
     }
 
     /// The value of `content-length` for the body `writeRPCBody` writes.

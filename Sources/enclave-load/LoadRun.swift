@@ -1,3 +1,4 @@
+import EnclaveContract
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -20,6 +21,10 @@ final class LoadRun: @unchecked Sendable {
     /// connection because a reused one closed before any answer byte (the keep-alive race every
     /// HTTP client retries).
     var refused = 0, dropped = 0, retried = 0
+    /// Answers to signed requests whose response signature was checked (one in `answerSample`, as
+    /// a host checks every one), and those that did not verify.
+    var answersChecked = 0, answersUnauthenticated = 0
+    static let answerSample = 16
     private var liveConnections = 0
 
     init(loop: EventLoop, address: SocketAddress, requests: LoadRequests, warmup: TimeAmount, duration: TimeAmount, stopOnRefused: Bool) {
@@ -87,6 +92,8 @@ final class LoadConnection: ChannelInboundHandler {
     private var keepAlive = true
     private var answeredHere = 0
     private var done = false
+    /// For a sampled signed request: its signature, the answer's signature header and body.
+    private var checking: (request: String, answer: String?, body: [UInt8])?
 
     init(run: LoadRun) { self.run = run }
 
@@ -97,6 +104,10 @@ final class LoadConnection: ChannelInboundHandler {
     private func send(context: ChannelHandlerContext) {
         let request = run.requests.next(allocator: context.channel.allocator)
         run.sent += 1
+        checking = nil
+        if run.requests.endpoint.answersAreSigned, let signature = run.requests.lastSignature, run.sent % LoadRun.answerSample == 0 {
+            checking = (String(decoding: signature.span.bytes.withUnsafeBytes { Array($0) }, as: UTF8.self), nil, [])
+        }
         receivedHead = false
         sentAt = .now()
         // The head tells the response decoder the method; the bytes are the whole request.
@@ -111,11 +122,24 @@ final class LoadConnection: ChannelInboundHandler {
             status = Int(head.status.code)
             keepAlive = head.isKeepAlive
             receivedHead = true
-        case .body:
-            break
+            if checking != nil {
+                let values = head.headers[RPCHeader.responseSignature]
+                checking?.answer = values.count == 1 ? values[0] : nil
+            }
+        case .body(let bytes):
+            if checking != nil { checking?.body += bytes.readableBytesView }
         case .end:
             let now = NIODeadline.now()
             if let sentAt { run.record(status: status, started: sentAt, finished: now) }
+            if let checked = checking {
+                run.answersChecked += 1
+                let verified = checked.answer.map {
+                    run.requests.answerChecker.verifiesResponse(
+                        requestSignature: checked.request, status: status, body: checked.body, responseSignature: $0)
+                } ?? false
+                if !verified { run.answersUnauthenticated += 1 }
+                checking = nil
+            }
             sentAt = nil
             answeredHere += 1
             if now >= run.end {

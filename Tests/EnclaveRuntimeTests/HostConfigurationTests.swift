@@ -27,6 +27,10 @@ struct HostConfigurationTests {
         #expect(configuration.shared.mode == .remote && configuration.attestationPublicKey?.count == 32)
         #expect(configuration.probeTimeoutMilliseconds == 2000 && configuration.probeDeadlineMilliseconds == 30000)
         #expect(configuration.workerTickSeconds == 30 && configuration.stateDirectory == ".host")
+        #expect(configuration.rpcTimeoutMilliseconds == 15000)
+        for edge in ["100", "120000"] {
+            #expect(try HostConfiguration.load(EnvironmentSource(productionHost.merging(["ENCLAVE_RPC_TIMEOUT_MS": edge]) { $1 })).rpcTimeoutMilliseconds == Int(edge))
+        }
         for loopback in ["http://127.0.0.1:8181", "http://localhost:8181", "http://[::1]:8181"] {
             #expect(rejected(productionHost.merging(["ENCLAVE_RUNTIME_BASE_URL": loopback]) { $1 }) == nil, "\(loopback)")
         }
@@ -59,6 +63,9 @@ struct HostConfigurationTests {
         ("probe deadline zero", ["ENCLAVE_RUNTIME_PROBE_DEADLINE_MS": "0"], "ENCLAVE_RUNTIME_PROBE_DEADLINE_MS"),
         ("bad api bind", ["API_BIND_ADDR": "api:8080"], "API_BIND_ADDR"),
         ("tick zero", ["WORKER_TICK_SECONDS": "0"], "WORKER_TICK_SECONDS"),
+        ("rpc timeout below 100", ["ENCLAVE_RPC_TIMEOUT_MS": "99"], "ENCLAVE_RPC_TIMEOUT_MS"),
+        ("rpc timeout above 120000", ["ENCLAVE_RPC_TIMEOUT_MS": "120001"], "ENCLAVE_RPC_TIMEOUT_MS"),
+        ("rpc timeout not a number", ["ENCLAVE_RPC_TIMEOUT_MS": "15s"], "ENCLAVE_RPC_TIMEOUT_MS"),
     ]
 
     @Test("Staging and production host guardrails", arguments: rejections)

@@ -210,6 +210,62 @@ struct LiveRuntimeTests {
         expectLogClean(runtime, secrets: try await providerSecrets(provider))
     }
 
+    @Test("One deadline bounds a whole provider call: a body dripped one byte every 0.7 s is provider_unavailable at the deadline")
+    func providerBodyDeadline() async throws {
+        let provider = try ProviderProcess()
+        let runtime = try await RuntimeProcess(environment: localEnvironment(provider.environment().merging(["ENCLAVE_PROVIDER_TIMEOUT_MS": "1000"]) { $1 }))
+        let connectorID = try await registerConnectorID(runtime, provider)
+        try await provider.setFault("drip")  // the head at once, then about 150 bytes at 0.7 s each
+        let started = ContinuousClock.now
+        let result = try await runtime.rpc(Self.exchange, connectorBody(connector: connectorID, requestID: "drip-1"))
+        let took = ContinuousClock.now - started
+        #expect(result.status == 502 && errorCode(result.json) == "provider_unavailable", "\(result.json)")
+        #expect(took < .milliseconds(2500), "the exchange took \(took): the deadline stopped at the response head")
+        try await provider.setFault("none")
+        #expect(try await runtime.rpc(Self.exchange, connectorBody(connector: connectorID, requestID: "drip-2")).status == 200)
+    }
+
+    @Test("A provider that rotates refresh tokens: the new one is sealed and used by the next exchange")
+    func rotatedRefreshToken() async throws {
+        let provider = try ProviderProcess()
+        let state = temporaryDirectory()
+        let runtime = try await RuntimeProcess(environment: localEnvironment(provider.environment(), stateDirectory: state))
+        let connectorID = try await registerConnectorID(runtime, provider)
+        try await provider.setFault("rotate")
+        for round in 0..<3 {  // each exchange spends the stored token and stores the new one
+            let rotated = try await runtime.rpc(Self.exchange, connectorBody(connector: connectorID, requestID: "rot-\(round)"))
+            #expect(rotated.status == 200, "round \(round): \(rotated.json)")
+        }
+        #expect(try await provider.stats()["rotations"] as? Int == 3)
+        try await provider.setFault("none")
+        let after = try await runtime.rpc(Self.exchange, connectorBody(connector: connectorID, requestID: "rot-after"))
+        #expect(after.status == 200, "the exchange after rotation must use the newest refresh token: \(after.json)")
+        // Sealed, not in the clear: no refresh token the provider issued is in the store's files.
+        let issued = try await provider.stats()["refresh_tokens"] as? [String] ?? []
+        for name in ["connectors.sqlite", "connectors.sqlite-wal"] {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: state + "/" + name))) ?? Data()
+            for token in issued { #expect(bytes.range(of: Data(token.utf8)) == nil, "\(name) holds a refresh token in the clear") }
+        }
+        expectLogClean(runtime, secrets: try await providerSecrets(provider))
+    }
+
+    @Test("A remote document whose runtime or measurement the evidence cannot carry stops the start (exit 78)")
+    func remoteDocumentFields() async throws {
+        let seed = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+        for (runtime, measurement) in [("nitro", "m|1"), ("nitro", "m\u{1}"), ("nitro", "m\u{85}"), ("ni|tro", "m")] {
+            let document = String(decoding: json(["runtime": runtime, "measurement": measurement]), as: UTF8.self)
+            let (status, output) = try await runUntilExit([
+                "ALFRED_ENV": "staging", "ENCLAVE_RPC_SHARED_SECRET": String(repeating: "s", count: 32),
+                "TEE_EXPECTED_RUNTIME": runtime, "TEE_ALLOWED_MEASUREMENTS": measurement,
+                "TEE_ATTESTATION_SIGNING_PRIVATE_KEY": seed, "TEE_ATTESTATION_DOCUMENT": document,
+                "ENCLAVE_DATA_KEY": Data(repeating: 7, count: 32).base64EncodedString(), "GOOGLE_OAUTH_CLIENT_ID": "c",
+                "GOOGLE_OAUTH_CLIENT_SECRET": "s",
+            ])
+            #expect(status == 78, "\(measurement): \(output)")
+            #expect(output.contains("TEE_ATTESTATION_DOCUMENT runtime and measurement must hold no '|'"), "\(output)")
+        }
+    }
+
     @Test("SIGTERM during in-flight requests: they complete, exit status 0")
     func gracefulShutdown() async throws {
         let provider = try ProviderProcess()

@@ -5,9 +5,11 @@ Token endpoint: oauthlib's Server (authorization_code with optional PKCE, refres
 Google, refresh responses carry no refresh token. Revoke endpoint: Google's variant of RFC 7009
 (no client authentication; an unknown token is 400 invalid_token). Test-only endpoints:
   POST /__code     form user, redirect_uri[, code_challenge (method plain)]  -> {"code": ...}
-  POST /__fault    form mode = none|hang|slow|500|invalid_grant|not_json|no_access_token|oversized|
-                   no_refresh_token|other_scope|forget_tokens (forget_tokens acts once, then mode
-                   is none; other_scope grants one more scope than the code did)
+  POST /__fault    form mode = none|hang|slow|drip|500|invalid_grant|not_json|no_access_token|oversized|
+                   no_refresh_token|other_scope|rotate|forget_tokens (forget_tokens acts once, then mode
+                   is none; other_scope grants one more scope than the code did; drip sends the token
+                   response's body one byte every 0.7 s; rotate answers a refresh with a new refresh
+                   token and retires the old one, as OAuth 2.1 rotation does)
   GET  /__stats    -> {"revocations": N, "token_calls": N, "token_connections": N, "revoked": [...],
                        "refresh_tokens": [...]}  (token_connections: connections that carried /token)
 Prints "PORT <n>" on stdout once listening; exits when its stdin closes (the test runner is gone).
@@ -28,7 +30,7 @@ SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
 OTHER_SCOPE = "https://www.googleapis.com/auth/userinfo.email"
 lock = threading.Lock()
 codes, refresh_tokens, access_tokens = {}, {}, {}
-state = {"fault": "none", "revocations": 0, "token_calls": 0, "revoked": [], "issued": [], "connections": 0}
+state = {"fault": "none", "revocations": 0, "token_calls": 0, "revoked": [], "issued": [], "connections": 0, "rotations": 0}
 token_connections = set()
 
 
@@ -82,13 +84,16 @@ class Validator(RequestValidator):
         return [SCOPE]
 
     def rotate_refresh_token(self, request):
-        return False
+        return state["fault"] == "rotate"
 
     def save_bearer_token(self, token, request, *a, **k):
         access_tokens[token["access_token"]] = request.user
         if "refresh_token" in token:
             refresh_tokens[token["refresh_token"]] = request.user
             state["issued"].append(token["refresh_token"])
+            if request.grant_type == "refresh_token" and request.refresh_token != token["refresh_token"]:
+                refresh_tokens.pop(request.refresh_token, None)  # rotated: the old one is spent
+                state["rotations"] += 1
 
     def get_default_scopes(self, client_id, request, *a, **k):
         return [SCOPE]
@@ -115,13 +120,20 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def reply(self, status, body, content_type="application/json"):
+    def reply(self, status, body, content_type="application/json", drip=False):
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if not drip:
+            self.wfile.write(data)
+            return
+        self.wfile.flush()
+        for byte in data:  # the head at once, then the body one byte at a time
+            time.sleep(0.7)
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
 
     def form(self):
         length = int(self.headers.get("content-length") or 0)
@@ -131,7 +143,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/__stats":
             with lock:
-                stats = {k: state[k] for k in ("revocations", "token_calls", "revoked")}
+                stats = {k: state[k] for k in ("revocations", "token_calls", "revoked", "rotations")}
                 stats["token_connections"] = len(token_connections)
                 stats["refresh_tokens"] = sorted(set(refresh_tokens) | set(state["issued"]))
                 return self.reply(200, stats)
@@ -176,6 +188,8 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 headers, body, status = server.create_token_response(
                     "http://provider/token", "POST", raw, {"Content-Type": "application/x-www-form-urlencoded"})
+            if fault == "drip":
+                return self.reply(status, body.encode(), drip=True)
             if fault in ("no_refresh_token", "other_scope") and status == 200:
                 parsed = json.loads(body)
                 if fault == "no_refresh_token":
