@@ -15,6 +15,9 @@ let package = Package(
         .executable(name: "worker", targets: ["worker"]),
         .executable(name: "enclave-runtime", targets: ["enclave-runtime"]),
         .executable(name: "enclave-load", targets: ["enclave-load"]),
+        .executable(name: "enclave-runtime-bench", targets: ["enclave-runtime-bench"]),
+        // For the benchmark package: the floors its in-process benchmark measures against.
+        .library(name: "EnclaveBenchmarkRoutes", targets: ["EnclaveBenchmarkRoutes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -80,14 +83,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .executableTarget(
-            name: "enclave-runtime",
-            dependencies: [
-                "EnclaveRuntime", "EnclaveConfiguration", "EnclaveLogging",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+        .executableTarget(name: "enclave-runtime", dependencies: ["EnclaveRuntime"]),
+        // The benchmarks' floor routes, kept out of the production binary.
+        .target(
+            name: "EnclaveBenchmarkRoutes",
+            dependencies: ["EnclaveRuntime", .product(name: "Hummingbird", package: "hummingbird")]
         ),
+        // The runtime with those floors, for scripts/bench_load.py (local only).
+        .executableTarget(name: "enclave-runtime-bench", dependencies: ["EnclaveRuntime", "EnclaveBenchmarkRoutes"]),
         // What the api and the worker share: the durable job store, startup, the revoke loop.
         .target(
             name: "HostServices",

@@ -44,6 +44,7 @@ let package = Package(
             name: "RPCPath",
             dependencies: [
                 .product(name: "EnclaveRuntime", package: "enclave-runtime"),
+                .product(name: "EnclaveBenchmarkRoutes", package: "enclave-runtime"),
                 .product(name: "EnclaveCrypto", package: "enclave-runtime"),
                 .product(name: "EnclaveConfiguration", package: "enclave-runtime"),
                 .product(name: "EnclaveLogging", package: "enclave-runtime"),

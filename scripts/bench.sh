@@ -19,7 +19,7 @@ micro() {
 
 load() {
   make --no-print-directory -s all  # libenclave_core.so.1 for the Python client that registers a connector
-  swift build -c release --product enclave-runtime
+  swift build -c release --product enclave-runtime-bench
   swift build -c release --product enclave-load
   python3 scripts/bench_load.py "$@" | tee build/bench/load.md
 }

@@ -257,7 +257,7 @@ def main():
     log.parent.mkdir(parents=True, exist_ok=True)
     ok = True
     environment = {"ENCLAVE_RPC_REPLAY_CAPACITY": str(args.replay_capacity)}
-    with Stack(args.configuration, ["--bench-floor-route"], log_path=log, environment=environment) as stack:
+    with Stack(args.configuration, "enclave-runtime-bench", log_path=log, environment=environment) as stack:
         connector = stack.register_connector()
         if not args.sigterm_only:
             if args.rounds > 0:

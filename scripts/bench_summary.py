@@ -71,6 +71,15 @@ def main():
     floor, _ = median(results, "request path echo-signed floor (POST, signed headers)", "Time (wall clock)")
     if ping is not None and floor is not None:
         print(f"| the runtime's own work per signed ping (ping - echo-signed, in process) | {ping - floor:.0f} ns | | | | |")
+    signed, _ = median(results, "request path signed ping, answer signed", "Time (wall clock)")
+    unsigned, _ = median(results, "request path signed ping, answer not signed", "Time (wall clock)")
+    hmac, _ = median(results, "response signature floor: one keyed HMAC of the answer (C core)", "Time (wall clock)")
+    if None not in (signed, unsigned, hmac):
+        added = signed - unsigned
+        ok = added <= 1.5 * hmac
+        missed |= not ok
+        print(f"| what signing a ping's answer adds (signed - not signed) | {added:.0f} ns | | {hmac:.0f} ns (one HMAC) | "
+              f"{added / hmac:.2f} | <= 1.5 x one HMAC: {'ok' if ok else 'MISS'} |")
     per_nonce, _ = median(results, "replay cache bytes per live nonce at capacity", "bytes per live nonce")
     if per_nonce is not None:
         ok = per_nonce <= 64

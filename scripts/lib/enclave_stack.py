@@ -43,9 +43,8 @@ def wait_healthy(base, process, seconds=30):
 class Stack:
     """start() brings up provider and runtime; stop() ends both. `base`, `secret`, `pid`."""
 
-    def __init__(self, configuration="debug", arguments=(), log_path=None, environment=None):
-        self.binary = ROOT / ".build" / configuration / "enclave-runtime"
-        self.arguments = list(arguments)
+    def __init__(self, configuration="debug", product="enclave-runtime", log_path=None, environment=None):
+        self.binary = ROOT / ".build" / configuration / product
         self.log_path = log_path
         self.environment = environment or {}
         self.secret = SECRET
@@ -73,7 +72,7 @@ class Stack:
             "GOOGLE_OAUTH_REVOKE_URL": self.provider_base + "/revoke", **self.environment,
         })
         log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
-        self.runtime = subprocess.Popen([str(self.binary), *self.arguments], env=env, cwd=self.state,
+        self.runtime = subprocess.Popen([str(self.binary)], env=env, cwd=self.state,
                                         stdout=log, stderr=log)
         if self.log_path:
             log.close()

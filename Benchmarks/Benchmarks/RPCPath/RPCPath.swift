@@ -1,13 +1,16 @@
 // The runtime's whole request path in process: router, authentication, JSON reader, handler,
 // answer and access log line (to /dev/null), without sockets or HTTP parsing, so the runtime's own
-// cost per request is seen without the load generator's noise. Three requests through the same
+// cost per request is seen without the load generator's noise. Requests through the same
 // responder: the GET hello floor, the POST floor with a signed ping's exact headers and body
-// (`echo-signed`), and the signed ping. ping - echo-signed is the runtime's own work.
+// (`echo-signed`), and the signed ping. ping - echo-signed is the runtime's own work. The signed
+// ping runs twice more, on a runtime that does not sign its answers, and beside it the floor of
+// that signature: one keyed HMAC of a ping answer's bytes through the C core (CONTRACT.md 2a).
 import Benchmark
+@_spi(Benchmarks) import EnclaveBenchmarkRoutes
 import EnclaveConfiguration
 import EnclaveCrypto
 import EnclaveLogging
-import EnclaveRuntime
+@_spi(Benchmarks) import EnclaveRuntime
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -23,15 +26,17 @@ let accessLogger: Logger = {
     return Logger(label: "enclave-runtime", factory: { JSONLogHandler(label: $0, level: .info, descriptor: devNull) })
 }()
 
-/// One runtime, as `enclave-runtime --bench-floor-route` builds it, logging to /dev/null.
-func makeRuntime() throws -> EnclaveRuntimeApplication {
+/// One runtime, as `enclave-runtime-bench` builds it, logging to /dev/null.
+func makeRuntime(signsAnswers: Bool = true) throws -> EnclaveRuntimeApplication {
     let state = FileManager.default.temporaryDirectory.appendingPathComponent("bench-rpc-path-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
     let configuration = try RuntimeConfiguration.load(EnvironmentSource([
         "ALFRED_ENV": "local", "TEE_ATTESTATION_REQUIRED": "false", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true",
         "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": secret,
     ]))
-    return try EnclaveRuntimeApplication(configuration: configuration, logger: accessLogger, benchmarkFloorRoute: true)
+    return try EnclaveRuntimeApplication(
+        configuration: configuration, logger: accessLogger, extraRoutes: FloorRoutes.routes(maxBodyBytes: configuration.maxBodyBytes),
+        signsAnswers: signsAnswers)
 }
 
 /// Builds requests as `enclave-load` sends them (after HTTP/1 parsing): unique nonce, current time.
@@ -70,16 +75,17 @@ let benchmarks: @Sendable () -> Void = {
         scalingFactor: .kilo, maxDuration: .seconds(3), maxIterations: 200)
 
     let runtime = try! makeRuntime()
-    let responder = runtime.application.responder
+    let unsigned = try! makeRuntime(signsAnswers: false)
     let channel = EmbeddedChannel()
     let silent = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
     let requests = SignedRequests()
     let hello = Request(
-        head: HTTPRequest(method: .get, scheme: nil, authority: "127.0.0.1", path: EnclaveRuntimeApplication.benchmarkFloorPath),
+        head: HTTPRequest(method: .get, scheme: nil, authority: "127.0.0.1", path: FloorRoutes.helloPath),
         body: .init(buffer: ByteBuffer()))
 
-    @Sendable func serve(_ request: Request) async throws {
-        let response = try await responder.respond(to: request, context: EnclaveRequestContext(source: .init(channel: channel, logger: silent)))
+    @Sendable func serve(_ request: Request, by runtime: EnclaveRuntimeApplication = runtime) async throws {
+        let response = try await runtime.application.responder.respond(
+            to: request, context: EnclaveRequestContext(source: .init(channel: channel, logger: silent)))
         // A non-200 answer would measure an error path instead: stop the run.
         precondition(response.status == .ok, "\(request.head.path ?? "") answered \(response.status.code)")
         try await response.body.write(DiscardingWriter())
@@ -89,10 +95,23 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations { try await serve(hello) }
     }
     Benchmark("request path echo-signed floor (POST, signed headers)") { benchmark in
-        for _ in benchmark.scaledIterations { try await serve(requests.next(path: EnclaveRuntimeApplication.benchmarkPostFloorPath)) }
+        for _ in benchmark.scaledIterations { try await serve(requests.next(path: FloorRoutes.echoPath)) }
     }
     Benchmark("request path signed ping") { benchmark in
         for _ in benchmark.scaledIterations { try await serve(requests.next(path: "/v1/rpc/ping")) }
+    }
+    // The same twice more, alternating so a drift of the machine's speed touches both alike.
+    Benchmark("request path signed ping, answer signed") { benchmark in
+        for _ in benchmark.scaledIterations { try await serve(requests.next(path: "/v1/rpc/ping")) }
+    }
+    Benchmark("request path signed ping, answer not signed") { benchmark in
+        for _ in benchmark.scaledIterations { try await serve(requests.next(path: "/v1/rpc/ping"), by: unsigned) }
+    }
+    // The floor of the answer's signature: one keyed HMAC of a ping answer's bytes (about 300).
+    let answer = Array(#"{"contract_version":"v1","request_id":"load-123456","attested_identity":{"runtime":"nitro","measurement":"dev-local-enclave"},"binding":"\#(String(repeating: "A", count: 86))=="}"#.utf8)
+    let key = Array(secret.utf8)
+    Benchmark("response signature floor: one keyed HMAC of the answer (C core)") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try HMACSHA256.mac(key: key, message: answer)) }
     }
     // Part of every request above: a signed ping's access line, as the router writes it.
     Benchmark("access log line of a signed ping") { benchmark in

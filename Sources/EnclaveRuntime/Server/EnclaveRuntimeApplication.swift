@@ -8,6 +8,20 @@ import Hummingbird
 import Logging
 import NIOCore
 
+/// A route beside the contract's, for benchmarks only (the floors they measure against).
+@_spi(Benchmarks) public struct ExtraRoute: Sendable {
+    public typealias Handler = @Sendable (Request, EnclaveRequestContext) async throws -> Response
+    public var method: HTTPRequest.Method
+    public var path: String
+    public var handler: Handler
+
+    public init(method: HTTPRequest.Method, path: String, handler: @escaping Handler) {
+        self.method = method
+        self.path = path
+        self.handler = handler
+    }
+}
+
 /// Builds the enclave runtime from a validated configuration; shared by the executable and tests.
 public struct EnclaveRuntimeApplication: Sendable {
     public let application: Application<ContractRouterResponder>
@@ -15,12 +29,20 @@ public struct EnclaveRuntimeApplication: Sendable {
     public let document: AttestationDocument
     let httpClient: HTTPClient
 
-    /// `now` is Unix seconds; tests inject a clock. `benchmarkFloorRoute` adds `GET /__bench/hello` and `POST /__bench/echo`,
-    /// a static answer through the same router and access log: the framework's own floor that
-    /// `scripts/bench_load.py` compares the contract's endpoints against (local environment only).
+    /// `now` is Unix seconds; tests inject a clock.
     public init(
-        configuration: RuntimeConfiguration, logger: Logger, benchmarkFloorRoute: Bool = false,
-        idleTimeout: TimeAmount = Self.idleTimeout, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        configuration: RuntimeConfiguration, logger: Logger, idleTimeout: TimeAmount = Self.idleTimeout,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    ) throws {
+        try self.init(configuration: configuration, logger: logger, idleTimeout: idleTimeout, now: now, extraRoutes: [], signsAnswers: true)
+    }
+
+    /// The runtime with routes beside the contract's (the benchmarks' floors), and, for the
+    /// benchmark that prices it, without signing answers.
+    @_spi(Benchmarks) public init(
+        configuration: RuntimeConfiguration, logger: Logger, idleTimeout: TimeAmount = Self.idleTimeout,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }, extraRoutes: [ExtraRoute],
+        signsAnswers: Bool = true
     ) throws {
         let startedAt = now()
         let signer: ChallengeSigner
@@ -47,10 +69,12 @@ public struct EnclaveRuntimeApplication: Sendable {
         }
 
         let shared = configuration.shared
-        let pipeline = RPCPipeline(authenticator: RPCAuthenticator(
-            verifier: try RPCVerifier(secret: shared.sharedSecret, previousSecret: shared.previousSharedSecret),
-            replayGuard: ReplayCache(capacity: configuration.replayCapacity, windowSeconds: shared.maxSkewSeconds),
-            maxSkewSeconds: Int64(shared.maxSkewSeconds), maxBodyBytes: configuration.maxBodyBytes, now: now))
+        let pipeline = RPCPipeline(
+            authenticator: RPCAuthenticator(
+                verifier: try RPCVerifier(secret: shared.sharedSecret, previousSecret: shared.previousSharedSecret),
+                replayGuard: ReplayCache(capacity: configuration.replayCapacity, windowSeconds: shared.maxSkewSeconds),
+                maxSkewSeconds: Int64(shared.maxSkewSeconds), maxBodyBytes: configuration.maxBodyBytes, now: now),
+            signsAnswers: signsAnswers)
         let rpc = TokenRPCHandlers(
             identity: RenderedIdentity(document.identity), store: store, vault: vault, provider: provider, evidenceSigner: signer, now: now)
         let health = HealthResponse(environment: shared.environment.rawValue, mode: shared.mode.rawValue).jsonBytes
@@ -70,14 +94,9 @@ public struct EnclaveRuntimeApplication: Sendable {
             ContractRoute.register.path: .init(method: .post, handler: pipeline.handler { await rpc.register($0, context: $1) }),
             ContractRoute.ping.path: .init(method: .post, handler: pipeline.handler { await rpc.ping($0, context: $1) }),
         ]
-        if benchmarkFloorRoute {
-            let hello = ByteBuffer(string: #"{"hello":"world"}"#)
-            routes[Self.benchmarkFloorPath] = .init(method: .get, handler: { _, _ in JSONResponse.raw(.ok, hello) })
-            // The same floor for a POST whose body is read, as the RPCs' bodies are.
-            routes[Self.benchmarkPostFloorPath] = .init(method: .post, handler: { request, _ in
-                _ = try await request.body.collect(upTo: configuration.maxBodyBytes)
-                return JSONResponse.raw(.ok, hello)
-            })
+        for extra in extraRoutes {
+            precondition(routes[extra.path] == nil, "an extra route may not replace a contract route")
+            routes[extra.path] = .init(method: extra.method, handler: extra.handler)
         }
         let bind = configuration.bindAddress
         application = Application(
@@ -94,8 +113,6 @@ public struct EnclaveRuntimeApplication: Sendable {
     /// and never sends on a connection the runtime is closing.
     public static let idleTimeout: TimeAmount = .seconds(75)
 
-    public static let benchmarkFloorPath = "/__bench/hello"
-    public static let benchmarkPostFloorPath = "/__bench/echo"
 
     /// Releases the outbound HTTP client; call after the application stopped.
     public func shutdown() async throws {
