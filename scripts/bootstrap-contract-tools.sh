@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The contract tests' Python tools (PyPI, pinned in tests/contract/requirements.txt) in build/venv,
+# The contract tests' Python tools (PyPI, pinned in Tests/Contract/requirements.txt) in build/venv,
 # a virtualenv that also sees Debian's packages (oauthlib, pytest). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh  # python3-venv among the Debian packages
 
 venv=build/venv
-requirements=tests/contract/requirements.txt
+requirements=Tests/Contract/requirements.txt
 if [[ ! -x $venv/bin/python ]] || ! cmp -s "$requirements" "$venv/requirements.txt"; then
   echo "bootstrap: creating $venv"
   /usr/bin/python3 -m venv --system-site-packages "$venv"

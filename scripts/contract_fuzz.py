@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Schemathesis against a live enclave-runtime (with the loopback OAuth provider), every operation of
-docs/openapi.yaml, generated requests signed by tests/contract/signing_hook.py. Fails on any 500 or
+docs/openapi.yaml, generated requests signed by Tests/Contract/signing_hook.py. Fails on any 500 or
 undocumented 5xx, and on any answer whose status, content type or body does not conform to the spec.
 
 usage: contract_fuzz.py [--examples N] [--configuration debug|release] [--seed S]
@@ -33,7 +33,7 @@ def main():
     with Stack(args.configuration, log_path=log) as stack:
         stack.register_connector()
         env = {**os.environ, "SCHEMATHESIS_HOOKS": "signing_hook", "ENCLAVE_RPC_SHARED_SECRET": SECRET,
-               "PYTHONPATH": str(ROOT / "tests" / "contract"), "NO_COLOR": "1"}
+               "PYTHONPATH": str(ROOT / "Tests" / "Contract"), "NO_COLOR": "1"}
         command = [str(ROOT / "build" / "venv" / "bin" / "schemathesis"), "run", str(ROOT / "docs" / "openapi.yaml"),
                    "--url", stack.base, "--checks", CHECKS, "--max-examples", str(args.examples),
                    "--phases", "examples,coverage,fuzzing", "--mode", "all", "--workers", "1",

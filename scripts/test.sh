@@ -34,7 +34,7 @@ swift build
 
 step "contract: OpenAPI spec validation, live answers against the spec, schemathesis (bounded)"
 scripts/bootstrap-contract-tools.sh
-build/venv/bin/python -m pytest -q tests/contract
+build/venv/bin/python -m pytest -q Tests/Contract
 
 step "fuzzing, briefly: C core, the Swift request path, schemathesis"
 scripts/fuzz.sh "${FUZZ_SECONDS:-5}" 5

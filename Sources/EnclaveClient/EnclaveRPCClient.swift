@@ -92,6 +92,9 @@ public final class EnclaveRPCClient: Sendable {
             scope: answer.scope)
     }
 
+    /// The signed RPCs this client calls, one method each (a test holds it to the contract's table).
+    public static let routes: [ContractRoute] = [.ping, .exchange, .revoke, .register]
+
     static func newRequestID() -> String { UUID().uuidString.lowercased() }
 
     static func connectorBody(_ requestID: String, _ userID: String, _ connectorID: String) -> [String: Any] {

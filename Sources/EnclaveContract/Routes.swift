@@ -16,10 +16,10 @@ public struct ContractRoute: Sendable, Hashable {
         method: .get, path: "/v1/attestation/document", operationID: "attestationDocument")
     public static let attestationChallenge = ContractRoute(
         method: .post, path: "/v1/attestation/challenge", operationID: "attestationChallenge")
-    public static let exchange = ContractRoute(method: .post, path: "/v1/rpc/google/token/exchange", operationID: "tokenExchange")
-    public static let revoke = ContractRoute(method: .post, path: "/v1/rpc/google/token/revoke", operationID: "tokenRevoke")
+    public static let exchange = ContractRoute(method: .post, path: "/v1/rpc/google/token/exchange", operationID: "exchangeToken")
+    public static let revoke = ContractRoute(method: .post, path: "/v1/rpc/google/token/revoke", operationID: "revokeToken")
     public static let register = ContractRoute(
-        method: .post, path: "/v1/rpc/google/connector/register", operationID: "connectorRegister")
+        method: .post, path: "/v1/rpc/google/connector/register", operationID: "registerConnector")
     public static let ping = ContractRoute(method: .post, path: "/v1/rpc/ping", operationID: "ping")
 
     public static let all: [ContractRoute] = [

@@ -20,9 +20,10 @@ import NIOEmbedded
 /// version, timestamp, nonce and signature header values (a missing field leaves its header out);
 /// whatever follows the fourth zero byte is the body.
 public final class RequestPathFuzzing: @unchecked Sendable {
+    /// Every route of the contract (a test holds this to the table) and one unknown RPC path.
     public static let paths = [
-        "/v1/rpc/ping", "/v1/rpc/google/token/exchange", "/v1/rpc/google/token/revoke",
-        "/v1/rpc/google/connector/register", "/v1/attestation/challenge", "/healthz", "/v1/attestation/document",
+        ContractRoute.ping.path, ContractRoute.exchange.path, ContractRoute.revoke.path, ContractRoute.register.path,
+        ContractRoute.attestationChallenge.path, ContractRoute.healthz.path, ContractRoute.attestationDocument.path,
         "/v1/rpc/unknown",
     ]
     static let secret = "fuzz-shared-secret-0123456789abcdef"
@@ -71,15 +72,37 @@ public final class RequestPathFuzzing: @unchecked Sendable {
             let response = try await runtime.application.responder.respond(to: request.request, context: context)
             let collector = BodyCollector()
             try await response.body.write(collector)
+            let status = Int(response.status.code), body = collector.bytes.bytes
+            if let unauthenticated = answerSignatureViolation(
+                path: request.path, status: status, body: body, requestSignature: request.signature,
+                responseSignatures: response.headers[values: Self.responseSignatureHeader])
+            {
+                return unauthenticated
+            }
             return ResponseOracle.violation(
-                path: request.path, method: request.method.rawValue, status: Int(response.status.code),
-                body: collector.bytes.bytes, request: request.body, secret: Self.secret)
+                path: request.path, method: request.method.rawValue, status: status, body: body, request: request.body,
+                secret: Self.secret)
         } catch {
             return "the responder threw \(error)"
         }
     }
 
     private static let silent = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
+    private static let responseSignatureHeader = HTTPField.Name(RPCHeader.responseSignature)!
+
+    /// CONTRACT.md section 2a: a response signature, when an answer carries one, verifies for the
+    /// request's signature, status and body under the shared secret; every 200 of an RPC carries one.
+    func answerSignatureViolation(
+        path: String, status: Int, body: [UInt8], requestSignature: String?, responseSignatures: [String]
+    ) -> String? {
+        if responseSignatures.isEmpty {
+            return path.hasPrefix(ContractRoute.rpcPrefix) && status == 200 ? "an RPC 200 without a response signature" : nil
+        }
+        guard responseSignatures.count == 1, let requestSignature,
+            signer.verifiesResponse(requestSignature: requestSignature, status: status, body: body, responseSignature: responseSignatures[0])
+        else { return "a response signature that does not verify (status \(status) on \(path))" }
+        return nil
+    }
 
     /// An id Foundation parses and writes back the same, up to case: the oracle's judge of a UUID,
     /// independent of the runtime's `UUIDSyntax`. (Foundation's parser alone is no judge: on Linux
@@ -93,7 +116,9 @@ public final class RequestPathFuzzing: @unchecked Sendable {
         ResponseOracle.violation(path: path, method: "POST", status: status, body: body, request: request, secret: secret)
     }
 
-    private func makeRequest(_ data: [UInt8]) -> (request: Request, path: String, method: HTTPRequest.Method, body: [UInt8]) {
+    private func makeRequest(_ data: [UInt8]) -> (
+        request: Request, path: String, method: HTTPRequest.Method, body: [UInt8], signature: String?
+    ) {
         let selector = data.first ?? 0
         let path = Self.paths[Int(selector & 0x07)]
         let sign = selector & 0x08 != 0
@@ -119,16 +144,16 @@ public final class RequestPathFuzzing: @unchecked Sendable {
             signature = signer.signature(path: path, timestamp: timestamp!, nonce: nonce ?? "", body: body)
         }
         var headers = HTTPFields()
-        if selector & 0x20 == 0, let version { headers.append(HTTPField(name: .init("x-alfred-rpc-version")!, value: version)) }
-        if let timestamp { headers.append(HTTPField(name: .init("x-alfred-rpc-ts")!, value: timestamp)) }
+        if selector & 0x20 == 0, let version { headers.append(HTTPField(name: .init(RPCHeader.version)!, value: version)) }
+        if let timestamp { headers.append(HTTPField(name: .init(RPCHeader.timestamp)!, value: timestamp)) }
         if let nonce {
-            headers.append(HTTPField(name: .init("x-alfred-rpc-nonce")!, value: nonce))
-            if selector & 0x40 != 0 { headers.append(HTTPField(name: .init("x-alfred-rpc-nonce")!, value: nonce)) }
+            headers.append(HTTPField(name: .init(RPCHeader.nonce)!, value: nonce))
+            if selector & 0x40 != 0 { headers.append(HTTPField(name: .init(RPCHeader.nonce)!, value: nonce)) }
         }
-        if let signature { headers.append(HTTPField(name: .init("x-alfred-rpc-signature")!, value: signature)) }
+        if let signature { headers.append(HTTPField(name: .init(RPCHeader.signature)!, value: signature)) }
         headers[.contentType] = "application/json"
         let head = HTTPRequest(method: method, scheme: "http", authority: "127.0.0.1", path: path, headerFields: headers)
-        return (Request(head: head, body: .init(buffer: ByteBuffer(bytes: body))), path, method, body)
+        return (Request(head: head, body: .init(buffer: ByteBuffer(bytes: body))), path, method, body, signature)
     }
 }
 

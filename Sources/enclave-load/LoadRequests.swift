@@ -1,3 +1,4 @@
+import EnclaveContract
 import EnclaveCrypto
 import Foundation
 import NIOCore
@@ -12,13 +13,14 @@ enum LoadEndpoint: String, CaseIterable {
 
     var path: String {
         switch self {
+        // The floors of enclave-runtime-bench (EnclaveBenchmarkRoutes' FloorRoutes).
         case .hello: "/__bench/hello"
-        case .healthz: "/healthz"
-        case .document: "/v1/attestation/document"
-        case .challenge: "/v1/attestation/challenge"
-        case .ping: "/v1/rpc/ping"
-        case .exchange: "/v1/rpc/google/token/exchange"
         case .echo, .echoSigned: "/__bench/echo"
+        case .healthz: ContractRoute.healthz.path
+        case .document: ContractRoute.attestationDocument.path
+        case .challenge: ContractRoute.attestationChallenge.path
+        case .ping: ContractRoute.ping.path
+        case .exchange: ContractRoute.exchange.path
         }
     }
 
@@ -49,6 +51,10 @@ final class LoadRequests {
     /// Where the signature goes until it is known, and the end of the head.
     private let signaturePlaceholder = [UInt8](repeating: UInt8(ascii: "0"), count: 64) + Array("\r\n\r\n".utf8)
     private var sequence: UInt64 = 0
+    /// The signed headers' names and separators, in the order they are written.
+    private static let versionField = Array("\r\n\(RPCHeader.version): \(contractVersion)\r\n\(RPCHeader.timestamp): ".utf8)
+    private static let nonceField = Array("\r\n\(RPCHeader.nonce): ".utf8)
+    private static let signatureField = Array("\r\n\(RPCHeader.signature): ".utf8)
     /// The signature of the last signed request `next` built, for checking its answer (CONTRACT 2a).
     private(set) var lastSignature: InlineArray<64, UInt8>?
     /// The shared secret's signer, which also checks answers.
@@ -95,11 +101,11 @@ final class LoadRequests {
     /// The signed headers, with the signature written last over the bytes already in `buffer`.
     private func writeSignedRPC(into buffer: inout ByteBuffer, sequence: String) {
         writeRPCBodyLength(into: &buffer, sequence: sequence)
-        buffer.writeStaticString("\r\nx-alfred-rpc-version: v1\r\nx-alfred-rpc-ts: ")
+        buffer.writeBytes(Self.versionField)
         let timestamp = writtenRange(in: &buffer) { $0.writeString(String(Int(Date().timeIntervalSince1970))) }
-        buffer.writeStaticString("\r\nx-alfred-rpc-nonce: ")
+        buffer.writeBytes(Self.nonceField)
         let nonce = writtenRange(in: &buffer) { $0.writeBytes(tag); $0.writeString(sequence) }
-        buffer.writeStaticString("\r\nx-alfred-rpc-signature: ")
+        buffer.writeBytes(Self.signatureField)
         let signatureAt = buffer.writerIndex
         buffer.writeBytes(signaturePlaceholder)
         let body = writtenRange(in: &buffer) { writeRPCBody(into: &$0, sequence: sequence) }

@@ -1,6 +1,6 @@
 """A real enclave-runtime process and the loopback OAuth provider (Tests/.../oauth_provider.py),
 started on free ports with a throwaway state directory. Shared by the contract tests
-(tests/contract) and the load benchmark (scripts/bench_load.py)."""
+(Tests/Contract) and the load benchmark (scripts/bench_load.py)."""
 import os
 import pathlib
 import socket

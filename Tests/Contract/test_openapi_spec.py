@@ -14,8 +14,10 @@ ERROR_CODES = {
     "request_replay_detected", "invalid_contract_version", "invalid_request_payload", "invalid_request_id",
     "payload_too_large", "replay_cache_full", "not_found", "method_not_allowed", "connector_token_unavailable",
     "decrypt_not_authorized", "connector_token_decrypt_failed", "provider_not_configured", "provider_unavailable",
-    "provider_failed", "provider_response_invalid", "rpc_internal_error",
+    "provider_failed", "provider_response_invalid", "store_unavailable", "rpc_internal_error",
 }
+# The Python client's method for each signed RPC of the spec (a new RPC needs one).
+CLIENT_METHODS = {"ping": "ping", "exchangeToken": "exchange", "revokeToken": "revoke", "registerConnector": "register"}
 
 
 def test_spec_is_valid_openapi_3_1():
@@ -34,3 +36,15 @@ def test_spec_covers_the_contract():
         if path.startswith("/v1/rpc/"):
             names = {p["$ref"].rsplit("/", 1)[1] for p in document["paths"][path][method]["parameters"]}
             assert names == {"Version", "Timestamp", "Nonce", "Signature"}, path
+
+    assert set(document["x-error-codes"]) == ERROR_CODES
+
+
+def test_the_python_client_calls_every_signed_rpc():
+    import enclave_core
+    document = yaml.safe_load(SPEC.read_text())
+    rpc_operations = {item[method]["operationId"] for path, item in document["paths"].items() for method in item
+                      if path.startswith("/v1/rpc/")}
+    assert rpc_operations == set(CLIENT_METHODS)
+    for operation, method in CLIENT_METHODS.items():
+        assert callable(getattr(enclave_core.EnclaveClient, method, None)), operation

@@ -4,7 +4,7 @@ authentication and reach the JSON decoders and handlers.
 The body is serialized here and sent as exactly these bytes (`data=`), because the signature
 covers the raw body. A share of requests (UNSIGNED_SHARE) keeps the generated headers, so the
 header checks are exercised as well. Registered globally, so it applies to the pytest run
-(tests/contract) and to `schemathesis run` with SCHEMATHESIS_HOOKS=signing_hook alike.
+(Tests/Contract) and to `schemathesis run` with SCHEMATHESIS_HOOKS=signing_hook alike.
 """
 import json
 import os
