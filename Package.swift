@@ -33,7 +33,6 @@ let package = Package(
             name: "CEnclaveCore",
             path: "CSources/EnclaveCore",
             publicHeadersPath: "include",
-            cSettings: [.unsafeFlags(["-Wall", "-Wextra", "-Werror"])],
             linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("b2"), .linkedLibrary("sodium")]
         ),
         // The only Swift code that touches pointers: a thin, safe wrapper over the C core.
@@ -51,6 +50,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Private state files and the one SQLite opener of the runtime's and the hosts' stores.
+        .target(name: "EnclaveStorage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // JSON text written byte by byte, for response bodies and log lines on the hot path.
         .target(name: "EnclaveJSON"),
         // One JSON object per log line, for every process.
@@ -63,6 +64,7 @@ let package = Package(
                 "EnclaveConfiguration",
                 "EnclaveContract",
                 "EnclaveHTTP",
+                "EnclaveStorage",
                 "EnclaveJSON",
                 "EnclaveLogging",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -95,7 +97,7 @@ let package = Package(
         .target(
             name: "HostServices",
             dependencies: [
-                "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto",
+                "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -141,7 +143,7 @@ let package = Package(
             name: "EnclaveRuntimeTests",
             dependencies: [
                 "EnclaveRuntime", "EnclaveConfiguration", "EnclaveContract", "EnclaveCrypto", "EnclaveClient", "EnclaveHTTP",
-                "EnclaveJSON", "EnclaveLogging", "EnclaveFuzzing",
+                "EnclaveJSON", "EnclaveLogging", "EnclaveFuzzing", "EnclaveStorage",
                 "HostServices",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

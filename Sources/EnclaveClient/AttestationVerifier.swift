@@ -32,7 +32,7 @@ public final class AttestationVerifier: Sendable {
 
     /// `httpClient` should follow no redirect (`BoundedCall.makeClient`).
     public init(
-        configuration: HostConfiguration, httpClient: HTTPClient,
+        configuration: EnclaveClientConfiguration, httpClient: HTTPClient,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
         let url = configuration.baseURL.absoluteString

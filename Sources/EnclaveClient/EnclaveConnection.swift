@@ -10,7 +10,7 @@ public struct EnclaveConnection: Sendable {
     public let client: EnclaveRPCClient
     public let check: EnclaveCheck
 
-    public init(configuration: HostConfiguration) throws {
+    public init(configuration: EnclaveClientConfiguration) throws {
         let http = BoundedCall.makeClient(connectTimeout: .milliseconds(Int64(configuration.rpcTimeoutMilliseconds)))
         let secret = configuration.shared.sharedSecret
         self.http = http

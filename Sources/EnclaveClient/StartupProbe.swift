@@ -11,12 +11,12 @@ import NIOCore
 /// ENCLAVE_RUNTIME_PROBE_DEADLINE_MS, with a last attempt at the deadline itself (so hosts
 /// started with the enclave wait for it); any other failure, or the deadline, fails closed.
 public struct StartupProbe: Sendable {
-    let configuration: HostConfiguration
+    let configuration: EnclaveClientConfiguration
     let check: EnclaveCheck
     let http: HTTPClient
     let clock: ContinuousClock
 
-    public init(configuration: HostConfiguration, check: EnclaveCheck, httpClient: HTTPClient) {
+    public init(configuration: EnclaveClientConfiguration, check: EnclaveCheck, httpClient: HTTPClient) {
         self.configuration = configuration
         self.check = check
         http = httpClient

@@ -17,7 +17,7 @@ public enum HostStartup {
             return nil
         }
         let started = ContinuousClock.now
-        let verified = try await StartupProbe(configuration: configuration, check: connection.check, httpClient: connection.http)
+        let verified = try await StartupProbe(configuration: configuration.client, check: connection.check, httpClient: connection.http)
             .run(logger: logger)
         for skipped in verified.skipped {
             logger.warning("INSECURE DEV ATTESTATION: \(skipped)")

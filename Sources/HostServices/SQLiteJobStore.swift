@@ -1,39 +1,15 @@
-import EnclaveConfiguration
+import EnclaveStorage
 import Foundation
 import GRDB
 
-/// The job store in SQLite in HOST_STATE_DIR (WAL through GRDB's DatabasePool), safe with the api
-/// and the worker open at once: claims happen in one immediate write transaction. Each commit is
-/// on disk before it is answered (`synchronous = FULL`, not GRDB's WAL default NORMAL): a revoke
-/// the api has accepted must not vanish on power loss and leave the token alive. The files are
-/// 0600: they name users and their connectors.
+/// The job store in SQLite in HOST_STATE_DIR, opened as every store is (`PrivateDatabase`: 0600
+/// files, each commit synced, so an accepted revoke survives a power loss), safe with the api and
+/// the worker open at once: claims happen in one write transaction.
 public final class SQLiteJobStore: JobStore {
     let pool: DatabasePool
 
     public init(directory: String) throws {
-        try PrivateFiles.createDirectory(directory)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        let path = (directory as NSString).appendingPathComponent("jobs.sqlite")
-        try PrivateFiles.prepareDatabase(path)
-        // The api and the worker may start at the same instant. Both opening (the switch to WAL
-        // needs a lock that SQLite does not wait for) and migrating can then fail with "database
-        // is locked": the loser retries and finds the database in WAL mode, migrated.
-        var attempt = 0
-        while true {
-            do {
-                let pool = try DatabasePool(path: path, configuration: configuration)
-                // On the one writer connection, after GRDB's WAL setup (which sets NORMAL).
-                try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-                try Self.migrator.migrate(pool)
-                self.pool = pool
-                break
-            } catch {
-                attempt += 1
-                if attempt >= 10 { throw error }
-                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
-            }
-        }
+        pool = try PrivateDatabase.open(directory: directory, name: "jobs.sqlite", migrator: Self.migrator)
     }
 
     static var migrator: DatabaseMigrator {

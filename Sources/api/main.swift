@@ -24,7 +24,7 @@ LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
 let logger = Logger(label: "api")
 
 do {
-    let connection = try EnclaveConnection(configuration: configuration)
+    let connection = try EnclaveConnection(configuration: configuration.client)
     let verified: VerifiedAttestation?
     do { verified = try await HostStartup.probe(configuration, connection: connection, logger: logger) } catch {
         fail("\(error)", status: 1)

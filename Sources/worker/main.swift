@@ -25,7 +25,7 @@ LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
 let logger = Logger(label: "worker")
 
 do {
-    let connection = try EnclaveConnection(configuration: configuration)
+    let connection = try EnclaveConnection(configuration: configuration.client)
     do { _ = try await HostStartup.probe(configuration, connection: connection, logger: logger) } catch {
         fail("\(error)", status: 1)
     }

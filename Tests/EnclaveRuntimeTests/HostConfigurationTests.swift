@@ -1,6 +1,7 @@
 import EnclaveClient
 import EnclaveConfiguration
 import Foundation
+import HostServices
 import Testing
 
 private let pinnedKey = Data(repeating: 3, count: 32).base64EncodedString()
@@ -24,12 +25,12 @@ struct HostConfigurationTests {
     @Test("A complete production host configuration is accepted; http to loopback is allowed")
     func accepted() throws {
         let configuration = try HostConfiguration.load(EnvironmentSource(productionHost))
-        #expect(configuration.shared.mode == .remote && configuration.attestationPublicKey?.count == 32)
-        #expect(configuration.probeTimeoutMilliseconds == 2000 && configuration.probeDeadlineMilliseconds == 30000)
+        #expect(configuration.shared.mode == .remote && configuration.client.attestationPublicKey?.count == 32)
+        #expect(configuration.client.probeTimeoutMilliseconds == 2000 && configuration.client.probeDeadlineMilliseconds == 30000)
         #expect(configuration.workerTickSeconds == 30 && configuration.stateDirectory == ".host")
-        #expect(configuration.rpcTimeoutMilliseconds == 15000)
+        #expect(configuration.client.rpcTimeoutMilliseconds == 15000)
         for edge in ["100", "120000"] {
-            #expect(try HostConfiguration.load(EnvironmentSource(productionHost.merging(["ENCLAVE_RPC_TIMEOUT_MS": edge]) { $1 })).rpcTimeoutMilliseconds == Int(edge))
+            #expect(try HostConfiguration.load(EnvironmentSource(productionHost.merging(["ENCLAVE_RPC_TIMEOUT_MS": edge]) { $1 })).client.rpcTimeoutMilliseconds == Int(edge))
         }
         for loopback in ["http://127.0.0.1:8181", "http://localhost:8181", "http://[::1]:8181"] {
             #expect(rejected(productionHost.merging(["ENCLAVE_RUNTIME_BASE_URL": loopback]) { $1 }) == nil, "\(loopback)")

@@ -1,3 +1,4 @@
+import EnclaveStorage
 import Foundation
 import GRDB
 @testable import HostServices

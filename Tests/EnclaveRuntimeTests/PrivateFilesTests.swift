@@ -1,3 +1,4 @@
+import EnclaveStorage
 import EnclaveConfiguration
 @testable import EnclaveRuntime
 import Foundation

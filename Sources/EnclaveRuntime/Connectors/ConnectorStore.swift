@@ -1,4 +1,4 @@
-import EnclaveConfiguration
+import EnclaveStorage
 import Foundation
 import GRDB
 
@@ -65,16 +65,9 @@ final class ConnectorStore: Sendable {
     let pool: DatabasePool
 
     init(directory: String) throws {
-        try PrivateFiles.createDirectory(directory)
-        let path = (directory as NSString).appendingPathComponent("connectors.sqlite")
-        try PrivateFiles.prepareDatabase(path)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        pool = try DatabasePool(path: path, configuration: configuration)
-        // On the one writer connection, after GRDB's WAL setup (which sets NORMAL after any
-        // `prepareDatabase`); readers never write.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON") }
-        try Self.migrator.migrate(pool)
+        // Readers never write, so secure_delete on the writer connection covers every deletion.
+        pool = try PrivateDatabase.open(
+            directory: directory, name: "connectors.sqlite", migrator: Self.migrator, pragmas: ["PRAGMA secure_delete = ON"])
     }
 
     static var migrator: DatabaseMigrator {

@@ -1,4 +1,4 @@
-import EnclaveConfiguration
+import EnclaveStorage
 import EnclaveCrypto
 import Foundation
 

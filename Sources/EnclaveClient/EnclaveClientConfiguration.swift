@@ -1,40 +1,31 @@
 import EnclaveConfiguration
 import Foundation
 
-/// Configuration of the host services (api, worker), read and validated once at startup.
+/// How a host reaches and judges the enclave, read and validated once at startup.
 ///
 /// Keys (defaults in brackets; CONFIG.md has every rule): the shared keys of `SharedSettings`
 /// (hosts default ENCLAVE_RUNTIME_MODE to remote), ENCLAVE_RUNTIME_BASE_URL [http://127.0.0.1:8181],
 /// ENCLAVE_RUNTIME_PROBE_TIMEOUT_MS [2000], ENCLAVE_RUNTIME_PROBE_DEADLINE_MS [30000],
-/// ENCLAVE_RPC_TIMEOUT_MS [15000],
-/// TEE_ATTESTATION_PUBLIC_KEY [required when attestation is required], API_BIND_ADDR
-/// [127.0.0.1:8080], API_INTERNAL_TOKEN [local-dev-api-token in local only], HOST_STATE_DIR [.host],
-/// WORKER_TICK_SECONDS [30].
-public struct HostConfiguration: Sendable {
+/// ENCLAVE_RPC_TIMEOUT_MS [15000], TEE_ATTESTATION_PUBLIC_KEY [required when attestation is required].
+public struct EnclaveClientConfiguration: Sendable {
     public var shared: SharedSettings
     public var baseURL: URL
+    /// Each probe request.
     public var probeTimeoutMilliseconds: Int
+    /// The startup probe's retries end here.
     public var probeDeadlineMilliseconds: Int
     /// The whole of each RPC call to the enclave, body included.
     public var rpcTimeoutMilliseconds: Int
     /// The pinned Ed25519 key evidence must verify with (raw 32 bytes).
     public var attestationPublicKey: [UInt8]?
-    public var apiBindAddress: BindAddress
-    public var apiInternalToken: String
-    public var stateDirectory: String
-    public var workerTickSeconds: Int
 
-    public static let localAPIToken = "local-dev-api-token"
-
-    public static func load(_ env: EnvironmentSource) throws(ConfigurationError) -> HostConfiguration {
+    public static func load(_ env: EnvironmentSource) throws(ConfigurationError) -> EnclaveClientConfiguration {
         let shared = try SharedSettings.load(env, role: .host)
-        let local = shared.isLocal
-
         let urlText = env.string("ENCLAVE_RUNTIME_BASE_URL", default: "http://127.0.0.1:8181")
         guard let url = URL(string: urlText), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
             let host = url.host, !host.isEmpty
         else { throw ConfigurationError("ENCLAVE_RUNTIME_BASE_URL", "must be an http(s) URL") }
-        if !local && scheme == "http" && !Self.isLoopback(host) {
+        if !shared.isLocal && scheme == "http" && !Self.isLoopback(host) {
             throw ConfigurationError("ENCLAVE_RUNTIME_BASE_URL", "must be https, or http to a loopback address, outside local")
         }
         let timeout = try env.int("ENCLAVE_RUNTIME_PROBE_TIMEOUT_MS", default: 2000, in: 1...Int(Int32.max), rule: "must be an integer > 0")
@@ -45,19 +36,9 @@ public struct HostConfiguration: Sendable {
         if shared.attestationRequired && publicKey == nil && shared.mode != .disabled {
             throw ConfigurationError("TEE_ATTESTATION_PUBLIC_KEY", "is required when attestation is required")
         }
-        guard let bind = BindAddress(env.string("API_BIND_ADDR", default: "127.0.0.1:8080")) else {
-            throw ConfigurationError("API_BIND_ADDR", "must be host:port with an IPv4 or [IPv6] literal or localhost, port 1 to 65535")
-        }
-        let token = env.string("API_INTERNAL_TOKEN") ?? (local ? localAPIToken : nil)
-        guard let token else { throw ConfigurationError("API_INTERNAL_TOKEN", "is required outside local") }
-        if !local && token.utf8.count < 32 { throw ConfigurationError("API_INTERNAL_TOKEN", "must be at least 32 bytes outside local") }
-        let tick = try env.int("WORKER_TICK_SECONDS", default: 30, in: 1...86400, rule: "must be an integer >= 1")
-
-        return HostConfiguration(
+        return EnclaveClientConfiguration(
             shared: shared, baseURL: url, probeTimeoutMilliseconds: timeout, probeDeadlineMilliseconds: deadline,
-            rpcTimeoutMilliseconds: rpcTimeout,
-            attestationPublicKey: publicKey, apiBindAddress: bind, apiInternalToken: token,
-            stateDirectory: env.string("HOST_STATE_DIR", default: ".host"), workerTickSeconds: tick)
+            rpcTimeoutMilliseconds: rpcTimeout, attestationPublicKey: publicKey)
     }
 
     static func isLoopback(_ host: String) -> Bool {
