@@ -4,8 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/bootstrap.sh
-swift build --product enclave-runtime && swift build --product api && swift build --product worker
+scripts/build.sh >/dev/null  # once, for all three
 
 pids=()
 stop() {
@@ -15,7 +14,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-scripts/enclave-runtime/start-local.sh & pids+=($!)
+scripts/enclave-runtime/start-local.sh --no-build & pids+=($!)
 base=${ENCLAVE_RUNTIME_BASE_URL:-http://127.0.0.1:8181}
 for _ in $(seq 1 100); do
   curl -fsS "$base/healthz" >/dev/null 2>&1 && break
@@ -23,7 +22,7 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "$base/healthz" >/dev/null || { echo "dev: the enclave runtime did not become healthy" >&2; exit 1; }
 
-scripts/hosts/start-local.sh api & pids+=($!)
-scripts/hosts/start-local.sh worker & pids+=($!)
+scripts/hosts/start-local.sh api --no-build & pids+=($!)
+scripts/hosts/start-local.sh worker --no-build & pids+=($!)
 echo "dev: enclave-runtime, api and worker are running; Ctrl-C stops them" >&2
 wait -n

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what it needs, builds, and runs every test of the project.
+# The whole test suite, the README's one test command and CI's gate: installs what it needs, then
+# the C core, the bindings, the Swift unit and live tests, the contract tests, brief fuzzing and a
+# brief load run, fastest answers first.
+#   scripts/test.sh          everything
+#   scripts/test.sh --fast   the daily tier: C checks and the Swift tests that start no process
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s (%ss)\n' "$*" "$SECONDS"; }
+fast=false
+[[ ${1:-} == --fast ]] && fast=true
 
-step "bootstrap (Debian packages, just, Rust toolchain check)"
+step "bootstrap (Debian packages, just, Rust toolchain check, contract tools)"
 scripts/bootstrap.sh
+$fast || scripts/bootstrap-contract-tools.sh
 
 step "C core: shared and static library, exports, C client"
 make --no-print-directory -s -j2 all tools tools-asan
@@ -18,33 +25,41 @@ fi
 [[ $(readelf -d build/c/libenclave_core.so.1 | grep -c 'SONAME.*libenclave_core.so.1\]') == 1 ]]
 echo "exports: $(wc -l <<<"$exports") symbols, all ec_; soname libenclave_core.so.1"
 
-step "C core installed into a temporary prefix, used through pkg-config"
-scripts/check-install.sh
-
 step "C core under AddressSanitizer + UndefinedBehaviorSanitizer"
 make --no-print-directory -s check-c
+
+step "Swift: build (every product and the tests)"
+swift build --build-tests
+
+if $fast; then
+  step "Swift: the tests that start no process"
+  ENCLAVE_FAST_TESTS=1 SWIFT_BACKTRACE=enable=no swift test --skip-build
+  step "fast tier passed"
+  exit 0
+fi
+
+step "C core installed into a temporary prefix, used through pkg-config"
+scripts/check-install.sh
 
 step "Rust binding (no registry dependencies, offline)"
 export CARGO_TARGET_DIR="$PWD/build/rust"
 ENCLAVE_CORE_LIB_DIR="$PWD/build/c" cargo test --offline -q --manifest-path bindings/rust/Cargo.toml
 ENCLAVE_CORE_LIB_DIR="$PWD/build/c" cargo build --offline -q --manifest-path bindings/rust/Cargo.toml --examples
 
-step "Swift: build"
-swift build
-
-step "contract: OpenAPI spec validation, live answers against the spec, schemathesis (bounded)"
-scripts/bootstrap-contract-tools.sh
-build/venv/bin/python -m pytest -q Tests/Contract
-
-step "fuzzing, briefly: C core, the Swift request path, schemathesis"
-scripts/fuzz.sh "${FUZZ_SECONDS:-5}" 5
-
-step "load generator, briefly (debug build: checks the tooling, not the speed), and SIGTERM at saturation"
-python3 scripts/bench_load.py --configuration debug --seconds 1 --warmup 0.5 --connections 16 --rounds 1 --pairs 2 --pair-seconds 1
+step "Swift: every test, the live ones with real processes included"
+# A crashing test should fail at once, not wait in the interactive backtracer.
+SWIFT_BACKTRACE=enable=no swift test --skip-build
 
 step "Python binding and clients (live against the built enclave-runtime)"
 /usr/bin/python3 -m pytest -q bindings/python/tests
 
-step "Swift: test"
-# A crashing test should fail at once, not wait in the interactive backtracer.
-SWIFT_BACKTRACE=enable=no swift test
+step "contract: OpenAPI spec validation, live answers against the spec, schemathesis (bounded)"
+build/venv/bin/python -m pytest -q Tests/Contract
+
+step "fuzzing, briefly: the C core and the Swift request path (schemathesis ran above)"
+scripts/fuzz.sh "${FUZZ_SECONDS:-5}" 0
+
+step "load generator, briefly (debug build: checks the tooling, not the speed), and SIGTERM at saturation"
+python3 scripts/bench_load.py --configuration debug --seconds 1 --warmup 0.5 --connections 16 --rounds 1 --pairs 2 --pair-seconds 1
+
+step "all tests passed"

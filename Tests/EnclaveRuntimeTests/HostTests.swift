@@ -18,7 +18,7 @@ let bindingEnvironment = [
     "PYTHONPATH": repositoryRoot.appendingPathComponent("bindings/python").path,
 ]
 
-@Suite("Hosts: fail-closed startup probe, api and worker end to end", .serialized)
+@Suite("Hosts: fail-closed startup probe, api and worker end to end", .serialized, .startsProcesses)
 struct HostTests {
     /// Starts `role` against `base` and expects a non-zero exit whose output names `step`.
     func expectRefused(_ role: String, base: String, step: String, _ extra: [String: String] = [:],
@@ -68,7 +68,12 @@ struct HostTests {
         let environment = hostEnvironment(base: "http://127.0.0.1:\(port)", ["ENCLAVE_RUNTIME_PROBE_DEADLINE_MS": "20000"])
         let api = try HostProcess("api", environment: environment)
         let worker = try HostProcess("worker", environment: environment)
-        try await Task.sleep(for: .milliseconds(1500))
+        // Both are retrying: each has logged a second attempt and neither has exited.
+        let waiting = ContinuousClock.now + .seconds(15)
+        while !(api.log.contains("\"attempt\":\"2\"") && worker.log.contains("\"attempt\":\"2\"")), ContinuousClock.now < waiting {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(api.log.contains("\"attempt\":\"2\"") && worker.log.contains("\"attempt\":\"2\""))
         #expect(api.process.isRunning && worker.process.isRunning)
         // They hold the shared secret already: protected before the configuration was read.
         #expect(coreFileLimits(api.process) == ["0", "0"] && coreFileLimits(worker.process) == ["0", "0"])

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Builds and starts a host service (api or worker) against the local dev-shim enclave runtime,
-# with the runbook's local opt-in; every setting can be overridden by the environment or .env.
-# Usage: scripts/hosts/start-local.sh api|worker
+# Starts a host service (api or worker) against the local dev-shim enclave runtime, with the
+# runbook's local opt-in, building first unless --no-build; every setting can be overridden by the
+# environment or .env.
+# Usage: scripts/hosts/start-local.sh api|worker [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-role=${1:?usage: start-local.sh api|worker}
+role=${1:?usage: start-local.sh api|worker [--no-build]}
 [[ $role == api || $role == worker ]] || { echo "unknown host service: $role" >&2; exit 2; }
-scripts/bootstrap.sh >&2
-swift build --product "$role" >&2
+if [[ ${2:-} == --no-build ]]; then bin=.build/debug; else bin=$(scripts/build.sh); fi
 
 export ALFRED_ENV="${ALFRED_ENV:-local}"
 export ENCLAVE_RUNTIME_MODE="${ENCLAVE_RUNTIME_MODE:-dev-shim}"
@@ -16,4 +16,4 @@ export TEE_ATTESTATION_REQUIRED="${TEE_ATTESTATION_REQUIRED:-false}"
 export TEE_ALLOW_INSECURE_DEV_ATTESTATION="${TEE_ALLOW_INSECURE_DEV_ATTESTATION:-true}"
 export ENCLAVE_RUNTIME_BASE_URL="${ENCLAVE_RUNTIME_BASE_URL:-http://127.0.0.1:8181}"
 
-exec "$(swift build --show-bin-path)/$role"
+exec "$bin/$role"

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import NIOPosix
 import Synchronization
+import Testing
 
 /// The opt-in a local dev-shim runtime needs, plus a private state directory.
 func localEnvironment(_ extra: [String: String] = [:], stateDirectory: String = temporaryDirectory()) -> [String: String] {
@@ -76,3 +77,11 @@ let testLogger: Logger = {
     logger.logLevel = .critical
     return logger
 }()
+
+extension Trait where Self == ConditionTrait {
+    /// For suites that start real processes (runtime, hosts, servers): the fast tier
+    /// (`scripts/test.sh --fast`, which sets ENCLAVE_FAST_TESTS) skips them.
+    static var startsProcesses: Self {
+        .enabled(if: ProcessInfo.processInfo.environment["ENCLAVE_FAST_TESTS"] == nil, "starts processes: not in the fast tier")
+    }
+}
