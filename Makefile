@@ -35,7 +35,7 @@ OBJECTS := $(patsubst $(SRC_DIR)/%.c,$(BUILD)/obj/%.o,$(SOURCES))
 .PHONY: all install check-c fuzzers tools tools-asan clean
 all: $(SHARED) $(STATIC) $(PC)
 
-$(BUILD)/obj/%.o: $(SRC_DIR)/%.c $(HEADER) $(SRC_DIR)/ec_internal.h
+$(BUILD)/obj/%.o: $(SRC_DIR)/%.c $(HEADER) $(SRC_DIR)/ec_internal.h $(SRC_DIR)/cbor.h
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
 
@@ -67,12 +67,12 @@ $(BUILD)/vectors.txt: Tests/Vectors/flatten.py $(wildcard Tests/Vectors/*.json T
 	@mkdir -p $(BUILD)
 	python3 $< $@
 
-$(BUILD)/core_test: CSources/tests/core_test.c $(SOURCES) $(HEADER)
+$(BUILD)/core_test: CSources/tests/core_test.c $(SOURCES) $(HEADER) $(SRC_DIR)/cbor.h $(SRC_DIR)/ec_internal.h
 	@mkdir -p $(BUILD)
 	$(SAN_CC) $(SAN_FLAGS) $(WARN) -std=c11 -I$(SRC_DIR)/include -I$(SRC_DIR) -o $@ $< $(SOURCES) $(LIBS)
 
 check-c: $(BUILD)/core_test $(BUILD)/vectors.txt
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/core_test $(BUILD)/vectors.txt
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/core_test $(BUILD)/vectors.txt Tests/Vectors/nitro
 
 # enclave-rpc: the C client on libcurl, linked to the shared library built here.
 tools: $(BUILD)/enclave-rpc
@@ -85,7 +85,7 @@ $(BUILD)/enclave-rpc: tools/enclave-rpc/enclave_rpc.c $(SHARED) $(HEADER)
 tools-asan: $(BUILD)/enclave-rpc-asan
 $(BUILD)/enclave-rpc-asan: tools/enclave-rpc/enclave_rpc.c tools/enclave-rpc/asan_openssl_shim.h $(SOURCES) $(HEADER)
 	@mkdir -p $(BUILD)/asan
-	$(SAN_CC) $(SAN_FLAGS) -std=c11 -include tools/enclave-rpc/asan_openssl_shim.h -I$(SRC_DIR)/include -c $< -o $(BUILD)/asan/enclave_rpc.o
+	$(SAN_CC) $(filter-out -fuse-ld=lld,$(SAN_FLAGS)) -std=c11 -include tools/enclave-rpc/asan_openssl_shim.h -I$(SRC_DIR)/include -c $< -o $(BUILD)/asan/enclave_rpc.o
 	$(SAN_CC) $(SAN_FLAGS) -std=c11 -I$(SRC_DIR)/include -o $@ $(BUILD)/asan/enclave_rpc.o $(SOURCES) $(LIBS) -lcurl
 
 FUZZ_TARGETS := $(patsubst CSources/fuzz/%.c,build/fuzz/%,$(wildcard CSources/fuzz/fuzz_*.c))

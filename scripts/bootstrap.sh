@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libssl-dev libcurl4-openssl-dev libb2-dev libsodium-dev libsqlite3-dev pkg-config make curl python3-oauthlib python3-pytest python3-venv)
+packages=(libssl-dev libcurl4-openssl-dev libb2-dev libsodium-dev libsqlite3-dev pkg-config make curl python3-oauthlib python3-pytest python3-venv
+  python3-cryptography)
 
 missing=()
 for p in "${packages[@]}"; do

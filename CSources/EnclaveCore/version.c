@@ -18,3 +18,6 @@ size_t ec_ed25519_signature_bytes(void) { return EC_ED25519_SIGNATURE_BYTES; }
 size_t ec_seal_key_bytes(void) { return EC_SEAL_KEY_BYTES; }
 size_t ec_seal_overhead_bytes(void) { return EC_SEAL_OVERHEAD_BYTES; }
 size_t ec_ping_binding_overhead_bytes(void) { return EC_PING_BINDING_OVERHEAD_BYTES; }
+size_t ec_nitro_max_pcrs(void) { return EC_NITRO_MAX_PCRS; }
+size_t ec_nitro_max_cabundle(void) { return EC_NITRO_MAX_CABUNDLE; }
+size_t ec_nitro_document_size(void) { return sizeof(ec_nitro_document); }

@@ -8,6 +8,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <time.h>
+
 #include "enclave_core.h"
 
 static int failures, checks;
@@ -443,9 +447,176 @@ static void test_seal(void) {
     CHECK(ec_open(key, NULL, 0, sealed2, sealed2_len, NULL, 0, &opened_len) == 0 && opened_len == 0);
 }
 
+/* ---- AWS Nitro documents ------------------------------------------------------------------ */
+
+static uint8_t *read_file(const char *dir, const char *name, size_t *len) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    if (f == NULL) return NULL;
+    uint8_t *data = malloc(1 << 16);
+    *len = fread(data, 1, 1 << 16, f);
+    fclose(f);
+    return data;
+}
+
+/* The AWS root as DER, from the PEM of the vectors. */
+static uint8_t *aws_root(const char *dir, size_t *len) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/aws_nitro_enclaves_root_g1.pem", dir);
+    FILE *f = fopen(path, "r");
+    X509 *cert = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f != NULL) fclose(f);
+    unsigned char *der = NULL;
+    int n = cert != NULL ? i2d_X509(cert, &der) : -1;
+    X509_free(cert);
+    CHECK(n > 0);
+    uint8_t *copy = malloc(n > 0 ? (size_t)n : 1);
+    if (n > 0) memcpy(copy, der, (size_t)n);
+    OPENSSL_free(der);
+    *len = n > 0 ? (size_t)n : 0;
+    return copy;
+}
+
+typedef struct {
+    const char *file;
+    int64_t timestamp_ms;
+    int debug;
+} genuine;
+
+static const genuine documents[] = {
+    {"evervault_ga_attestation_doc.cbor", 1695049410860, 1},
+    {"evervault_beta_valid-attestation-doc.cbor", 1665651482136, 0},
+    {"evervault_beta_debug-mode-attestation-doc.cbor", 1665582606081, 1},
+};
+
+static const char beta_policy[] =
+    "0=f4d48b81a460c9916d1e685119074bf24660afd3e34fae9fca0a0d28d9d5599936332687e6f66fc890ac8cf150142d8b,"
+    "1=bcdf05fefccaa8e55bf2c8d6dee9e79bbff31e34bf28a99aa19e6b29c37ee80b214a414b7607236edf26fcb78654e63f,"
+    "2=d8f114da658de5481f8d9ec73907feb553560787522f705c92d7d96beed8e15e2aa611984e098c576832c292e8dc469a,"
+    "8=8790eb3cce6c83d07e84b126dc61ca923333d6f66615c4a79157de48c5ab2418bdc60746ea7b7afbff03a1c6210201cb";
+
+static void test_nitro_genuine(const char *dir) {
+    size_t root_len = 0;
+    uint8_t *root = aws_root(dir, &root_len);
+    uint8_t root_hash[32];
+    CHECK(ec_sha256(root, root_len, root_hash) == 0);
+    static const uint8_t aws_hash[32] = {0x64, 0x1a, 0x03, 0x21, 0xa3, 0xe2, 0x44, 0xef, 0xe4, 0x56, 0x46, 0x31, 0x95, 0xd6, 0x06, 0x31,
+                                         0x7e, 0xd7, 0xcd, 0xcc, 0x3c, 0x17, 0x56, 0xe0, 0x98, 0x93, 0xf3, 0xc6, 0x8f, 0x79, 0xbb, 0x5b};
+    CHECK(memcmp(root_hash, aws_hash, 32) == 0);
+    size_t built_in_len = 0;
+    const uint8_t *built_in = ec_nitro_aws_root_der(&built_in_len);
+    CHECK(built_in_len == root_len && memcmp(built_in, root, root_len) == 0);
+    ec_nitro_verifier *verifier = ec_nitro_verifier_new(root, root_len);
+    CHECK(verifier != NULL);
+    for (size_t i = 0; i < sizeof documents / sizeof documents[0]; i++) {
+        size_t len = 0;
+        uint8_t *doc = read_file(dir, documents[i].file, &len);
+        if (doc == NULL) continue;
+        ec_nitro_document d;
+        int reason = -1;
+        int64_t at = documents[i].timestamp_ms;
+        CHECK(ec_nitro_parse(doc, len, &d, &reason) == 0 && reason == EC_NITRO_OK);
+        CHECK(ec_nitro_verify(doc, len, root, root_len, at, &d, &reason) == 0 && reason == EC_NITRO_OK);
+        CHECK((int64_t)d.timestamp_ms == at && d.cabundle_count == 4 && d.digest.len == 6);
+        CHECK(d.pcr_present == 0xffff && d.pcrs[0].len == 48 && d.module_id.len > 0);
+        CHECK(memcmp(d.cabundle[0].data, root, root_len) == 0);
+        /* Today the chain has long expired. */
+        int64_t now = (int64_t)time(NULL) * 1000;
+        CHECK(ec_nitro_verify(doc, len, root, root_len, now, &d, &reason) == -1 && reason == EC_NITRO_CERT_EXPIRED);
+        CHECK(d.timestamp_ms == 0); /* nothing is left in *out on failure */
+        /* The verifier with its cache: the same answers, then from the cache. */
+        CHECK(ec_nitro_verifier_verify(verifier, doc, len, at, &d, &reason) == 0);
+        CHECK(ec_nitro_verifier_cached_links(verifier) >= 4); /* three intermediates and the leaf */
+        CHECK(ec_nitro_verifier_verify(verifier, doc, len, at, &d, &reason) == 0);
+        /* Never past a certificate's expiry: at a later time the links are gone, and it fails. */
+        CHECK(ec_nitro_verifier_verify(verifier, doc, len, now, &d, &reason) == -1 && reason == EC_NITRO_CERT_EXPIRED);
+        CHECK(ec_nitro_verifier_cached_links(verifier) == 0);
+        CHECK(ec_nitro_verifier_verify(verifier, doc, len, at, &d, &reason) == 0);
+        /* Freshness at the document's time and a little later. */
+        CHECK(ec_nitro_check_time(&d, at + 300000, 300000, 30000, &reason) == 0);
+        CHECK(ec_nitro_check_time(&d, at + 300001, 300000, 30000, &reason) == -1 && reason == EC_NITRO_STALE);
+        CHECK(ec_nitro_check_time(&d, at - 30001, 300000, 30000, &reason) == -1 && reason == EC_NITRO_FUTURE);
+        /* PCR policy: the debug documents are refused unless debug is allowed. */
+        char zeros[1024];
+        int n = snprintf(zeros, sizeof zeros, "0=%096d,1=%096d", 0, 0);
+        int rc = ec_nitro_pcrs_match(&d, zeros, (size_t)n, 0, &reason);
+        if (documents[i].debug) {
+            CHECK(rc == -1 && reason == EC_NITRO_DEBUG_ENCLAVE);
+            CHECK(ec_nitro_pcrs_match(&d, zeros, (size_t)n, 1, &reason) == 0);
+            CHECK(ec_nitro_pcrs_match(&d, beta_policy, strlen(beta_policy), 1, &reason) == -1 && reason == EC_NITRO_PCRS_NOT_ALLOWED);
+        } else {
+            CHECK(rc == -1 && reason == EC_NITRO_PCRS_NOT_ALLOWED);
+            CHECK(ec_nitro_pcrs_match(&d, beta_policy, strlen(beta_policy), 0, &reason) == 0);
+            /* One set of several matching is enough; an empty policy matches nothing. */
+            char two[2048];
+            int m = snprintf(two, sizeof two, "%s ; %s", zeros, beta_policy);
+            CHECK(ec_nitro_pcrs_match(&d, two, (size_t)m, 0, &reason) == 0);
+            CHECK(ec_nitro_pcrs_match(&d, "", 0, 0, &reason) == -1 && reason == EC_NITRO_POLICY_EMPTY);
+            CHECK(ec_nitro_pcrs_match(&d, " ; , ;", 6, 0, &reason) == -1 && reason == EC_NITRO_POLICY_EMPTY);
+            /* A PCR the document lacks fails the set. */
+            char missing[512];
+            int k = snprintf(missing, sizeof missing, "%s,20=%096d", beta_policy, 0);
+            CHECK(ec_nitro_pcrs_match(&d, missing, (size_t)k, 0, &reason) == -1 && reason == EC_NITRO_PCRS_NOT_ALLOWED);
+        }
+        /* Another root pinned (one bit of its signature): refused before any chain work; a pinned
+         * root that is not a certificate is refused as such. */
+        uint8_t other[600];
+        memcpy(other, root, root_len);
+        other[root_len - 1] ^= 1;
+        CHECK(ec_nitro_verify(doc, len, other, root_len, at, &d, &reason) == -1 && reason == EC_NITRO_ROOT_MISMATCH);
+        CHECK(ec_nitro_verify(doc, len, root, root_len - 1, at, &d, &reason) == -1 && reason == EC_NITRO_BAD_ROOT);
+        /* Random bit flips anywhere never verify. */
+        for (int round = 0; round < 200; round++) {
+            uint8_t r[4];
+            CHECK(ec_random(r, 4) == 0);
+            size_t pos = ((size_t)r[0] << 16 | (size_t)r[1] << 8 | r[2]) % len;
+            doc[pos] ^= (uint8_t)(1u << (r[3] % 8));
+            CHECK(ec_nitro_verify(doc, len, root, root_len, at, &d, &reason) == -1 && reason != EC_NITRO_OK);
+            CHECK(ec_nitro_verifier_verify(verifier, doc, len, at, &d, &reason) == -1);
+            doc[pos] ^= (uint8_t)(1u << (r[3] % 8));
+        }
+        /* Truncated and extended. */
+        CHECK(ec_nitro_verify(doc, len - 1, root, root_len, at, &d, &reason) == -1);
+        uint8_t *longer = malloc(len + 1);
+        memcpy(longer, doc, len);
+        longer[len] = 0xf6;
+        CHECK(ec_nitro_verify(longer, len + 1, root, root_len, at, &d, &reason) == -1 && reason == EC_NITRO_TRAILING_BYTES);
+        free(longer);
+        free(doc);
+    }
+    ec_nitro_verifier_free(verifier);
+    CHECK(ec_nitro_verifier_new(root, root_len - 1) == NULL);
+    free(root);
+}
+
+static void test_nitro_policy_and_strings(void) {
+    int reason;
+    char item[512];
+    int n = snprintf(item, sizeof item, " 3 = %064d ", 0);
+    CHECK(ec_nitro_policy_check(item, (size_t)n, &reason) == -1); /* blanks inside an item */
+    n = snprintf(item, sizeof item, " 3=%064d , 4=%0128d ;; 31=%096d", 0, 0, 0);
+    CHECK(ec_nitro_policy_check(item, (size_t)n, &reason) == 0);
+    const char *bad[] = {"0=abc", "32=" "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+                         "x=00", "0=zz00000000000000000000000000000000000000000000000000000000000000", "=00", "00=" "0000000000000000000000000000000000000000000000000000000000000000"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(ec_nitro_policy_check(bad[i], strlen(bad[i]), &reason) == -1 && reason == EC_NITRO_POLICY_MALFORMED);
+    n = snprintf(item, sizeof item, "1=%064d,1=%064d", 0, 0);
+    CHECK(ec_nitro_policy_check(item, (size_t)n, &reason) == -1 && reason == EC_NITRO_POLICY_MALFORMED);
+    CHECK(ec_nitro_policy_check("", 0, &reason) == -1 && reason == EC_NITRO_POLICY_EMPTY);
+    for (int code = 0; code <= EC_NITRO_INTERNAL; code++) CHECK(strlen(ec_nitro_error_string(code)) > 0);
+    CHECK(strcmp(ec_nitro_error_string(999), "unknown reason") == 0);
+    CHECK(ec_nitro_max_pcrs() == EC_NITRO_MAX_PCRS && ec_nitro_max_cabundle() == EC_NITRO_MAX_CABUNDLE);
+    CHECK(ec_nitro_document_size() == sizeof(ec_nitro_document));
+    ec_nitro_document d;
+    CHECK(ec_nitro_parse((const uint8_t *)"\x84", 1, &d, &reason) == -1 && reason == EC_NITRO_MALFORMED_CBOR);
+    CHECK(ec_nitro_parse((const uint8_t *)"\xa0", 1, &d, &reason) == -1 && reason == EC_NITRO_NOT_COSE_SIGN1);
+}
+
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s VECTORS_TXT\n", argv[0]);
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s VECTORS_TXT NITRO_DIR\n", argv[0]);
         return 2;
     }
     run_vectors(argv[1]);
@@ -460,6 +631,8 @@ int main(int argc, char **argv) {
     test_blake2b_bounds();
     test_seal();
     test_protect_process();
+    test_nitro_genuine(argv[2]);
+    test_nitro_policy_and_strings();
     printf("core_test: %d checks, %d failures\n", checks, failures);
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;

@@ -70,3 +70,10 @@ public enum EvidenceText {
         withUTF8Pointer(text) { ec_evidence_text_ok($0, $1) } == 0
     }
 }
+
+public enum SHA256Digest {
+    /// SHA-256 of `bytes`.
+    public static func of(_ bytes: [UInt8]) throws -> [UInt8] {
+        try bytes.withUnsafeBufferPointer { b in try .filled(count: Int(EC_SHA256_BYTES)) { ec_sha256(b.baseAddress, b.count, $0) } }
+    }
+}

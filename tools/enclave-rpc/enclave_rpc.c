@@ -5,6 +5,12 @@
  *   enclave-rpc challenge                     challenge, verified with ec_challenge_payload and
  *                                             ec_ed25519_verify
  *   enclave-rpc sign PATH TS NONCE BODY       prints the x-alfred-rpc-signature (no network)
+ *   enclave-rpc verify-nitro FILE [--at-ms MS] [--root PEM] [--pcrs POLICY] [--allow-debug]
+ *                            [--max-age-s S]  verifies an AWS Nitro attestation document (COSE_Sign1,
+ *                                             CONTRACT.md section 3a) at MS (default now) against
+ *                                             the AWS root (or PEM), its timestamp at most S old
+ *                                             (default 300); prints its fields as JSON; with
+ *                                             POLICY (TEE_ALLOWED_PCRS syntax) its PCRs must match
  *
  * ENCLAVE_RPC_SHARED_SECRET (else the local default), ENCLAVE_RUNTIME_BASE_URL (else
  * http://127.0.0.1:8181) and TEE_ATTESTATION_PUBLIC_KEY (base64 Ed25519 key; also --public-key
@@ -20,6 +26,8 @@
 #include <curl/curl.h>
 #include <enclave_core.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +300,87 @@ done:
     return rc;
 }
 
+static void print_hex(const ec_view *v) {
+    if (v->data == NULL) {
+        printf("null");
+        return;
+    }
+    printf("\"");
+    for (size_t i = 0; i < v->len; i++) printf("%02x", v->data[i]);
+    printf("\"");
+}
+
+/* verify-nitro: exit 0 with the fields as JSON, 1 with the reason on stderr, 2 for usage. */
+static int verify_nitro(int argc, char **argv) {
+    const char *file = NULL, *root_pem = NULL, *policy = NULL;
+    long long at_ms = (long long)time(NULL) * 1000, max_age_s = 300;
+    int allow_debug = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--at-ms") == 0 && i + 1 < argc) at_ms = strtoll(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) root_pem = argv[++i];
+        else if (strcmp(argv[i], "--pcrs") == 0 && i + 1 < argc) policy = argv[++i];
+        else if (strcmp(argv[i], "--max-age-s") == 0 && i + 1 < argc) max_age_s = strtoll(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--allow-debug") == 0) allow_debug = 1;
+        else if (file == NULL && argv[i][0] != '-') file = argv[i];
+        else return 2;
+    }
+    if (file == NULL || max_age_s < 0) return 2;
+    uint8_t *doc = malloc(EC_NITRO_MAX_DOCUMENT_BYTES + 1);
+    FILE *f = fopen(file, "rb");
+    size_t len = f != NULL && doc != NULL ? fread(doc, 1, EC_NITRO_MAX_DOCUMENT_BYTES + 1, f) : 0;
+    if (f != NULL) fclose(f);
+    if (f == NULL || doc == NULL) {
+        fprintf(stderr, "enclave-rpc: cannot read %s\n", file);
+        free(doc);
+        return 2;
+    }
+    size_t root_len = 0;
+    const uint8_t *root = ec_nitro_aws_root_der(&root_len);
+    unsigned char *own_root = NULL;
+    if (root_pem != NULL) {
+        FILE *pem = fopen(root_pem, "r");
+        X509 *cert = pem != NULL ? PEM_read_X509(pem, NULL, NULL, NULL) : NULL;
+        if (pem != NULL) fclose(pem);
+        int n = cert != NULL ? i2d_X509(cert, &own_root) : -1;
+        X509_free(cert);
+        if (n <= 0) {
+            fprintf(stderr, "enclave-rpc: %s is not a PEM certificate\n", root_pem);
+            free(doc);
+            return 2;
+        }
+        root = own_root;
+        root_len = (size_t)n;
+    }
+    ec_nitro_document d;
+    int reason = EC_NITRO_OK, rc = ec_nitro_verify(doc, len, root, root_len, (int64_t)at_ms, &d, &reason);
+    if (rc == 0) rc = ec_nitro_check_time(&d, (int64_t)at_ms, (int64_t)max_age_s * 1000, 30000, &reason);
+    if (rc == 0 && policy != NULL) rc = ec_nitro_pcrs_match(&d, policy, strlen(policy), allow_debug, &reason);
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", ec_nitro_error_string(reason));
+    } else {
+        printf("{\"module_id\":\"%.*s\",\"digest\":\"%.*s\",\"timestamp_ms\":%llu,\"pcrs\":{", (int)d.module_id.len,
+               (const char *)d.module_id.data, (int)d.digest.len, (const char *)d.digest.data,
+               (unsigned long long)d.timestamp_ms);
+        const char *comma = "";
+        for (int i = 0; i < EC_NITRO_MAX_PCRS; i++) {
+            if (!(d.pcr_present & (1u << i))) continue;
+            printf("%s\"%d\":", comma, i);
+            print_hex(&d.pcrs[i]);
+            comma = ",";
+        }
+        printf("},\"cabundle_length\":%zu,\"public_key\":", d.cabundle_count);
+        print_hex(&d.public_key);
+        printf(",\"user_data\":");
+        print_hex(&d.user_data);
+        printf(",\"nonce\":");
+        print_hex(&d.nonce);
+        printf("}\n");
+    }
+    OPENSSL_free(own_root);
+    free(doc);
+    return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     /* It holds the shared secret: no core file, and no other process of this user reads it. */
     if (ec_protect_process() != 0) {
@@ -315,6 +404,11 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (argc < 2) goto usage;
+    if (strcmp(argv[1], "verify-nitro") == 0) {
+        int rc = verify_nitro(argc, argv);
+        if (rc != 2) return rc;
+        goto usage;
+    }
     ec_rpc_signer *signer = ec_rpc_signer_new((const uint8_t *)secret, strlen(secret));
     if (signer == NULL) return 2;
     if (strcmp(argv[1], "sign") == 0 && argc == 6) {
@@ -347,6 +441,8 @@ int main(int argc, char **argv) {
     if (rc != 2) return rc;
 usage:
     fprintf(stderr, "usage: enclave-rpc [--public-key BASE64] ping | exchange USER_ID CONNECTOR_ID | challenge | "
-                    "sign PATH TS NONCE BODY\n");
+                    "sign PATH TS NONCE BODY\n"
+                    "       enclave-rpc verify-nitro FILE [--at-ms MS] [--root PEM] [--pcrs POLICY] [--allow-debug] "
+                    "[--max-age-s S]\n");
     return 2;
 }

@@ -234,6 +234,133 @@ EC_EXPORT EC_WARN_UNUSED int ec_open(const uint8_t key[EC_SEAL_KEY_BYTES], const
                                      size_t aad_len, const uint8_t *sealed, size_t sealed_len,
                                      uint8_t *out, size_t out_cap, size_t *out_len);
 
+/* ---- AWS Nitro attestation documents (CONTRACT.md section 3a, since 1.2) ------------------ */
+
+#define EC_NITRO_MAX_PCRS 32
+#define EC_NITRO_MAX_CABUNDLE 8
+#define EC_NITRO_SIGNATURE_BYTES 96
+#define EC_NITRO_MAX_PUBLIC_KEY_BYTES 1024
+#define EC_NITRO_MAX_USER_DATA_BYTES 512
+#define EC_NITRO_MAX_NONCE_BYTES 512
+#define EC_NITRO_MAX_DOCUMENT_BYTES 65536
+#define EC_SHA256_BYTES 32
+
+/* A view into the caller's buffer: never allocated, never to be freed. data is NULL (len 0) for
+ * a field that is absent or CBOR null. Text views are not NUL-terminated. */
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+} ec_view;
+
+/* The fields of a Nitro attestation document, as views into the document's bytes. */
+typedef struct {
+    ec_view module_id;
+    ec_view digest;
+    uint64_t timestamp_ms;
+    uint32_t pcr_present; /* bit i set when PCR i is in the document */
+    ec_view pcrs[EC_NITRO_MAX_PCRS];
+    ec_view certificate; /* DER */
+    size_t cabundle_count;
+    ec_view cabundle[EC_NITRO_MAX_CABUNDLE]; /* DER, the root first */
+    ec_view public_key;
+    ec_view user_data;
+    ec_view nonce;
+    ec_view payload; /* the signed payload's bytes, as sent */
+} ec_nitro_document;
+
+/* Why a document (or a PCR policy) was refused; ec_nitro_error_string names each. */
+enum {
+    EC_NITRO_OK = 0,
+    EC_NITRO_MALFORMED_CBOR = 1,
+    EC_NITRO_NOT_COSE_SIGN1 = 2,
+    EC_NITRO_BAD_ALGORITHM = 3,
+    EC_NITRO_BAD_UNPROTECTED = 4,
+    EC_NITRO_BAD_SIGNATURE_LENGTH = 5,
+    EC_NITRO_BAD_PAYLOAD = 6,
+    EC_NITRO_DUPLICATE_KEY = 7,
+    EC_NITRO_MISSING_FIELD = 8,
+    EC_NITRO_BAD_FIELD = 9,
+    EC_NITRO_BAD_DIGEST = 10,
+    EC_NITRO_BAD_PCRS = 11,
+    EC_NITRO_TRAILING_BYTES = 12,
+    EC_NITRO_EMPTY_CABUNDLE = 13,
+    EC_NITRO_ROOT_MISMATCH = 14,
+    EC_NITRO_BAD_ROOT = 15,
+    EC_NITRO_CHAIN_INVALID = 16,
+    EC_NITRO_CERT_EXPIRED = 17,
+    EC_NITRO_BAD_LEAF = 18,
+    EC_NITRO_SIGNATURE_INVALID = 19,
+    EC_NITRO_STALE = 20,
+    EC_NITRO_FUTURE = 21,
+    EC_NITRO_POLICY_MALFORMED = 22,
+    EC_NITRO_POLICY_EMPTY = 23,
+    EC_NITRO_PCRS_NOT_ALLOWED = 24,
+    EC_NITRO_DEBUG_ENCLAVE = 25,
+    EC_NITRO_INTERNAL = 26,
+};
+
+/* The AWS Nitro Enclaves Root-G1 certificate, DER (static storage), the default pinned root; its
+ * length goes to *len. */
+EC_EXPORT const uint8_t *ec_nitro_aws_root_der(size_t *len);
+
+/* A fixed English phrase for a reason code (static storage); "unknown reason" for any other. */
+EC_EXPORT const char *ec_nitro_error_string(int reason);
+
+/* Reads the document's structure (CONTRACT.md section 3a's shape rules: COSE_Sign1 with
+ * {1: -35}, a 96-byte signature, the payload's fields, sizes and types, no duplicate key, nothing
+ * after the top-level item) without any cryptography. 0 with *out filled, or -1 with *reason. */
+EC_EXPORT EC_WARN_UNUSED int ec_nitro_parse(const uint8_t *doc, size_t doc_len, ec_nitro_document *out, int *reason);
+
+/* ec_nitro_parse, then: cabundle[0] byte-identical to root_der (the pinned root, DER); the chain
+ * root -> cabundle[1..] -> certificate verified by OpenSSL at at_ms (every certificate valid then,
+ * CA flags and key usage as issued); the leaf a P-384 key with digitalSignature; the ES384
+ * signature over ["Signature1", protected, h'', payload] verified with the leaf's key. No state is
+ * kept between calls: see ec_nitro_verifier for repeated documents. */
+EC_EXPORT EC_WARN_UNUSED int ec_nitro_verify(const uint8_t *doc, size_t doc_len, const uint8_t *root_der,
+                                            size_t root_len, int64_t at_ms, ec_nitro_document *out, int *reason);
+
+/* A verifier for one pinned root that remembers verified certificate links (by the SHA-256 of
+ * their DER, each with its validity): a document whose chain it has verified costs one signature
+ * verification (the COSE one), one whose leaf is new two. A cached link is used only while every
+ * certificate it rests on is valid at the verification time, and dropped once expired. Safe to use
+ * from many threads. */
+typedef struct ec_nitro_verifier ec_nitro_verifier;
+
+/* NULL when root_der is not a certificate. */
+EC_EXPORT ec_nitro_verifier *ec_nitro_verifier_new(const uint8_t *root_der, size_t root_len);
+EC_EXPORT void ec_nitro_verifier_free(ec_nitro_verifier *v);
+/* The same checks as ec_nitro_verify, with the cache. */
+EC_EXPORT EC_WARN_UNUSED int ec_nitro_verifier_verify(ec_nitro_verifier *v, const uint8_t *doc, size_t doc_len,
+                                                     int64_t at_ms, ec_nitro_document *out, int *reason);
+/* Certificate links held by the cache (for tests and benchmarks). */
+EC_EXPORT size_t ec_nitro_verifier_cached_links(const ec_nitro_verifier *v);
+
+/* 0 when the document's timestamp is at most max_age_ms before at_ms and at most max_future_ms
+ * after it; -1 with EC_NITRO_STALE or EC_NITRO_FUTURE otherwise. */
+EC_EXPORT EC_WARN_UNUSED int ec_nitro_check_time(const ec_nitro_document *d, int64_t at_ms, int64_t max_age_ms,
+                                                int64_t max_future_ms, int *reason);
+
+/* The PCR policy of TEE_ALLOWED_PCRS: sets separated by ';', each a comma-separated list of
+ * INDEX=HEX (index 0..31, 32, 48 or 64 bytes of hex in either case; blanks around items are
+ * ignored, empty sets dropped). 0 when some set has every one of its PCRs present in the document
+ * and equal; -1 with EC_NITRO_POLICY_EMPTY (no set: an empty policy matches nothing),
+ * EC_NITRO_POLICY_MALFORMED, EC_NITRO_DEBUG_ENCLAVE (PCR0 all zero and allow_debug 0) or
+ * EC_NITRO_PCRS_NOT_ALLOWED. */
+EC_EXPORT EC_WARN_UNUSED int ec_nitro_pcrs_match(const ec_nitro_document *d, const char *policy, size_t policy_len,
+                                                int allow_debug, int *reason);
+
+/* 0 when policy is well-formed and holds at least one set (for configuration checks); -1 with
+ * the reason otherwise. */
+EC_EXPORT EC_WARN_UNUSED int ec_nitro_policy_check(const char *policy, size_t policy_len, int *reason);
+
+/* SHA-256 of data into out. */
+EC_EXPORT EC_WARN_UNUSED int ec_sha256(const uint8_t *data, size_t len, uint8_t out[EC_SHA256_BYTES]);
+
+/* The sizes above as functions, for bindings. */
+EC_EXPORT size_t ec_nitro_max_pcrs(void);
+EC_EXPORT size_t ec_nitro_max_cabundle(void);
+EC_EXPORT size_t ec_nitro_document_size(void); /* sizeof(ec_nitro_document), for bindings' layout checks */
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import ctypes
 import os
-from ctypes import POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint8, c_void_p
+from ctypes import POINTER, Structure, c_char_p, c_int, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
 
 __all__ = [
     "EnclaveCoreError", "version", "sizes", "ct_compare", "random_bytes", "hmac_sha256", "sign_hex",
     "RpcSigner", "RpcVerifier", "CURRENT", "PREVIOUS", "parse_timestamp", "check_nonce", "Signer",
     "ed25519_verify", "challenge_payload", "blake2b", "seal", "open_sealed", "ping_binding_payload",
-    "evidence_text_ok",
+    "evidence_text_ok", "NitroDocument", "verify_nitro_document", "pcrs_match", "nitro_policy_check", "AWS_NITRO_ROOT_DER",
+    "NitroVerifier", "parse_nitro_document", "NitroRefused", "NITRO_REASONS",
 ]
 
 CURRENT, PREVIOUS = 0, 1
@@ -276,6 +277,154 @@ def evidence_text_ok(text: str | bytes) -> bool:
     """True when text may be a field of the evidence string: no '|' and no control character."""
     t = _b(text)
     return _evidence_text_ok(t, len(t)) == 0
+
+
+# ---- AWS Nitro attestation documents (CONTRACT.md section 3a) --------------------------------
+
+
+class _View(Structure):
+    _fields_ = [("data", c_void_p), ("len", c_size_t)]
+
+
+class _Document(Structure):
+    _fields_ = [("module_id", _View), ("digest", _View), ("timestamp_ms", c_uint64), ("pcr_present", c_uint32),
+                ("pcrs", _View * 32), ("certificate", _View), ("cabundle_count", c_size_t), ("cabundle", _View * 8),
+                ("public_key", _View), ("user_data", _View), ("nonce", _View), ("payload", _View)]
+
+
+_nitro_error_string = _fn("ec_nitro_error_string", c_char_p, c_int)
+_nitro_verify = _fn("ec_nitro_verify", c_int, c_char_p, c_size_t, c_char_p, c_size_t, c_int64, POINTER(_Document),
+                    POINTER(c_int))
+_nitro_parse = _fn("ec_nitro_parse", c_int, c_char_p, c_size_t, POINTER(_Document), POINTER(c_int))
+_nitro_check_time = _fn("ec_nitro_check_time", c_int, POINTER(_Document), c_int64, c_int64, c_int64, POINTER(c_int))
+_nitro_pcrs_match = _fn("ec_nitro_pcrs_match", c_int, POINTER(_Document), c_char_p, c_size_t, c_int, POINTER(c_int))
+_nitro_policy_check = _fn("ec_nitro_policy_check", c_int, c_char_p, c_size_t, POINTER(c_int))
+_nitro_root = _fn("ec_nitro_aws_root_der", c_void_p, POINTER(c_size_t))
+_nitro_document_size = _fn("ec_nitro_document_size", c_size_t)
+_nitro_verifier_new = _fn("ec_nitro_verifier_new", c_void_p, c_char_p, c_size_t)
+_nitro_verifier_free = _fn("ec_nitro_verifier_free", None, c_void_p)
+_nitro_verifier_verify = _fn("ec_nitro_verifier_verify", c_int, c_void_p, c_char_p, c_size_t, c_int64, POINTER(_Document),
+                             POINTER(c_int))
+assert ctypes.sizeof(_Document) == _nitro_document_size(), "ec_nitro_document's layout differs from this binding's"
+
+
+def _aws_root() -> bytes:
+    n = c_size_t()
+    return ctypes.string_at(_nitro_root(ctypes.byref(n)), n.value)
+
+
+AWS_NITRO_ROOT_DER = _aws_root()
+
+
+def _view(view: _View) -> bytes | None:
+    return ctypes.string_at(view.data, view.len) if view.data else None
+
+
+# The C core's EC_NITRO_ reason codes, by number.
+NITRO_REASONS = ["ok", "malformed_cbor", "not_cose_sign1", "bad_algorithm", "bad_unprotected", "bad_signature_length",
+                 "bad_payload", "duplicate_key", "missing_field", "bad_field", "bad_digest", "bad_pcrs", "trailing_bytes",
+                 "empty_cabundle", "root_mismatch", "bad_root", "chain_invalid", "cert_expired", "bad_leaf",
+                 "signature_invalid", "stale", "future", "policy_malformed", "policy_empty", "pcrs_not_allowed",
+                 "debug_enclave", "internal"]
+
+
+class NitroRefused(EnclaveCoreError):
+    """A Nitro document or PCR policy was refused; `reason` names why (NITRO_REASONS)."""
+
+    def __init__(self, code: int):
+        self.reason = NITRO_REASONS[code] if 0 <= code < len(NITRO_REASONS) else "unknown"
+        super().__init__(f"nitro document refused: {_nitro_error_string(code).decode()} ({self.reason})")
+
+
+def _nitro_failure(reason: int) -> NitroRefused:
+    return NitroRefused(reason)
+
+
+class NitroDocument:
+    """The fields of a verified Nitro attestation document; optional ones are None when absent or null."""
+
+    def __init__(self, d: _Document):
+        self.module_id = _view(d.module_id).decode()
+        self.digest = _view(d.digest).decode()
+        self.timestamp_ms = d.timestamp_ms
+        self.pcrs = {i: _view(d.pcrs[i]) for i in range(32) if d.pcr_present >> i & 1}
+        self.certificate = _view(d.certificate)
+        self.cabundle = [_view(d.cabundle[i]) for i in range(d.cabundle_count)]
+        self.public_key, self.user_data, self.nonce = _view(d.public_key), _view(d.user_data), _view(d.nonce)
+
+
+def _checked(doc: bytes, rc: int, reason: c_int, d: _Document, at_ms: int, max_age_ms: int, max_future_ms: int):
+    if rc != 0:
+        raise _nitro_failure(reason.value)
+    if _nitro_check_time(ctypes.byref(d), at_ms, max_age_ms, max_future_ms, ctypes.byref(reason)) != 0:
+        raise _nitro_failure(reason.value)
+    return NitroDocument(d)
+
+
+def verify_nitro_document(doc: bytes, *, at_ms: int, root_der: bytes | None = None, max_age_ms: int = 300_000,
+                          max_future_ms: int = 30_000) -> NitroDocument:
+    """Verifies a COSE_Sign1 Nitro document at at_ms (Unix milliseconds) against the pinned root
+    (the AWS Nitro Enclaves root when None): structure, chain, ES384 signature, and a timestamp at
+    most max_age_ms old and max_future_ms ahead. Raises EnclaveCoreError naming the reason."""
+    doc, root = bytes(doc), bytes(root_der if root_der is not None else AWS_NITRO_ROOT_DER)
+    d, reason = _Document(), c_int()
+    rc = _nitro_verify(doc, len(doc), root, len(root), at_ms, ctypes.byref(d), ctypes.byref(reason))
+    return _checked(doc, rc, reason, d, at_ms, max_age_ms, max_future_ms)
+
+
+class NitroVerifier:
+    """verify_nitro_document with a cache of verified certificate links for one pinned root."""
+
+    def __init__(self, root_der: bytes | None = None):
+        root = bytes(root_der if root_der is not None else AWS_NITRO_ROOT_DER)
+        self._h = _nitro_verifier_new(root, len(root))
+        if not self._h:
+            raise EnclaveCoreError("ec_nitro_verifier_new failed: the root is not a certificate")
+
+    def verify(self, doc: bytes, *, at_ms: int, max_age_ms: int = 300_000, max_future_ms: int = 30_000) -> NitroDocument:
+        doc = bytes(doc)
+        d, reason = _Document(), c_int()
+        rc = _nitro_verifier_verify(self._h, doc, len(doc), at_ms, ctypes.byref(d), ctypes.byref(reason))
+        return _checked(doc, rc, reason, d, at_ms, max_age_ms, max_future_ms)
+
+    def __del__(self):
+        if getattr(self, "_h", None):
+            _nitro_verifier_free(self._h)
+            self._h = None
+
+
+def parse_nitro_document(doc: bytes) -> NitroDocument:
+    """The document's fields after the structural checks only: no signature, chain or time."""
+    doc = bytes(doc)
+    d, reason = _Document(), c_int()
+    if _nitro_parse(doc, len(doc), ctypes.byref(d), ctypes.byref(reason)) != 0:
+        raise _nitro_failure(reason.value)
+    return NitroDocument(d)
+
+
+def pcrs_match(pcrs: dict, policy: str, allow_debug: bool = False) -> bool:
+    """Whether PCRs (index -> bytes) satisfy a TEE_ALLOWED_PCRS policy (some ';'-separated set of
+    INDEX=HEX items holds entirely). False for an empty policy and, unless allow_debug, for an
+    all-zero PCR0. A malformed policy raises EnclaveCoreError."""
+    d, keep = _Document(), []
+    for index, value in pcrs.items():
+        buffer = ctypes.create_string_buffer(bytes(value), len(value))
+        keep.append(buffer)
+        d.pcrs[index] = _View(ctypes.cast(buffer, c_void_p), len(value))
+        d.pcr_present |= 1 << index
+    text, reason = policy.encode(), c_int()
+    if _nitro_pcrs_match(ctypes.byref(d), text, len(text), 1 if allow_debug else 0, ctypes.byref(reason)) == 0:
+        return True
+    if reason.value == 22:  # EC_NITRO_POLICY_MALFORMED
+        raise _nitro_failure(reason.value)
+    return False
+
+
+def nitro_policy_check(policy: str) -> None:
+    """Raises EnclaveCoreError when a TEE_ALLOWED_PCRS policy is malformed or allows nothing."""
+    text, reason = policy.encode(), c_int()
+    if _nitro_policy_check(text, len(text), ctypes.byref(reason)) != 0:
+        raise _nitro_failure(reason.value)
 
 
 def blake2b(data: bytes, key: bytes = b"", out_len: int = 64) -> bytes:

@@ -1,6 +1,30 @@
 //! The C ABI of enclave_core.h, declared by hand (no bindgen: no registry dependencies).
 use std::os::raw::{c_char, c_int, c_void};
 
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct View {
+    pub data: *const u8,
+    pub len: usize,
+}
+
+/// ec_nitro_document; its size is checked against ec_nitro_document_size() at run time.
+#[repr(C)]
+pub struct NitroDocument {
+    pub module_id: View,
+    pub digest: View,
+    pub timestamp_ms: u64,
+    pub pcr_present: u32,
+    pub pcrs: [View; 32],
+    pub certificate: View,
+    pub cabundle_count: usize,
+    pub cabundle: [View; 8],
+    pub public_key: View,
+    pub user_data: View,
+    pub nonce: View,
+    pub payload: View,
+}
+
 extern "C" {
     pub fn ec_version_string() -> *const c_char;
     pub fn ec_seal_overhead_bytes() -> usize;
@@ -50,6 +74,15 @@ extern "C" {
         purpose_len: usize, request_id: *const c_char, request_id_len: usize, evidence_issued_at: i64,
         out: *mut c_char, out_cap: usize, out_len: *mut usize,
     ) -> c_int;
+    pub fn ec_nitro_error_string(reason: c_int) -> *const c_char;
+    pub fn ec_nitro_aws_root_der(len: *mut usize) -> *const u8;
+    pub fn ec_nitro_document_size() -> usize;
+    pub fn ec_nitro_verify(
+        doc: *const u8, doc_len: usize, root: *const u8, root_len: usize, at_ms: i64, out: *mut NitroDocument,
+        reason: *mut c_int,
+    ) -> c_int;
+    pub fn ec_nitro_check_time(d: *const NitroDocument, at_ms: i64, max_age_ms: i64, max_future_ms: i64, reason: *mut c_int) -> c_int;
+    pub fn ec_nitro_pcrs_match(d: *const NitroDocument, policy: *const c_char, len: usize, allow_debug: c_int, reason: *mut c_int) -> c_int;
     pub fn ec_blake2b(out: *mut u8, out_len: usize, input: *const c_void, in_len: usize, key: *const c_void, key_len: usize) -> c_int;
     pub fn ec_seal(
         key: *const u8, aad: *const u8, aad_len: usize, plain: *const u8, plain_len: usize, out: *mut u8,

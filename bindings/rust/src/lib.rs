@@ -298,3 +298,103 @@ pub fn open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<SecretBytes, Er
     out.0.truncate(len);
     Ok(out)
 }
+
+/// Why the core refused a Nitro document or a PCR policy: its reason code and phrase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NitroError {
+    pub reason: i32,
+    pub message: String,
+}
+
+impl fmt::Display for NitroError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "nitro document refused: {}", self.message)
+    }
+}
+
+impl std::error::Error for NitroError {}
+
+fn nitro_error(reason: i32) -> NitroError {
+    let message = unsafe { CStr::from_ptr(ffi::ec_nitro_error_string(reason)) }.to_string_lossy().into_owned();
+    NitroError { reason, message }
+}
+
+/// The fields of a verified AWS Nitro attestation document (CONTRACT.md section 3a), copied out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NitroDocument {
+    pub module_id: String,
+    pub digest: String,
+    pub timestamp_ms: u64,
+    pub pcrs: std::collections::BTreeMap<usize, Vec<u8>>,
+    pub certificate: Vec<u8>,
+    pub cabundle: Vec<Vec<u8>>,
+    pub public_key: Option<Vec<u8>>,
+    pub user_data: Option<Vec<u8>>,
+    pub nonce: Option<Vec<u8>>,
+}
+
+/// The AWS Nitro Enclaves Root-G1 certificate (DER), built into the core.
+pub fn aws_nitro_root_der() -> Vec<u8> {
+    let mut len = 0usize;
+    let root = unsafe { ffi::ec_nitro_aws_root_der(&mut len) };
+    unsafe { std::slice::from_raw_parts(root, len) }.to_vec()
+}
+
+fn view(v: ffi::View) -> Option<Vec<u8>> {
+    if v.data.is_null() { None } else { Some(unsafe { std::slice::from_raw_parts(v.data, v.len) }.to_vec()) }
+}
+
+/// Verifies a Nitro document at `at_ms` (Unix milliseconds) against `root_der` (the AWS root when
+/// None): structure, chain, ES384 signature, and a timestamp at most `max_age_ms` old and
+/// `max_future_ms` ahead.
+pub fn verify_nitro_document(
+    doc: &[u8], at_ms: i64, root_der: Option<&[u8]>, max_age_ms: i64, max_future_ms: i64,
+) -> Result<NitroDocument, NitroError> {
+    assert_eq!(std::mem::size_of::<ffi::NitroDocument>(), unsafe { ffi::ec_nitro_document_size() }, "ec_nitro_document layout");
+    let aws = aws_nitro_root_der();
+    let root = root_der.unwrap_or(&aws);
+    let mut d = std::mem::MaybeUninit::<ffi::NitroDocument>::zeroed();
+    let mut reason = 0;
+    unsafe {
+        if ffi::ec_nitro_verify(doc.as_ptr(), doc.len(), root.as_ptr(), root.len(), at_ms, d.as_mut_ptr(), &mut reason) != 0 {
+            return Err(nitro_error(reason));
+        }
+        let d = d.assume_init();
+        if ffi::ec_nitro_check_time(&d, at_ms, max_age_ms, max_future_ms, &mut reason) != 0 {
+            return Err(nitro_error(reason));
+        }
+        let mut pcrs = std::collections::BTreeMap::new();
+        for i in 0..32 {
+            if d.pcr_present & (1 << i) != 0 {
+                pcrs.insert(i, view(d.pcrs[i]).unwrap_or_default());
+            }
+        }
+        Ok(NitroDocument {
+            module_id: String::from_utf8_lossy(&view(d.module_id).unwrap_or_default()).into_owned(),
+            digest: String::from_utf8_lossy(&view(d.digest).unwrap_or_default()).into_owned(),
+            timestamp_ms: d.timestamp_ms,
+            pcrs,
+            certificate: view(d.certificate).unwrap_or_default(),
+            cabundle: (0..d.cabundle_count).map(|i| view(d.cabundle[i]).unwrap_or_default()).collect(),
+            public_key: view(d.public_key),
+            user_data: view(d.user_data),
+            nonce: view(d.nonce),
+        })
+    }
+}
+
+/// Whether `pcrs` satisfy a TEE_ALLOWED_PCRS policy; Err for a malformed policy.
+pub fn pcrs_match(pcrs: &std::collections::BTreeMap<usize, Vec<u8>>, policy: &str, allow_debug: bool) -> Result<bool, NitroError> {
+    let mut d: ffi::NitroDocument = unsafe { std::mem::zeroed() };
+    for (&i, value) in pcrs.iter().filter(|(&i, _)| i < 32) {
+        d.pcrs[i] = ffi::View { data: value.as_ptr(), len: value.len() };
+        d.pcr_present |= 1 << i;
+    }
+    let mut reason = 0;
+    let rc = unsafe { ffi::ec_nitro_pcrs_match(&d, chars(policy), policy.len(), allow_debug as i32, &mut reason) };
+    match (rc, reason) {
+        (0, _) => Ok(true),
+        (_, 22) => Err(nitro_error(reason)), // EC_NITRO_POLICY_MALFORMED
+        _ => Ok(false),
+    }
+}
