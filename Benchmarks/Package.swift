@@ -41,6 +41,16 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "NitroVerification",
+            dependencies: [
+                "BenchmarkBaselines",
+                .product(name: "EnclaveCrypto", package: "enclave-runtime"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/NitroVerification",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "RPCPath",
             dependencies: [
                 .product(name: "EnclaveRuntime", package: "enclave-runtime"),

@@ -12,6 +12,8 @@ part=${1:-all}
 [[ $# -gt 0 ]] && shift
 
 micro() {
+  make --no-print-directory -s all
+  /usr/bin/python3 tools/nitro/bench_fixtures.py build/bench/nitro >/dev/null  # synthetic Nitro documents
   (cd Benchmarks && swift package benchmark --no-progress --format markdown "$@") | tee build/bench/micro.md
   echo
   python3 scripts/bench_summary.py < build/bench/micro.md

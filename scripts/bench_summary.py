@@ -17,6 +17,9 @@ TARGETS = [
     ("replay cache insert at 1M live nonces", "replay cache insert at 10k live nonces", 1.5, None),
     ("challenge evidence through the handler logic", "challenge evidence bare ec_signer_sign", None, None),
     ("request path signed ping", "request path echo-signed floor (POST, signed headers)", None, None),
+    ("nitro verify genuine document (no cache)", "nitro floor: five P-384 verifications on pre-parsed keys", 1.3, None),
+    ("nitro verify genuine document, chain known (cache)", "nitro floor: five P-384 verifications on pre-parsed keys", None, None),
+    ("nitro verify, new leaf under a known intermediate (cache)", "nitro floor: five P-384 verifications on pre-parsed keys", None, None),
     ("request path echo-signed floor (POST, signed headers)", "request path hello floor (GET)", None, None),
 ]
 

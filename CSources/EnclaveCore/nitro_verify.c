@@ -115,11 +115,18 @@ static void chain_free(chain *c) {
     c->count = 0;
 }
 
-static int chain_parse(const ec_nitro_document *d, size_t from, chain *c) {
+/* certs[from..]: the pinned root stands for cabundle[0] (the two are byte-identical, and each
+ * parse costs OpenSSL 3 about as much as a fifth of a signature verification). */
+static int chain_parse(const ec_nitro_document *d, size_t from, X509 *root, chain *c) {
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i <= d->cabundle_count; i++) {
         if (i < from) {
             c->certs[c->count++] = NULL;
+            continue;
+        }
+        if (i == 0) {
+            if (X509_up_ref(root) != 1) return -1;
+            c->certs[c->count++] = root;
             continue;
         }
         const ec_view *der = i < d->cabundle_count ? &d->cabundle[i] : &d->certificate;
@@ -178,9 +185,9 @@ static int cache_chain_start(link_cache *cache, const ec_nitro_document *d, cons
 static void cache_remember(link_cache *cache, const chain *c, size_t from, const uint8_t hashes[][EC_SHA256_BYTES],
                            EVP_PKEY *leaf);
 
-/* The whole verification; `cache` may be NULL. */
-static int verify_document(link_cache *cache, const uint8_t *root_der, size_t root_len, const uint8_t *doc, size_t doc_len,
-                           int64_t at_ms, ec_nitro_document *out) {
+/* The whole verification against the pinned root (its DER and parsed); `cache` may be NULL. */
+static int verify_document(link_cache *cache, const uint8_t *root_der, size_t root_len, X509 *root, const uint8_t *doc,
+                           size_t doc_len, int64_t at_ms, ec_nitro_document *out) {
     ec_view protected_bytes, signature;
     memset(out, 0, sizeof *out);
     if (doc_len > EC_NITRO_MAX_DOCUMENT_BYTES) return EC_NITRO_MALFORMED_CBOR;
@@ -205,7 +212,7 @@ static int verify_document(link_cache *cache, const uint8_t *root_der, size_t ro
     if (start < links) {
         /* Parse from the last vouched-for certificate (the anchor) down. */
         size_t anchor = start == 0 ? 0 : start - 1;
-        if (chain_parse(out, anchor, &c) != 0) {
+        if (chain_parse(out, anchor, root, &c) != 0) {
             chain_free(&c);
             return EC_NITRO_CHAIN_INVALID;
         }
@@ -229,8 +236,8 @@ int ec_nitro_verify(const uint8_t *doc, size_t doc_len, const uint8_t *root_der,
     ec_view root = {root_der, root_len};
     X509 *pinned = parse_der(&root);
     if (pinned == NULL) return fail(reason, EC_NITRO_BAD_ROOT);
+    int rc = verify_document(NULL, root_der, root_len, pinned, doc, doc_len, at_ms, out);
     X509_free(pinned);
-    int rc = verify_document(NULL, root_der, root_len, doc, doc_len, at_ms, out);
     if (rc != EC_NITRO_OK) {
         memset(out, 0, sizeof *out);
         return fail(reason, rc);
@@ -250,6 +257,7 @@ typedef struct {
     int64_t not_before, not_after;
     EVP_PKEY *leaf_key; /* the leaf's key, for a leaf */
     int used;
+    uint64_t last_use; /* the least recently used link makes room: hot intermediates stay */
 } cached_link;
 
 #define CACHE_LINKS 64
@@ -259,28 +267,43 @@ struct ec_link_cache {
     uint8_t root_hash[EC_SHA256_BYTES];
     int64_t root_not_before, root_not_after;
     cached_link links[CACHE_LINKS];
-    size_t next; /* where the next new link goes, round robin */
+    uint64_t uses; /* a clock of lookups, for last_use */
 };
 
 struct ec_nitro_verifier {
     uint8_t *root_der;
     size_t root_len;
+    X509 *root;
     link_cache cache;
 };
+
+static void link_clear(cached_link *link) {
+    EVP_PKEY_free(link->leaf_key);
+    memset(link, 0, sizeof *link);
+}
 
 static cached_link *cache_find(link_cache *cache, const uint8_t hash[EC_SHA256_BYTES], const uint8_t issuer[EC_SHA256_BYTES]) {
     for (size_t i = 0; i < CACHE_LINKS; i++) {
         cached_link *link = &cache->links[i];
         if (link->used && memcmp(link->hash, hash, EC_SHA256_BYTES) == 0 &&
-            memcmp(link->issuer_hash, issuer, EC_SHA256_BYTES) == 0)
+            memcmp(link->issuer_hash, issuer, EC_SHA256_BYTES) == 0) {
+            link->last_use = ++cache->uses;
             return link;
+        }
     }
     return NULL;
 }
 
-static void link_clear(cached_link *link) {
-    EVP_PKEY_free(link->leaf_key);
-    memset(link, 0, sizeof *link);
+/* A free slot, or the least recently used link's, cleared. */
+static cached_link *cache_slot(link_cache *cache) {
+    cached_link *oldest = &cache->links[0];
+    for (size_t i = 0; i < CACHE_LINKS; i++) {
+        cached_link *link = &cache->links[i];
+        if (!link->used) return link;
+        if (link->last_use < oldest->last_use) oldest = link;
+    }
+    link_clear(oldest);
+    return oldest;
 }
 
 /* The number of certificates, from the root down, that the cache vouches for at at_ms; when the
@@ -322,16 +345,13 @@ static void cache_remember(link_cache *cache, const chain *c, size_t from, const
         if (validity(c->certs[i], &not_before, &not_after) != 0) break;
         /* A link is good no longer than the certificates above it. */
         cached_link *link = cache_find(cache, hashes[i], hashes[i - 1]);
-        if (link == NULL) {
-            link = &cache->links[cache->next];
-            cache->next = (cache->next + 1) % CACHE_LINKS;
-            link_clear(link);
-        }
+        if (link == NULL) link = cache_slot(cache);
         memcpy(link->hash, hashes[i], EC_SHA256_BYTES);
         memcpy(link->issuer_hash, hashes[i - 1], EC_SHA256_BYTES);
         link->not_before = not_before;
         link->not_after = not_after;
         link->used = 1;
+        link->last_use = ++cache->uses;
         if (i == c->count - 1 && link->leaf_key == NULL && EVP_PKEY_up_ref(leaf) == 1) link->leaf_key = leaf;
     }
     pthread_mutex_unlock(&cache->lock);
@@ -343,15 +363,16 @@ ec_nitro_verifier *ec_nitro_verifier_new(const uint8_t *root_der, size_t root_le
     X509 *pinned = parse_der(&root);
     if (pinned == NULL) return NULL;
     ec_nitro_verifier *v = calloc(1, sizeof *v);
-    int valid = v != NULL && validity(pinned, &v->cache.root_not_before, &v->cache.root_not_after) == 0;
-    X509_free(pinned);
-    if (!valid) {
+    if (v == NULL || validity(pinned, &v->cache.root_not_before, &v->cache.root_not_after) != 0) {
+        X509_free(pinned);
         free(v);
         return NULL;
     }
+    v->root = pinned;
     v->root_der = malloc(root_len);
     if (v->root_der == NULL || pthread_mutex_init(&v->cache.lock, NULL) != 0 ||
         ec_sha256(root_der, root_len, v->cache.root_hash) != 0) {
+        X509_free(v->root);
         free(v->root_der);
         free(v);
         return NULL;
@@ -365,6 +386,7 @@ void ec_nitro_verifier_free(ec_nitro_verifier *v) {
     if (v == NULL) return;
     for (size_t i = 0; i < CACHE_LINKS; i++) link_clear(&v->cache.links[i]);
     pthread_mutex_destroy(&v->cache.lock);
+    X509_free(v->root);
     free(v->root_der);
     free(v);
 }
@@ -372,7 +394,7 @@ void ec_nitro_verifier_free(ec_nitro_verifier *v) {
 int ec_nitro_verifier_verify(ec_nitro_verifier *v, const uint8_t *doc, size_t doc_len, int64_t at_ms,
                              ec_nitro_document *out, int *reason) {
     if (v == NULL || doc == NULL || out == NULL) return fail(reason, EC_NITRO_INTERNAL);
-    int rc = verify_document(&v->cache, v->root_der, v->root_len, doc, doc_len, at_ms, out);
+    int rc = verify_document(&v->cache, v->root_der, v->root_len, v->root, doc, doc_len, at_ms, out);
     if (rc != EC_NITRO_OK) {
         memset(out, 0, sizeof *out);
         return fail(reason, rc);

@@ -44,6 +44,17 @@ public struct NitroAttestationDocument: Sendable, Equatable {
         self.init(document)
     }
 
+    /// The same verification without a cache: every link of the chain is verified again.
+    public init(verifying bytes: [UInt8], at milliseconds: Int64, rootDER: [UInt8]) throws(NitroError) {
+        var document = ec_nitro_document()
+        var reason: Int32 = 0
+        let rc = bytes.withUnsafeBufferPointer { doc in
+            rootDER.withUnsafeBufferPointer { ec_nitro_verify(doc.baseAddress, doc.count, $0.baseAddress, $0.count, milliseconds, &document, &reason) }
+        }
+        guard rc == 0 else { throw NitroError(reason) }
+        self.init(document)
+    }
+
     /// The structure alone: the shape rules of section 3a, no cryptography (a runtime reads its
     /// own NSM's document this way).
     public init(parsing bytes: [UInt8]) throws(NitroError) {

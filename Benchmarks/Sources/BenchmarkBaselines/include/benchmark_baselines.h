@@ -15,4 +15,12 @@ int baseline_naive_verify(const uint8_t *key, size_t key_len, const char *method
 void *baseline_ed25519_key_new(const uint8_t seed[32]);
 void baseline_ed25519_key_free(void *key);
 int baseline_ed25519_sign(void *key, const uint8_t *msg, size_t len, uint8_t sig[64]);
+
+/* The floor of a Nitro document's verification: its certificates (root first, leaf last) and its
+ * COSE parts parsed once; nitro_floor_run does only the five signature verifications. */
+typedef struct nitro_floor nitro_floor;
+nitro_floor *nitro_floor_new(const uint8_t *const *ders, const size_t *der_lens, size_t count, const uint8_t *protected_bytes,
+                             size_t protected_len, const uint8_t *payload, size_t payload_len, const uint8_t signature[96]);
+int nitro_floor_run(const nitro_floor *f);
+void nitro_floor_free(nitro_floor *f);
 #endif
