@@ -31,3 +31,7 @@ bench:
 # Fuzz every target for the given seconds each.
 fuzz seconds="60":
     scripts/fuzz.sh {{seconds}}
+
+# The whole local system on the NSM simulator: attestation as a Nitro Enclave produces it.
+dev-nitro:
+    scripts/dev-nitro.sh

@@ -19,11 +19,14 @@ public struct VerifiedAttestation: Sendable, Equatable {
 }
 
 /// Verifies the enclave's attestation: its document, then fresh challenge-bound evidence
-/// (CONTRACT.md sections 3 and 4), against the pinned public key and the allowed measurements.
+/// (CONTRACT.md sections 3 and 4), against the pinned public key and the allowed measurements;
+/// and when the enclave serves an AWS Nitro document (section 3a), that document: it must verify
+/// to the pinned root, satisfy the PCR policy, and vouch for the key the evidence verifies with.
 public final class AttestationVerifier: Sendable {
     private let baseURL: String
     private let settings: SharedSettings
     private let pinnedKey: [UInt8]?
+    private let nitro: NitroDocumentCheck
     private let http: HTTPClient
     private let timeout: Duration
     private let now: @Sendable () -> Int64
@@ -34,11 +37,12 @@ public final class AttestationVerifier: Sendable {
     public init(
         configuration: EnclaveClientConfiguration, httpClient: HTTPClient,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
-    ) {
+    ) throws(NitroError) {
         let url = configuration.baseURL.absoluteString
         baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         settings = configuration.shared
         pinnedKey = configuration.attestationPublicKey
+        nitro = try NitroDocumentCheck(configuration: configuration)
         http = httpClient
         timeout = .milliseconds(configuration.probeTimeoutMilliseconds)
         self.now = now
@@ -65,7 +69,23 @@ public final class AttestationVerifier: Sendable {
         }
         var skipped: [String] = []
         let key: [UInt8]?
-        if let pinnedKey {
+        var nitroDocument: String?
+        if document["format"] as? String == "aws-nitro-cose" {
+            // The key comes from the document AWS hardware signed, not from the JSON beside it.
+            nitroDocument = document["attestation_document"] as? String
+            let vouched = try checkNitro(nitroDocument, measurement: measurement)
+            guard published == vouched else {
+                throw EnclaveCheckFailure(.attestationDocumentInvalid, "public_key is not the key the Nitro document vouches for")
+            }
+            if let pinnedKey, pinnedKey != vouched {
+                throw EnclaveCheckFailure(.signatureInvalid, "the Nitro document vouches for a key other than TEE_ATTESTATION_PUBLIC_KEY")
+            }
+            if !nitro.pinsPCRs { skipped.append("no TEE_ALLOWED_PCRS pinned: any Nitro enclave whose document verifies is trusted") }
+            key = vouched
+        } else if nitro.pinsPCRs && !settings.isLocal {
+            // No silent downgrade from PCRs to a static document or a pinned key.
+            throw EnclaveCheckFailure(.attestationDocumentInvalid, "the enclave serves no Nitro document while TEE_ALLOWED_PCRS is set")
+        } else if let pinnedKey {
             if let published, published != pinnedKey {
                 throw EnclaveCheckFailure(.signatureInvalid, "the document publishes a key other than TEE_ATTESTATION_PUBLIC_KEY")
             }
@@ -114,6 +134,12 @@ public final class AttestationVerifier: Sendable {
         guard evidenceIssuedAt >= issuedAt - skew, evidenceIssuedAt <= expiresAt, abs(now() - evidenceIssuedAt) <= skew else {
             throw EnclaveCheckFailure(.evidenceInvalid, "evidence_issued_at is outside the challenge window or stale")
         }
+        // A challenge answer carries the latest Nitro document: it must vouch for the same key.
+        if let carried = evidence["attestation_document"] as? String, carried != nitroDocument {
+            guard nitroDocument != nil, try checkNitro(carried, measurement: evidenceMeasurement) == key else {
+                throw EnclaveCheckFailure(.attestationDocumentInvalid, "the challenge answer carries a document for another key")
+            }
+        }
         if let key {
             let fields = ChallengeEvidenceFields(
                 runtime: evidenceRuntime, measurement: evidenceMeasurement, challengeNonce: echoedNonce, issuedAt: issuedAt,
@@ -125,6 +151,22 @@ public final class AttestationVerifier: Sendable {
         }
         return VerifiedAttestation(
             runtime: evidenceRuntime, measurement: evidenceMeasurement, verifiedAt: now(), evidenceKey: key, skipped: skipped)
+    }
+
+    /// Verifies a Nitro document (base64) at the current time; its `measurement` must be its
+    /// PCR0. Returns the 32-byte Ed25519 key it vouches for.
+    private func checkNitro(_ base64: String?, measurement: String) throws(EnclaveCheckFailure) -> [UInt8] {
+        guard let base64, let bytes = Data(base64Encoded: base64) else {
+            throw EnclaveCheckFailure(.attestationDocumentInvalid, "attestation_document is missing or not base64")
+        }
+        let document = try nitro.check([UInt8](bytes), at: now() * 1000)
+        guard document.measurement == measurement else {
+            throw EnclaveCheckFailure(.attestationDocumentInvalid, "measurement is not the Nitro document's PCR0")
+        }
+        guard let key = document.publicKey, key.count == 32 else {
+            throw EnclaveCheckFailure(.attestationDocumentInvalid, "the Nitro document vouches for no 32-byte Ed25519 key")
+        }
+        return key
     }
 
     private func getJSON(_ path: String) async throws(EnclaveCheckFailure) -> [String: Any] {

@@ -1,4 +1,5 @@
 import EnclaveConfiguration
+import EnclaveCrypto
 import Foundation
 
 /// How a host reaches and judges the enclave, read and validated once at startup.
@@ -6,7 +7,9 @@ import Foundation
 /// Keys (defaults in brackets; CONFIG.md has every rule): the shared keys of `SharedSettings`
 /// (hosts default ENCLAVE_RUNTIME_MODE to remote), ENCLAVE_RUNTIME_BASE_URL [http://127.0.0.1:8181],
 /// ENCLAVE_RUNTIME_PROBE_TIMEOUT_MS [2000], ENCLAVE_RUNTIME_PROBE_DEADLINE_MS [30000],
-/// ENCLAVE_RPC_TIMEOUT_MS [15000], TEE_ATTESTATION_PUBLIC_KEY [required when attestation is required].
+/// ENCLAVE_RPC_TIMEOUT_MS [15000], TEE_ATTESTATION_PUBLIC_KEY [required when attestation is required
+/// and no PCRs are pinned], TEE_ALLOWED_PCRS [unset], TEE_NITRO_ROOT_CERTIFICATE [the AWS Nitro
+/// Enclaves Root-G1], TEE_ALLOW_DEBUG_ENCLAVE [false].
 public struct EnclaveClientConfiguration: Sendable {
     public var shared: SharedSettings
     public var baseURL: URL
@@ -18,6 +21,11 @@ public struct EnclaveClientConfiguration: Sendable {
     public var rpcTimeoutMilliseconds: Int
     /// The pinned Ed25519 key evidence must verify with (raw 32 bytes).
     public var attestationPublicKey: [UInt8]?
+    /// The PCR sets a Nitro document must satisfy one of.
+    public var nitroPolicy: NitroPCRPolicy?
+    /// The root every Nitro document must chain to (DER).
+    public var nitroRootDER: [UInt8]
+    public var allowDebugEnclave: Bool
 
     public static func load(_ env: EnvironmentSource) throws(ConfigurationError) -> EnclaveClientConfiguration {
         let shared = try SharedSettings.load(env, role: .host)
@@ -33,12 +41,43 @@ public struct EnclaveClientConfiguration: Sendable {
         let rpcTimeout = try env.int(
             "ENCLAVE_RPC_TIMEOUT_MS", default: 15000, in: 100...120_000, rule: "must be an integer from 100 to 120000")
         let publicKey = try env.base64Bytes("TEE_ATTESTATION_PUBLIC_KEY", count: 32, what: "a 32-byte Ed25519 public key")
-        if shared.attestationRequired && publicKey == nil && shared.mode != .disabled {
-            throw ConfigurationError("TEE_ATTESTATION_PUBLIC_KEY", "is required when attestation is required")
+        var policy: NitroPCRPolicy?
+        if let text = env.string("TEE_ALLOWED_PCRS") {
+            do {
+                policy = try NitroPCRPolicy(text)
+            } catch {
+                throw ConfigurationError("TEE_ALLOWED_PCRS", "must be sets of INDEX=HEX separated by ';' (\(error))")
+            }
         }
+        // A Nitro enclave's key is born at its start: hosts pin its PCRs instead of a key.
+        if shared.attestationRequired && publicKey == nil && policy == nil && shared.mode != .disabled {
+            throw ConfigurationError("TEE_ATTESTATION_PUBLIC_KEY", "is required when attestation is required and TEE_ALLOWED_PCRS is unset")
+        }
+        let root = try nitroRoot(env, local: shared.isLocal)
+        let allowDebug = try env.bool("TEE_ALLOW_DEBUG_ENCLAVE", default: false)
+        if allowDebug && !shared.isLocal { throw ConfigurationError("TEE_ALLOW_DEBUG_ENCLAVE", "must be false outside local") }
         return EnclaveClientConfiguration(
             shared: shared, baseURL: url, probeTimeoutMilliseconds: timeout, probeDeadlineMilliseconds: deadline,
-            rpcTimeoutMilliseconds: rpcTimeout, attestationPublicKey: publicKey)
+            rpcTimeoutMilliseconds: rpcTimeout, attestationPublicKey: publicKey, nitroPolicy: policy, nitroRootDER: root,
+            allowDebugEnclave: allowDebug)
+    }
+
+    /// TEE_NITRO_ROOT_CERTIFICATE: a PEM file's certificate, or AWS's root built into the C core.
+    /// Another root than AWS's only in local (an NSM simulator's).
+    static func nitroRoot(_ env: EnvironmentSource, local: Bool) throws(ConfigurationError) -> [UInt8] {
+        let aws = NitroVerifier.awsRootDER
+        guard let path = env.string("TEE_NITRO_ROOT_CERTIFICATE") else { return aws }
+        let variable = "TEE_NITRO_ROOT_CERTIFICATE"
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(variable, "must name a readable PEM file")
+        }
+        let body = text.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        guard text.contains("-----BEGIN CERTIFICATE-----"), let der = Data(base64Encoded: body), (try? NitroVerifier(rootDER: [UInt8](der))) != nil
+        else { throw ConfigurationError(variable, "must hold one PEM certificate") }
+        if !local && [UInt8](der) != aws {
+            throw ConfigurationError(variable, "may name a root other than AWS's Nitro Enclaves Root-G1 only in local")
+        }
+        return [UInt8](der)
     }
 
     static func isLoopback(_ host: String) -> Bool {

@@ -17,7 +17,7 @@ public struct EnclaveConnection: Sendable {
         client = try EnclaveRPCClient(
             baseURL: configuration.baseURL, secret: secret, httpClient: http, timeoutMilliseconds: configuration.rpcTimeoutMilliseconds)
         check = EnclaveCheck(
-            verifier: AttestationVerifier(configuration: configuration, httpClient: http),
+            verifier: try AttestationVerifier(configuration: configuration, httpClient: http),
             client: try EnclaveRPCClient(
                 baseURL: configuration.baseURL, secret: secret, httpClient: http,
                 timeoutMilliseconds: configuration.probeTimeoutMilliseconds))

@@ -353,6 +353,31 @@ EC_EXPORT EC_WARN_UNUSED int ec_nitro_pcrs_match(const ec_nitro_document *d, con
  * the reason otherwise. */
 EC_EXPORT EC_WARN_UNUSED int ec_nitro_policy_check(const char *policy, size_t policy_len, int *reason);
 
+/* ---- The Nitro Secure Module (CONTRACT.md section 3a, since 1.2) ---------------------------- */
+
+enum {
+    EC_NSM_OK = 0,
+    EC_NSM_UNREACHABLE = 1,
+    EC_NSM_IO = 2,
+    EC_NSM_REFUSED = 3,
+    EC_NSM_BAD_RESPONSE = 4,
+    EC_NSM_TOO_LARGE = 5,
+    EC_NSM_BAD_ARGUMENT = 6,
+};
+
+/* A fixed English phrase for an EC_NSM_ reason (static storage). */
+EC_EXPORT const char *ec_nsm_error_string(int reason);
+
+/* Asks the NSM for an attestation document that vouches for public_key and user_data (each may
+ * be NULL with 0: CBOR null), with no nonce. device is the NSM device ("/dev/nsm": the driver's
+ * ioctl, inside a Nitro Enclave only) or "unix:PATH", an NSM simulator's stream socket, each
+ * message framed by its length as 4 big-endian bytes (local development only; the caller enforces
+ * that). Blocks for the exchange (at most 5 s on a socket). Writes the COSE_Sign1 document to out
+ * and its length to *out_len; -1 with *reason otherwise. Safe from several threads at once. */
+EC_EXPORT EC_WARN_UNUSED int ec_nsm_attest(const char *device, const uint8_t *public_key, size_t public_key_len,
+                                          const uint8_t *user_data, size_t user_data_len, uint8_t *out, size_t out_cap,
+                                          size_t *out_len, int *reason);
+
 /* SHA-256 of data into out. */
 EC_EXPORT EC_WARN_UNUSED int ec_sha256(const uint8_t *data, size_t len, uint8_t out[EC_SHA256_BYTES]);
 

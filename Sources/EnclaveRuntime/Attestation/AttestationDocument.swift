@@ -1,5 +1,6 @@
 import EnclaveContract
 import Foundation
+import NIOCore
 
 /// The runtime's attestation document (CONTRACT.md section 3). `json` is served byte for byte.
 public struct AttestationDocument: Sendable {
@@ -10,6 +11,11 @@ public struct AttestationDocument: Sendable {
     public let json: [UInt8]
 
     public var identity: AttestedIdentity { AttestedIdentity(runtime: runtime, measurement: measurement) }
+
+    /// A fixed document's snapshot: served as configured (or generated), never aging.
+    var snapshot: AttestationSnapshot {
+        AttestationSnapshot(identity: identity, documentJSON: ByteBuffer(bytes: json), attestationDocument: nil, issuedAt: 0)
+    }
 
     /// Parses a configured document; nil unless it is a JSON object with non-empty string
     /// `runtime` and `measurement`, and a `public_key` (when present) of base64 for 32 bytes.

@@ -2,9 +2,10 @@ import EnclaveCrypto
 import EnclaveJSON
 import Foundation
 
-/// Answers attestation challenges (CONTRACT.md section 4) with evidence signed by the C core.
+/// Answers attestation challenges (CONTRACT.md section 4) with evidence signed by the C core,
+/// carrying the latest NSM document when the runtime attests through the NSM (section 3a).
 public struct ChallengeService: Sendable {
-    let document: AttestationDocument
+    let state: AttestationState
     let signer: ChallengeSigner
     let maxAgeSeconds: Int64
     /// How far ahead of this clock a challenge's `issued_at` may be (the RPC skew).
@@ -13,11 +14,17 @@ public struct ChallengeService: Sendable {
 
     static let maxBodyBytes = 16 * 1024
 
+    /// For a fixed document (dev-shim and static remote).
     public init(
         document: AttestationDocument, signer: ChallengeSigner, maxAgeSeconds: Int64, maxSkewSeconds: Int64,
         now: @escaping @Sendable () -> Int64
     ) {
-        self.document = document
+        self.init(state: AttestationState(document.snapshot, maxAgeSeconds: nil), signer: signer, maxAgeSeconds: maxAgeSeconds,
+                  maxSkewSeconds: maxSkewSeconds, now: now)
+    }
+
+    init(state: AttestationState, signer: ChallengeSigner, maxAgeSeconds: Int64, maxSkewSeconds: Int64, now: @escaping @Sendable () -> Int64) {
+        self.state = state
         self.signer = signer
         self.maxAgeSeconds = maxAgeSeconds
         self.maxSkewSeconds = maxSkewSeconds
@@ -57,8 +64,13 @@ public struct ChallengeService: Sendable {
             return .failure(.init("expires_at - issued_at exceeds TEE_ATTESTATION_MAX_AGE_SECONDS"))
         }
 
+        // Evidence only under a document young enough: never stale attestation.
+        guard let snapshot = state.usable(at: now) else {
+            return .failure(.init("no attestation document younger than TEE_ATTESTATION_MAX_AGE_SECONDS", unavailable: true))
+        }
+        let identity = snapshot.identity
         let fields = ChallengeEvidenceFields(
-            runtime: document.runtime, measurement: document.measurement, challengeNonce: request.challengeNonce,
+            runtime: identity.runtime, measurement: identity.measurement, challengeNonce: request.challengeNonce,
             issuedAt: request.issuedAt, expiresAt: request.expiresAt, operationPurpose: request.operationPurpose,
             requestID: request.requestID, evidenceIssuedAt: now)
         guard let payload = try? fields.canonicalPayload(), let signature = try? signer.sign(payload) else {
@@ -66,13 +78,19 @@ public struct ChallengeService: Sendable {
         }
         return .success(
             ChallengeResponse(
-                runtime: document.runtime, measurement: document.measurement, challengeNonce: request.challengeNonce,
+                runtime: identity.runtime, measurement: identity.measurement, challengeNonce: request.challengeNonce,
                 issuedAt: request.issuedAt, expiresAt: request.expiresAt, operationPurpose: request.operationPurpose,
-                requestID: request.requestID, evidenceIssuedAt: now, signature: Data(signature).base64EncodedString()))
+                requestID: request.requestID, evidenceIssuedAt: now, signature: Data(signature).base64EncodedString(),
+                attestationDocument: snapshot.attestationDocument))
     }
 }
 
 public struct ChallengeRefusal: Error {
     public let reason: String
-    init(_ reason: String) { self.reason = reason }
+    /// No attestation document is young enough (503 `attestation_unavailable`), rather than a bad challenge (400).
+    public let unavailable: Bool
+    init(_ reason: String, unavailable: Bool = false) {
+        self.reason = reason
+        self.unavailable = unavailable
+    }
 }

@@ -13,12 +13,14 @@ import Logging
 /// ENCLAVE_RPC_MAX_BODY_BYTES [65536], ENCLAVE_RPC_REPLAY_CAPACITY [1000000],
 /// GOOGLE_OAUTH_CLIENT_ID / GOOGLE_OAUTH_CLIENT_SECRET [remote: required],
 /// GOOGLE_OAUTH_TOKEN_URL / GOOGLE_OAUTH_REVOKE_URL [Google's], ENCLAVE_PROVIDER_TIMEOUT_MS [10000],
-/// LOG_LEVEL [info].
+/// LOG_LEVEL [info], TEE_ATTESTATION_SOURCE [static], ENCLAVE_NSM_DEVICE [/dev/nsm].
 public struct RuntimeConfiguration: Sendable {
     public var shared: SharedSettings
     public var bindAddress: BindAddress
-    /// Ed25519 seed for evidence signing; nil means generate one at start (dev-shim only).
+    /// Ed25519 seed for evidence signing; nil means generate one at start (dev-shim and NSM).
     public var signingSeed: [UInt8]?
+    /// The NSM device when documents come from the Nitro Secure Module (TEE_ATTESTATION_SOURCE=nsm).
+    public var nsmDevice: String?
     /// The attestation document served in remote mode, already checked against the rules.
     public var remoteDocument: AttestationDocument?
     public var devMeasurement: String
@@ -53,13 +55,14 @@ public struct RuntimeConfiguration: Sendable {
             throw ConfigurationError("ENCLAVE_RUNTIME_MEASUREMENT", "must hold no '|' and no control character")
         }
 
+        let nsmDevice = try attestationSource(env, shared: shared)
         let seed = try env.base64Bytes("TEE_ATTESTATION_SIGNING_PRIVATE_KEY", count: 32, what: "a 32-byte Ed25519 seed")
-        if remote && seed == nil {
+        if remote && seed == nil && nsmDevice == nil {
             throw ConfigurationError("TEE_ATTESTATION_SIGNING_PRIVATE_KEY", "is required in remote mode")
         }
 
         var document: AttestationDocument?
-        if remote {
+        if remote && nsmDevice == nil {
             document = try loadRemoteDocument(env, shared: shared, seed: seed!)
         }
 
@@ -96,11 +99,40 @@ public struct RuntimeConfiguration: Sendable {
         }
 
         return RuntimeConfiguration(
-            shared: shared, bindAddress: bind, signingSeed: seed, remoteDocument: document, devMeasurement: devMeasurement,
+            shared: shared, bindAddress: bind, signingSeed: seed, nsmDevice: nsmDevice, remoteDocument: document,
+            devMeasurement: devMeasurement,
             dataKey: dataKey, keyPolicy: KeyPolicy(keyID: keyID, keyVersion: keyVersion), stateDirectory: stateDirectory,
             maxBodyBytes: maxBody, replayCapacity: capacity,
             provider: clientID.flatMap { id in clientSecret.map { ProviderSettings(clientID: id, clientSecret: $0) } },
             tokenURL: tokenURL, revokeURL: revokeURL, providerTimeoutMilliseconds: timeout, logLevel: level)
+    }
+
+    /// TEE_ATTESTATION_SOURCE and ENCLAVE_NSM_DEVICE: the NSM device when documents come from the
+    /// NSM (remote mode only; the evidence key is then made at start, so neither a signing key nor
+    /// a document may be configured), nil for the static source.
+    static func attestationSource(_ env: EnvironmentSource, shared: SharedSettings) throws(ConfigurationError) -> String? {
+        switch env.string("TEE_ATTESTATION_SOURCE", default: "static").lowercased() {
+        case "static": return nil
+        case "nsm": break
+        default: throw ConfigurationError("TEE_ATTESTATION_SOURCE", "must be static or nsm")
+        }
+        guard shared.mode == .remote else {
+            throw ConfigurationError("TEE_ATTESTATION_SOURCE", "nsm is for remote mode only")
+        }
+        for key in ["TEE_ATTESTATION_SIGNING_PRIVATE_KEY", "TEE_ATTESTATION_DOCUMENT_PATH", "TEE_ATTESTATION_DOCUMENT"]
+        where env.string(key) != nil {
+            throw ConfigurationError(key, "must be unset with TEE_ATTESTATION_SOURCE=nsm (the key is made at start, documents come from the NSM)")
+        }
+        let device = env.string("ENCLAVE_NSM_DEVICE", default: "/dev/nsm")
+        if device.hasPrefix("unix:") {
+            guard shared.isLocal else {
+                throw ConfigurationError("ENCLAVE_NSM_DEVICE", "may name a simulator's unix: socket only in local")
+            }
+            guard device.count > 5, device.utf8.count < 100 else { throw ConfigurationError("ENCLAVE_NSM_DEVICE", "unix: needs a socket path") }
+        } else if !device.hasPrefix("/") {
+            throw ConfigurationError("ENCLAVE_NSM_DEVICE", "must be a device path or, in local, unix:PATH")
+        }
+        return device
     }
 
     /// CONFIG.md asks only for >= 1000. The table is allocated and written in full at start, so a

@@ -264,6 +264,8 @@ struct ChallengeResponse: JSONResponseBody {
     var requestID: String
     var evidenceIssuedAt: Int64
     var signature: String
+    /// Beyond v1 (section 3a): base64 of the latest NSM document.
+    var attestationDocument: String?
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
@@ -276,6 +278,7 @@ struct ChallengeResponse: JSONResponseBody {
         json.key("request_id"); json.string(requestID)
         json.key("evidence_issued_at"); json.integer(evidenceIssuedAt)
         json.key("signature"); json.string(signature)
+        if let attestationDocument { json.key("attestation_document"); json.string(attestationDocument) }
         json.endObject()
     }
 }

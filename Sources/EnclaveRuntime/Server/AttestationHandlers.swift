@@ -4,15 +4,16 @@ import NIOCore
 /// The unauthenticated endpoints: health, the document, and the challenge.
 struct AttestationHandlers: Sendable {
     let health: ByteBuffer
-    let document: ByteBuffer
+    let state: AttestationState
     let challenge: ChallengeService
 
     func healthz(_ request: Request, context: EnclaveRequestContext) -> Response {
         JSONResponse.raw(.ok, health)
     }
 
+    /// The latest document (from the NSM, a new one at least every 60 s).
     func attestationDocument(_ request: Request, context: EnclaveRequestContext) -> Response {
-        JSONResponse.raw(.ok, document)
+        JSONResponse.raw(.ok, state.current.documentJSON)
     }
 
     func attestationChallenge(_ request: Request, context: EnclaveRequestContext) async throws -> Response {
@@ -23,6 +24,8 @@ struct AttestationHandlers: Sendable {
         switch challenge.answer(Array(body.readableBytesView)) {
         case .success(let evidence):
             return JSONResponse.raw(.ok, ByteBuffer(bytes: evidence))
+        case .failure(let refusal) where refusal.unavailable:
+            return JSONResponse.plainError(.serviceUnavailable, code: "attestation_unavailable", message: refusal.reason, context: context)
         case .failure(let refusal):
             return JSONResponse.plainError(.badRequest, code: "attestation_challenge_failed", message: refusal.reason, context: context)
         }

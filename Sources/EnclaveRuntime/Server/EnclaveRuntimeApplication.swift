@@ -7,6 +7,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// A route beside the contract's, for benchmarks only (the floors they measure against).
 @_spi(Benchmarks) public struct ExtraRoute: Sendable {
@@ -25,8 +26,8 @@ import NIOCore
 /// Builds the enclave runtime from a validated configuration; shared by the executable and tests.
 public struct EnclaveRuntimeApplication: Sendable {
     public let application: Application<ContractRouterResponder>
-    /// The served document (its public key is what hosts pin in dev-shim mode).
-    public let document: AttestationDocument
+    /// Everything the process runs: the HTTP server and the background work (the NSM refresher).
+    public let services: [any Service]
     let httpClient: HTTPClient
 
     /// `now` is Unix seconds; tests inject a clock.
@@ -44,16 +45,8 @@ public struct EnclaveRuntimeApplication: Sendable {
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }, extraRoutes: [ExtraRoute],
         signsAnswers: Bool = true
     ) throws {
-        let startedAt = now()
-        let signer: ChallengeSigner
-        if let seed = configuration.signingSeed {
-            signer = try ChallengeSigner(seed: seed)
-        } else {
-            signer = try ChallengeSigner.generate()
-        }
-        let document = configuration.remoteDocument
-            ?? AttestationDocument.devShim(measurement: configuration.devMeasurement, issuedAt: startedAt, publicKey: signer.publicKey)
-        self.document = document
+        let shared = configuration.shared
+        let (signer, attestation, nsm) = try Self.attestation(configuration, logger: logger, now: now)
 
         let dataKey = try DataKey.resolve(configured: configuration.dataKey, stateDirectory: configuration.stateDirectory)
         let vault = TokenVault(sealer: try Sealer(key: dataKey), policy: configuration.keyPolicy)
@@ -68,7 +61,6 @@ public struct EnclaveRuntimeApplication: Sendable {
                 timeout: .milliseconds(configuration.providerTimeoutMilliseconds))
         }
 
-        let shared = configuration.shared
         let pipeline = RPCPipeline(
             authenticator: RPCAuthenticator(
                 verifier: try RPCVerifier(secret: shared.sharedSecret, previousSecret: shared.previousSharedSecret),
@@ -76,19 +68,21 @@ public struct EnclaveRuntimeApplication: Sendable {
                 maxSkewSeconds: Int64(shared.maxSkewSeconds), maxBodyBytes: configuration.maxBodyBytes, now: now),
             signsAnswers: signsAnswers)
         let rpc = TokenRPCHandlers(
-            identity: RenderedIdentity(document.identity), store: store, vault: vault, provider: provider, evidenceSigner: signer, now: now)
+            identity: RenderedIdentity(attestation.current.identity), store: store, vault: vault, provider: provider,
+            evidenceSigner: signer, now: now)
         let health = HealthResponse(environment: shared.environment.rawValue, mode: shared.mode.rawValue).jsonBytes
-        let attestation = AttestationHandlers(
-            health: ByteBuffer(bytes: health), document: ByteBuffer(bytes: document.json),
+        let unauthenticated = AttestationHandlers(
+            health: ByteBuffer(bytes: health), state: attestation,
             challenge: ChallengeService(
-                document: document, signer: signer, maxAgeSeconds: Int64(shared.attestationMaxAgeSeconds),
+                state: attestation, signer: signer, maxAgeSeconds: Int64(shared.attestationMaxAgeSeconds),
                 maxSkewSeconds: Int64(shared.maxSkewSeconds), now: now))
 
         var routes: [String: ContractRouter.Route] = [
-            ContractRoute.healthz.path: .init(method: .get, handler: { attestation.healthz($0, context: $1) }),
-            ContractRoute.attestationDocument.path: .init(method: .get, handler: { attestation.attestationDocument($0, context: $1) }),
+            ContractRoute.healthz.path: .init(method: .get, handler: { unauthenticated.healthz($0, context: $1) }),
+            ContractRoute.attestationDocument.path: .init(
+                method: .get, handler: { unauthenticated.attestationDocument($0, context: $1) }),
             ContractRoute.attestationChallenge.path: .init(
-                method: .post, handler: { try await attestation.attestationChallenge($0, context: $1) }),
+                method: .post, handler: { try await unauthenticated.attestationChallenge($0, context: $1) }),
             ContractRoute.exchange.path: .init(method: .post, handler: pipeline.handler { await rpc.exchange($0, context: $1) }),
             ContractRoute.revoke.path: .init(method: .post, handler: pipeline.handler { await rpc.revoke($0, context: $1) }),
             ContractRoute.register.path: .init(method: .post, handler: pipeline.handler { await rpc.register($0, context: $1) }),
@@ -104,6 +98,29 @@ public struct EnclaveRuntimeApplication: Sendable {
             server: .http1(configuration: .init(idleTimeout: idleTimeout)),
             configuration: .init(address: .hostname(bind.host, port: bind.port), serverName: nil),
             logger: logger)
+        services = [application] + (nsm.map { [$0] } ?? [])
+    }
+
+    /// The evidence key and the attestation it presents: a document from the NSM (the key made
+    /// here, the first document fetched before the runtime listens), the configured one (static
+    /// remote), or a generated dev-shim document.
+    static func attestation(
+        _ configuration: RuntimeConfiguration, logger: Logger, now: @Sendable () -> Int64
+    ) throws -> (ChallengeSigner, AttestationState, NSMAttestation?) {
+        let shared = configuration.shared
+        if let device = configuration.nsmDevice {
+            let signer = try ChallengeSigner.generate()
+            let first = try NSMAttestation.firstSnapshot(device: device, publicKey: signer.publicKey)
+            let state = AttestationState(first, maxAgeSeconds: Int64(shared.attestationMaxAgeSeconds))
+            let refresher = NSMAttestation(
+                device: device, publicKey: signer.publicKey, state: state,
+                interval: NSMAttestation.refreshInterval(maxAgeSeconds: shared.attestationMaxAgeSeconds), logger: logger)
+            return (signer, state, refresher)
+        }
+        let signer = try configuration.signingSeed.map { try ChallengeSigner(seed: $0) } ?? ChallengeSigner.generate()
+        let document = configuration.remoteDocument
+            ?? AttestationDocument.devShim(measurement: configuration.devMeasurement, issuedAt: now(), publicKey: signer.publicKey)
+        return (signer, AttestationState(document.snapshot, maxAgeSeconds: nil), nil)
     }
 
     /// How long a connection may sit without a request (or stalled partway through one) before

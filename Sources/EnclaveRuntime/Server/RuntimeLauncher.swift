@@ -49,7 +49,7 @@ public enum RuntimeLauncher {
             let runtime = try EnclaveRuntimeApplication(
                 configuration: configuration, logger: logger, extraRoutes: extraRoutes(configuration))
             var group = ServiceGroupConfiguration(
-                services: [runtime.application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             group.maximumGracefulShutdownDuration = .seconds(10)
             group.maximumCancellationDuration = .seconds(2)
             try await ServiceGroup(configuration: group).run()
@@ -59,6 +59,11 @@ public enum RuntimeLauncher {
         } catch let error as DataKeyError {
             // Names the file and the broken rule, never the key.
             fail("\(program): \(error)")
+            return ConfigurationError.exitStatus
+        } catch let error as NSMStartError {
+            // No first document: an NSM that does not answer (EX_SOFTWARE), or one it cannot use.
+            fail("\(program): \(error)")
+            if case .unavailable = error { return 70 }
             return ConfigurationError.exitStatus
         } catch {
             logger.critical("the enclave runtime stopped on an error", metadata: ["error": "\(type(of: error))"])

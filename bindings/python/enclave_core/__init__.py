@@ -14,7 +14,7 @@ __all__ = [
     "RpcSigner", "RpcVerifier", "CURRENT", "PREVIOUS", "parse_timestamp", "check_nonce", "Signer",
     "ed25519_verify", "challenge_payload", "blake2b", "seal", "open_sealed", "ping_binding_payload",
     "evidence_text_ok", "NitroDocument", "verify_nitro_document", "pcrs_match", "nitro_policy_check", "AWS_NITRO_ROOT_DER",
-    "NitroVerifier", "parse_nitro_document", "NitroRefused", "NITRO_REASONS",
+    "NitroVerifier", "parse_nitro_document", "NitroRefused", "NITRO_REASONS", "nsm_attest",
 ]
 
 CURRENT, PREVIOUS = 0, 1
@@ -391,6 +391,21 @@ class NitroVerifier:
         if getattr(self, "_h", None):
             _nitro_verifier_free(self._h)
             self._h = None
+
+
+_nsm_attest = _fn("ec_nsm_attest", c_int, c_char_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t,
+                  POINTER(c_size_t), POINTER(c_int))
+_nsm_error_string = _fn("ec_nsm_error_string", c_char_p, c_int)
+
+
+def nsm_attest(device: str, public_key: bytes | None = None, user_data: bytes | None = None) -> bytes:
+    """An attestation document from the NSM ("/dev/nsm", or "unix:PATH" for a simulator)."""
+    out, n, reason = ctypes.create_string_buffer(0x3000), c_size_t(), c_int()
+    rc = _nsm_attest(device.encode(), public_key, len(public_key or b""), user_data, len(user_data or b""), out,
+                     len(out), ctypes.byref(n), ctypes.byref(reason))
+    if rc != 0:
+        raise EnclaveCoreError(f"ec_nsm_attest failed: {_nsm_error_string(reason.value).decode()}")
+    return out.raw[: n.value]
 
 
 def parse_nitro_document(doc: bytes) -> NitroDocument:
