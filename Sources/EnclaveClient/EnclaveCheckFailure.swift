@@ -20,14 +20,15 @@ public struct EnclaveCheckFailure: Error, Sendable, Equatable, CustomStringConve
 
     public var step: Step
     public var detail: String
+    /// Retried until the probe deadline (the enclave may be starting, or between two documents);
+    /// every other failure ends the probe at once.
+    public var isTransient: Bool
 
-    public init(_ step: Step, _ detail: String) {
+    public init(_ step: Step, _ detail: String, transient: Bool? = nil) {
         self.step = step
         self.detail = detail
+        isTransient = transient ?? (step == .unreachable || step == .badStatus)
     }
-
-    /// Transient failures are retried until the probe deadline; the others fail at once.
-    var isTransient: Bool { step == .unreachable || step == .badStatus }
 
     public var description: String { "enclave probe failed: \(step.rawValue): \(detail)" }
 }

@@ -27,7 +27,8 @@ public struct NitroDocumentCheck: Sendable {
             document = try NitroAttestationDocument(verifying: bytes, at: milliseconds, with: verifier)
             try document.checkTime(at: milliseconds, maxAgeMilliseconds: maxAgeMilliseconds, maxFutureMilliseconds: maxFutureMilliseconds)
         } catch {
-            throw EnclaveCheckFailure(.attestationDocumentInvalid, "\(error)")
+            // A document past its age is the enclave's NSM lagging, not a forgery: worth waiting for.
+            throw EnclaveCheckFailure(.attestationDocumentInvalid, "\(error)", transient: error == .stale)
         }
         let isDebug = document.pcrs[0].map { $0.allSatisfy { $0 == 0 } } ?? false
         if isDebug && !allowDebug {

@@ -57,6 +57,26 @@ struct ConfigurationTests {
         #expect(try load(localEnvironment(["ALFRED_ENV": "dev"])).get().shared.environment == .local)
     }
 
+    @Test("TEE_ATTESTATION_SOURCE=nsm: remote only, no configured key or document, the NSM device, unix: sockets in local only")
+    func nsmSource() throws {
+        var nsm = remoteBase.merging(["TEE_ATTESTATION_SOURCE": "nsm"]) { $1 }
+        nsm["TEE_ATTESTATION_SIGNING_PRIVATE_KEY"] = nil
+        nsm["TEE_ATTESTATION_DOCUMENT"] = nil
+        let configuration = try load(nsm).get()
+        #expect(configuration.nsmDevice == "/dev/nsm" && configuration.remoteDocument == nil && configuration.signingSeed == nil)
+        #expect(try load(nsm.merging(["ENCLAVE_NSM_DEVICE": "/dev/nsm0", "TEE_ATTESTATION_SOURCE": "NSM"]) { $1 }).get().nsmDevice == "/dev/nsm0")
+        #expect(try load(remoteBase.merging(["TEE_ATTESTATION_SOURCE": "static"]) { $1 }).get().nsmDevice == nil)
+        #expect(rejectedVariable(nsm.merging(["TEE_ATTESTATION_SIGNING_PRIVATE_KEY": remoteSeed]) { $1 }) == "TEE_ATTESTATION_SIGNING_PRIVATE_KEY")
+        #expect(rejectedVariable(nsm.merging(["TEE_ATTESTATION_DOCUMENT": remoteDocument]) { $1 }) == "TEE_ATTESTATION_DOCUMENT")
+        #expect(rejectedVariable(nsm.merging(["TEE_ATTESTATION_DOCUMENT_PATH": "/tmp/doc"]) { $1 }) == "TEE_ATTESTATION_DOCUMENT_PATH")
+        #expect(rejectedVariable(nsm.merging(["ENCLAVE_NSM_DEVICE": "unix:/tmp/nsm.sock"]) { $1 }) == "ENCLAVE_NSM_DEVICE")
+        #expect(rejectedVariable(nsm.merging(["ENCLAVE_NSM_DEVICE": "nsm"]) { $1 }) == "ENCLAVE_NSM_DEVICE")
+        #expect(rejectedVariable(nsm.merging(["TEE_ATTESTATION_SOURCE": "tpm"]) { $1 }) == "TEE_ATTESTATION_SOURCE")
+        #expect(rejectedVariable(localEnvironment(["TEE_ATTESTATION_SOURCE": "nsm"])) == "TEE_ATTESTATION_SOURCE")  // dev-shim
+        let local = nsm.merging(["ALFRED_ENV": "local", "ENCLAVE_NSM_DEVICE": "unix:/tmp/nsm.sock", "TEE_ALLOWED_MEASUREMENTS": "dev-local-enclave"]) { $1 }
+        #expect(try load(local).get().nsmDevice == "unix:/tmp/nsm.sock")
+    }
+
     static let localRejections: [(String, [String: String], String)] = [
         ("bad environment", ["ALFRED_ENV": "qa"], "ALFRED_ENV"),
         ("bad mode", ["ENCLAVE_RUNTIME_MODE": "cloud"], "ENCLAVE_RUNTIME_MODE"),

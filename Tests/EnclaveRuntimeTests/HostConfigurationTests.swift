@@ -1,5 +1,6 @@
 import EnclaveClient
 import EnclaveConfiguration
+import EnclaveCrypto
 import Foundation
 import HostServices
 import Testing
@@ -44,6 +45,38 @@ struct HostConfigurationTests {
         #expect(local.apiInternalToken == "local-dev-api-token" && local.shared.mode == .remote)
         let disabled = try HostConfiguration.load(EnvironmentSource(["ENCLAVE_RUNTIME_MODE": "disabled"]))
         #expect(disabled.shared.mode == .disabled)
+    }
+
+    @Test("Nitro: a PCR policy pins the enclave instead of a key; another root and debug enclaves in local only")
+    func nitroSettings() throws {
+        let pcrs = "0=\(String(repeating: "ab", count: 48)),1=\(String(repeating: "cd", count: 48)) ; 0=\(String(repeating: "ef", count: 48))"
+        var pinnedPCRs = productionHost.merging(["TEE_ALLOWED_PCRS": pcrs]) { $1 }
+        pinnedPCRs["TEE_ATTESTATION_PUBLIC_KEY"] = nil
+        let configuration = try HostConfiguration.load(EnvironmentSource(pinnedPCRs))
+        #expect(configuration.client.nitroPolicy?.text == pcrs && configuration.client.nitroRootDER == NitroVerifier.awsRootDER)
+        #expect(!configuration.client.allowDebugEnclave)
+        #expect(rejected(pinnedPCRs.merging(["TEE_ALLOWED_PCRS": " ; "]) { $1 }) == "TEE_ALLOWED_PCRS")
+        #expect(rejected(pinnedPCRs.merging(["TEE_ALLOWED_PCRS": "0=xyz"]) { $1 }) == "TEE_ALLOWED_PCRS")
+        #expect(rejected(pinnedPCRs.merging(["TEE_ALLOW_DEBUG_ENCLAVE": "true"]) { $1 }) == "TEE_ALLOW_DEBUG_ENCLAVE")
+        // Neither a key nor PCRs: nothing to pin the enclave with.
+        #expect(rejected(pinnedPCRs.merging(["TEE_ALLOWED_PCRS": ""]) { $1 }) == "TEE_ATTESTATION_PUBLIC_KEY")
+        // A root of one's own (the simulator's) only in local; AWS's own root as PEM is fine anywhere.
+        let directory = temporaryDirectory()
+        let awsPEM = directory + "/aws.pem", otherPEM = directory + "/other.pem"
+        let awsBody = Data(NitroVerifier.awsRootDER).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+        try Data("-----BEGIN CERTIFICATE-----\n\(awsBody)\n-----END CERTIFICATE-----\n".utf8).write(to: URL(fileURLWithPath: awsPEM))
+        #expect(try HostConfiguration.load(EnvironmentSource(pinnedPCRs.merging(["TEE_NITRO_ROOT_CERTIFICATE": awsPEM]) { $1 })).client.nitroRootDER
+            == NitroVerifier.awsRootDER)
+        // Another certificate: a genuine document's regional intermediate.
+        let intermediate = try NitroAttestationDocument(parsing: try NitroDocumentTestsData.bytes("evervault_beta_valid-attestation-doc.cbor")).cabundle[1]
+        let otherBody = Data(intermediate).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+        try Data("-----BEGIN CERTIFICATE-----\n\(otherBody)\n-----END CERTIFICATE-----\n".utf8).write(to: URL(fileURLWithPath: otherPEM))
+        #expect(rejected(pinnedPCRs.merging(["TEE_NITRO_ROOT_CERTIFICATE": otherPEM]) { $1 }) == "TEE_NITRO_ROOT_CERTIFICATE")
+        let local = try HostConfiguration.load(EnvironmentSource([
+            "ALFRED_ENV": "local", "TEE_ALLOWED_PCRS": pcrs, "TEE_NITRO_ROOT_CERTIFICATE": otherPEM, "TEE_ALLOW_DEBUG_ENCLAVE": "true",
+        ]))
+        #expect(local.client.nitroRootDER == intermediate && local.client.allowDebugEnclave)
+        #expect(rejected(pinnedPCRs.merging(["TEE_NITRO_ROOT_CERTIFICATE": directory + "/missing.pem"]) { $1 }) == "TEE_NITRO_ROOT_CERTIFICATE")
     }
 
     static let rejections: [(String, [String: String], String)] = [

@@ -4,7 +4,9 @@
 Usage: fake_enclave.py MODE; prints "PORT <n>" and "PUBLIC_KEY <base64>" once listening; exits when
 stdin closes. Modes: healthz500, no_measurement, other_measurement, impostor (evidence signed by a key
 other than the one it publishes), wrong_nonce (evidence echoes another nonce), stale (old
-evidence_issued_at). Evidence is built with the project's own C core (enclave_core binding).
+evidence_issued_at), nitro_replay (a genuine Nitro document from the NSM simulator at $NSM_SOCKET,
+vouching for a key it publishes, replayed with evidence signed by a key of its own). Evidence is
+built with the project's own C core (enclave_core binding).
 """
 import base64
 import json
@@ -18,8 +20,12 @@ import enclave_core as ec
 
 MODE = sys.argv[1]
 published = ec.Signer(ec.random_bytes(32))
-signing = ec.Signer(ec.random_bytes(32)) if MODE == "impostor" else published
+signing = ec.Signer(ec.random_bytes(32)) if MODE in ("impostor", "nitro_replay") else published
 MEASUREMENT = "someone-else" if MODE == "other_measurement" else "dev-local-enclave"
+NITRO = None
+if MODE == "nitro_replay":
+    NITRO = ec.nsm_attest("unix:" + os.environ["NSM_SOCKET"], public_key=published.public_key, user_data=b"enclave-runtime/v1")
+    MEASUREMENT = ec.parse_nitro_document(NITRO).pcrs[0].hex()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -42,6 +48,8 @@ class Handler(BaseHTTPRequestHandler):
                    "public_key": base64.b64encode(published.public_key).decode()}
             if MODE != "no_measurement":
                 doc["measurement"] = MEASUREMENT
+            if NITRO is not None:
+                doc.update(dev_shim=False, format="aws-nitro-cose", attestation_document=base64.b64encode(NITRO).decode())
             return self.reply(200, doc)
         self.reply(404, {})
 
