@@ -26,6 +26,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // The C core; the Makefile builds the same sources as libenclave_core.so.1 for other languages.
@@ -50,8 +54,18 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        // Private state files and the one SQLite opener of the runtime's and the hosts' stores.
-        .target(name: "EnclaveStorage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // Private state files, the one SQLite opener, and PostgreSQL for a fleet (URL, migrations).
+        .target(
+            name: "EnclaveStorage",
+            dependencies: [
+                "EnclaveConfiguration",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // JSON text written byte by byte, for response bodies and log lines on the hot path.
         .target(name: "EnclaveJSON"),
         // One JSON object per log line, for every process.
@@ -73,6 +87,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         // Host side: signed RPC client, attestation verifier, startup probe, host configuration.
@@ -99,6 +114,7 @@ let package = Package(
             dependencies: [
                 "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -107,13 +123,15 @@ let package = Package(
             name: "api",
             dependencies: [
                 "HostServices", "EnclaveClient", "EnclaveConfiguration", "EnclaveContract", "EnclaveCrypto", "EnclaveLogging",
+                "EnclaveStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "worker",
             dependencies: [
-                "HostServices", "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveLogging",
+                "HostServices", "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveLogging", "EnclaveStorage",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

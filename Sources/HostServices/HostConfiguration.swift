@@ -6,12 +6,14 @@ import Foundation
 ///
 /// Keys (defaults in brackets; CONFIG.md has every rule): those of `EnclaveClientConfiguration`,
 /// then API_BIND_ADDR [127.0.0.1:8080], API_INTERNAL_TOKEN [local-dev-api-token in local only],
-/// HOST_STATE_DIR [.host], WORKER_TICK_SECONDS [30].
+/// HOST_STATE_DIR [.host], HOST_DATABASE_URL [unset: SQLite in HOST_STATE_DIR], WORKER_TICK_SECONDS [30].
 public struct HostConfiguration: Sendable {
     public var client: EnclaveClientConfiguration
     public var apiBindAddress: BindAddress
     public var apiInternalToken: String
     public var stateDirectory: String
+    /// PostgreSQL for the job store shared by every api and worker; nil: SQLite in the state directory.
+    public var databaseURL: DatabaseURL?
     public var workerTickSeconds: Int
 
     public var shared: SharedSettings { client.shared }
@@ -27,9 +29,12 @@ public struct HostConfiguration: Sendable {
         let token = env.string("API_INTERNAL_TOKEN") ?? (local ? localAPIToken : nil)
         guard let token else { throw ConfigurationError("API_INTERNAL_TOKEN", "is required outside local") }
         if !local && token.utf8.count < 32 { throw ConfigurationError("API_INTERNAL_TOKEN", "must be at least 32 bytes outside local") }
+        let databaseURL = try env.string("HOST_DATABASE_URL").map { text throws(ConfigurationError) in
+            try DatabaseURL.load("HOST_DATABASE_URL", text, local: local)
+        }
         let tick = try env.int("WORKER_TICK_SECONDS", default: 30, in: 1...86400, rule: "must be an integer >= 1")
         return HostConfiguration(
             client: client, apiBindAddress: bind, apiInternalToken: token,
-            stateDirectory: env.string("HOST_STATE_DIR", default: ".host"), workerTickSeconds: tick)
+            stateDirectory: env.string("HOST_STATE_DIR", default: ".host"), databaseURL: databaseURL, workerTickSeconds: tick)
     }
 }

@@ -2,6 +2,7 @@ import EnclaveClient
 import EnclaveConfiguration
 import EnclaveContract
 import EnclaveCrypto
+import EnclaveStorage
 import Foundation
 import HostServices
 import Hummingbird
@@ -24,7 +25,7 @@ struct APIRoutes: Sendable {
                 "last_verified_at": identity.map { $0.verifiedAt } ?? NSNull(),
             ] as [String: Any])
         }
-        let api = router.group().add(middleware: BearerTokenMiddleware(token: token)).add(middleware: BodySizeMiddleware())
+        let api = router.group().add(middleware: BearerTokenMiddleware(token: token)).add(middleware: HostErrorMiddleware())
         api.post("/v1/connectors/google") { request, _ in try await register(request) }
         api.post("/v1/connectors/google/:connector_id/access-token") { request, context in
             try await accessToken(request, connectorID: context.parameters.get("connector_id") ?? "")
@@ -139,8 +140,9 @@ struct APIRoutes: Sendable {
     }
 }
 
-/// A body over `APIRoutes.maxBodyBytes` as the api's own error body.
-struct BodySizeMiddleware: RouterMiddleware {
+/// Failures thrown by a route as the api's own error body: a body over `APIRoutes.maxBodyBytes`
+/// (413), the shared job store out of reach (503 `store_unavailable`, retryable).
+struct HostErrorMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -148,6 +150,8 @@ struct BodySizeMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch is NIOTooManyBytesError {
             return APIRoutes.error(.contentTooLarge, "payload_too_large", "the request body exceeds \(APIRoutes.maxBodyBytes) bytes")
+        } catch StoreError.unavailable {
+            return APIRoutes.error(.serviceUnavailable, "store_unavailable", "the job store cannot be reached; retry later")
         }
     }
 }

@@ -4,9 +4,11 @@ import EnclaveConfiguration
 import EnclaveCrypto
 import EnclaveLogging
 import Foundation
+import EnclaveStorage
 import HostServices
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// One line on stderr, then the exit status.
 func fail(_ line: String, status: Int32) -> Never {
@@ -29,13 +31,20 @@ do {
     do { verified = try await HostStartup.probe(configuration, connection: connection, logger: logger) } catch {
         fail("\(error)", status: 1)
     }
-    let jobs = try SQLiteJobStore(directory: configuration.stateDirectory)
-    let routes = APIRoutes(client: connection.client, jobs: jobs, token: try BearerToken(configuration.apiInternalToken), identity: verified)
+    let stores = try HostJobStores(configuration, role: "api", logger: logger)
+    let routes = APIRoutes(
+        client: connection.client, jobs: stores.jobs, token: try BearerToken(configuration.apiInternalToken), identity: verified)
     let bind = configuration.apiBindAddress
     let app = Application(
         router: routes.build(), configuration: .init(address: .hostname(bind.host, port: bind.port)), logger: logger)
-    try await app.runService()
+    let group = ServiceGroup(
+        configuration: .init(
+            services: stores.services + [stores.startingWhenReady(app)], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+    try await group.run()
     try await connection.shutdown()
+} catch let error as StoreError {
+    fail(StoreError.startFailure(error, variable: "HOST_DATABASE_URL"), status: StoreError.exitStatus)
 } catch {
     logger.critical("api stopped on an error", metadata: ["error": "\(type(of: error))"])
     exit(1)

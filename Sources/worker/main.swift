@@ -5,6 +5,7 @@ import EnclaveConfiguration
 import EnclaveCrypto
 import EnclaveLogging
 import Foundation
+import EnclaveStorage
 import HostServices
 import Logging
 import ServiceLifecycle
@@ -29,13 +30,19 @@ do {
     do { _ = try await HostStartup.probe(configuration, connection: connection, logger: logger) } catch {
         fail("\(error)", status: 1)
     }
+    let stores = try HostJobStores(configuration, role: "worker", logger: logger)
     let worker = RevokeWorker(
-        client: connection.client, check: connection.check, jobs: try SQLiteJobStore(directory: configuration.stateDirectory),
-        tick: .seconds(configuration.workerTickSeconds), logger: logger)
-    let group = ServiceGroup(configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        client: connection.client, check: connection.check, jobs: stores.jobs, tick: .seconds(configuration.workerTickSeconds),
+        logger: logger)
+    let group = ServiceGroup(
+        configuration: .init(
+            services: stores.services + [stores.startingWhenReady(worker)], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
     try await group.run()
     try await connection.shutdown()
     logger.info("stopped")
+} catch let error as StoreError {
+    fail(StoreError.startFailure(error, variable: "HOST_DATABASE_URL"), status: StoreError.exitStatus)
 } catch {
     logger.critical("worker stopped on an error", metadata: ["error": "\(type(of: error))"])
     exit(1)

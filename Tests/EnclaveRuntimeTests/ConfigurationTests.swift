@@ -158,6 +158,7 @@ struct ConfigurationTests {
         ("no OAuth client secret", ["GOOGLE_OAUTH_CLIENT_SECRET": ""], "GOOGLE_OAUTH_CLIENT_SECRET"),
         ("http token URL", ["GOOGLE_OAUTH_TOKEN_URL": "http://oauth2.googleapis.com/token"], "GOOGLE_OAUTH_TOKEN_URL"),
         ("http revoke URL", ["GOOGLE_OAUTH_REVOKE_URL": "http://oauth2.googleapis.com/revoke"], "GOOGLE_OAUTH_REVOKE_URL"),
+        ("database off the machine unencrypted", ["ENCLAVE_DATABASE_URL": "postgres://e:pw@db.internal/enclave"], "ENCLAVE_DATABASE_URL"),
     ]
 
     @Test("Staging and production guardrails", arguments: productionRejections)

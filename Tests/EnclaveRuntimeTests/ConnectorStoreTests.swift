@@ -9,7 +9,7 @@ struct ConnectorStoreTests {
     @Test("Revoke erases the sealed token from the database files, not only from the row")
     func revokeErasesFromFiles() async throws {
         let directory = temporaryDirectory()
-        let store = try ConnectorStore(directory: directory)
+        let store = try SQLiteConnectorStore(directory: directory)
         // Random bytes stand in for sealed tokens: they occur in the files only where a record put them.
         let revokedToken = try SecureRandom.bytes(96), keptToken = try SecureRandom.bytes(96)
         try await store.insert(Self.record("revoked", sealed: revokedToken))
@@ -25,7 +25,7 @@ struct ConnectorStoreTests {
         #expect(try await store.find(connectorID: "kept")?.sealedRefreshToken == Data(keptToken))
 
         // The store reopens on what is left (the runtime's restart), with the WAL emptied under it.
-        let reopened = try ConnectorStore(directory: directory)
+        let reopened = try SQLiteConnectorStore(directory: directory)
         #expect(try await reopened.find(connectorID: "kept")?.sealedRefreshToken == Data(keptToken))
         try await reopened.insert(Self.record("later", sealed: revokedToken))
         #expect(try await reopened.find(connectorID: "later") != nil)
@@ -33,7 +33,7 @@ struct ConnectorStoreTests {
 
     @Test("Every commit reaches the disk before it is answered (synchronous = FULL), and deleted content is zeroed")
     func durability() async throws {
-        let store = try ConnectorStore(directory: temporaryDirectory())
+        let store = try SQLiteConnectorStore(directory: temporaryDirectory())
         let (synchronous, secureDelete) = try await store.pool.write { db in
             (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Int.fetchOne(db, sql: "PRAGMA secure_delete"))
         }
@@ -42,7 +42,7 @@ struct ConnectorStoreTests {
 
     @Test("A record reads back field for field, by position; an unknown status throws")
     func readBack() async throws {
-        let store = try ConnectorStore(directory: temporaryDirectory())
+        let store = try SQLiteConnectorStore(directory: temporaryDirectory())
         let record = ConnectorRecord(
             connectorID: "c", userID: "u", provider: "google", scopes: "a b", status: .revoked, createdAt: 1_767_225_600,
             updatedAt: Int64.max, keyID: "kms-key", keyVersion: 7, sealedRefreshToken: nil)

@@ -86,6 +86,7 @@ struct HostConfigurationTests {
         ("http to a private address", ["ENCLAVE_RUNTIME_BASE_URL": "http://10.0.0.5:8181"], "ENCLAVE_RUNTIME_BASE_URL"),
         ("not a URL", ["ENCLAVE_RUNTIME_BASE_URL": "enclave"], "ENCLAVE_RUNTIME_BASE_URL"),
         ("no pinned key", ["TEE_ATTESTATION_PUBLIC_KEY": ""], "TEE_ATTESTATION_PUBLIC_KEY"),
+        ("job store off the machine unencrypted", ["HOST_DATABASE_URL": "postgres://h:pw@10.0.0.9/jobs?sslmode=prefer"], "HOST_DATABASE_URL"),
         ("pinned key wrong size", ["TEE_ATTESTATION_PUBLIC_KEY": Data(count: 31).base64EncodedString()], "TEE_ATTESTATION_PUBLIC_KEY"),
         ("dev measurement", ["TEE_ALLOWED_MEASUREMENTS": "pcr0-abc123,dev-local-enclave"], "TEE_ALLOWED_MEASUREMENTS"),
         ("attestation not required", ["TEE_ATTESTATION_REQUIRED": "false"], "TEE_ATTESTATION_REQUIRED"),

@@ -42,7 +42,7 @@ struct IdleConnectionTests {
         let connectorID = UUID().uuidString.lowercased()
         let vault = TokenVault(
             sealer: try Sealer(key: try DataKey.resolve(configured: nil, stateDirectory: state)), policy: configuration.keyPolicy)
-        try await insertSealedConnector(connectorID, vault: vault, into: ConnectorStore(directory: state))
+        try await insertSealedConnector(connectorID, vault: vault, into: SQLiteConnectorStore(directory: state))
 
         let clock = TestClock()
         let runtime = try EnclaveRuntimeApplication(

@@ -68,7 +68,10 @@ struct JobStoreTests {
 
     @Test("A job is finished only under its current claim: a worker whose lease lapsed cannot overwrite the new claim's outcome")
     func staleClaimCannotFinish() async throws {
-        let store = try SQLiteJobStore(directory: temporaryDirectory())
+        try await Self.staleClaimCannotFinish(try SQLiteJobStore(directory: temporaryDirectory()))
+    }
+
+    static func staleClaimCannotFinish(_ store: any JobStore) async throws {
         let job = try await store.enqueueRevoke(userID: "u", connectorID: "c", now: 100)
         let first = try #require(try await store.claimNext(now: 100, leaseSeconds: 10))
         #expect(first.id == job.id && first.attempts == 1)
@@ -87,7 +90,10 @@ struct JobStoreTests {
 
     @Test("Each claimed job gets a lease of its own, starting when it is claimed")
     func leasePerJob() async throws {
-        let store = try SQLiteJobStore(directory: temporaryDirectory())
+        try await Self.leasePerJob(try SQLiteJobStore(directory: temporaryDirectory()))
+    }
+
+    static func leasePerJob(_ store: any JobStore) async throws {
         _ = try await store.enqueueRevoke(userID: "u", connectorID: "c1", now: 100)
         _ = try await store.enqueueRevoke(userID: "u", connectorID: "c2", now: 100)
         let a = try #require(try await store.claimNext(now: 100, leaseSeconds: 10))

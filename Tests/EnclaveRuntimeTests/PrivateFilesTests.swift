@@ -15,7 +15,7 @@ struct PrivateFilesTests {
         let directory = temporaryDirectory()
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
         _ = try DataKey.resolve(configured: nil, stateDirectory: directory)
-        let store = try ConnectorStore(directory: directory)
+        let store = try SQLiteConnectorStore(directory: directory)
         try await store.insert(ConnectorStoreTests.record("a", sealed: [1, 2, 3]))
         for name in ["data.key", "connectors.sqlite", "connectors.sqlite-wal", "connectors.sqlite-shm"] {
             #expect(try Self.mode(directory + "/" + name) == 0o600, "\(name)")
@@ -23,7 +23,7 @@ struct PrivateFilesTests {
         #expect(try Self.mode(directory) == 0o755, "an existing directory keeps the operator's mode")
 
         let created = temporaryDirectory() + "/state"
-        _ = try ConnectorStore(directory: created)
+        _ = try SQLiteConnectorStore(directory: created)
         #expect(try Self.mode(created) == 0o700)
     }
 
@@ -31,12 +31,12 @@ struct PrivateFilesTests {
     func narrowsExisting() async throws {
         let directory = temporaryDirectory()
         do {
-            let store = try ConnectorStore(directory: directory)
+            let store = try SQLiteConnectorStore(directory: directory)
             try await store.insert(ConnectorStoreTests.record("a", sealed: [1, 2, 3]))
         }
         let database = directory + "/connectors.sqlite"
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: database)
-        let reopened = try ConnectorStore(directory: directory)
+        let reopened = try SQLiteConnectorStore(directory: directory)
         #expect(try await reopened.find(connectorID: "a") != nil)
         #expect(try Self.mode(database) == 0o600)
     }

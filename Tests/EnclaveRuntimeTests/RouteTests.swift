@@ -73,7 +73,9 @@ struct RouteTests {
     func happyPaths() async throws {
         try await withRuntime { client, clock in
             let health = try await client.execute(uri: "/healthz", method: .get)
-            #expect(parseJSON(Array(health.body.readableBytesView)) as NSDictionary == ["status": "ok", "environment": "local", "mode": "dev-shim"])
+            #expect(parseJSON(Array(health.body.readableBytesView)) as NSDictionary == [
+                "status": "ok", "environment": "local", "mode": "dev-shim", "store": "sqlite", "store_reachable": true,
+            ])
             let document = parseJSON(Array(try await client.execute(uri: "/v1/attestation/document", method: .get).body.readableBytesView))
             #expect(document["runtime"] as? String == "nitro" && document["measurement"] as? String == "dev-local-enclave")
             #expect(document["dev_shim"] as? Bool == true && document["signature"] is NSNull && document["issued_at"] as? Int == Int(clock.now))
@@ -266,7 +268,7 @@ struct RouteTests {
         // Records sealed by this process: one under the current policy, one under version 2, one
         // under another data key.
         let dataKey = try DataKey.resolve(configured: nil, stateDirectory: state)
-        let store = try ConnectorStore(directory: state)
+        let store = try SQLiteConnectorStore(directory: state)
         let policy = KeyPolicy(keyID: "kms/local/alfred-refresh-token", keyVersion: 1)
         let good = UUID().uuidString.lowercased(), versionTwo = UUID().uuidString.lowercased(), otherKey = UUID().uuidString.lowercased()
         for (id, vault) in [

@@ -13,7 +13,8 @@ import Logging
 /// ENCLAVE_RPC_MAX_BODY_BYTES [65536], ENCLAVE_RPC_REPLAY_CAPACITY [1000000],
 /// GOOGLE_OAUTH_CLIENT_ID / GOOGLE_OAUTH_CLIENT_SECRET [remote: required],
 /// GOOGLE_OAUTH_TOKEN_URL / GOOGLE_OAUTH_REVOKE_URL [Google's], ENCLAVE_PROVIDER_TIMEOUT_MS [10000],
-/// LOG_LEVEL [info], TEE_ATTESTATION_SOURCE [static], ENCLAVE_NSM_DEVICE [/dev/nsm].
+/// LOG_LEVEL [info], TEE_ATTESTATION_SOURCE [static], ENCLAVE_NSM_DEVICE [/dev/nsm],
+/// ENCLAVE_DATABASE_URL [unset: SQLite and the in-memory replay cache].
 public struct RuntimeConfiguration: Sendable {
     public var shared: SharedSettings
     public var bindAddress: BindAddress
@@ -28,6 +29,8 @@ public struct RuntimeConfiguration: Sendable {
     public var dataKey: [UInt8]?
     public var keyPolicy: KeyPolicy
     public var stateDirectory: String
+    /// PostgreSQL for connectors and the replay guard, shared by a fleet; nil: SQLite and memory.
+    public var databaseURL: DatabaseURL?
     public var maxBodyBytes: Int
     public var replayCapacity: Int
     public var provider: ProviderSettings?
@@ -72,6 +75,9 @@ public struct RuntimeConfiguration: Sendable {
         let keyID = env.string("KMS_KEY_ID", default: "kms/local/alfred-refresh-token")
         let keyVersion = try env.int("KMS_KEY_VERSION", default: 1, in: 1...Int.max, rule: "must be an integer >= 1")
         let stateDirectory = env.string("ENCLAVE_STATE_DIR", default: ".enclave")
+        let databaseURL = try env.string("ENCLAVE_DATABASE_URL").map { text throws(ConfigurationError) in
+            try DatabaseURL.load("ENCLAVE_DATABASE_URL", text, local: local)
+        }
         let maxBody = try env.int(
             "ENCLAVE_RPC_MAX_BODY_BYTES", default: 65536, in: 1024...1_048_576, rule: "must be an integer from 1024 to 1048576")
         let capacity = try replayCapacity(env, memoryBytes: memoryBytes)
@@ -102,7 +108,7 @@ public struct RuntimeConfiguration: Sendable {
             shared: shared, bindAddress: bind, signingSeed: seed, nsmDevice: nsmDevice, remoteDocument: document,
             devMeasurement: devMeasurement,
             dataKey: dataKey, keyPolicy: KeyPolicy(keyID: keyID, keyVersion: keyVersion), stateDirectory: stateDirectory,
-            maxBodyBytes: maxBody, replayCapacity: capacity,
+            databaseURL: databaseURL, maxBodyBytes: maxBody, replayCapacity: capacity,
             provider: clientID.flatMap { id in clientSecret.map { ProviderSettings(clientID: id, clientSecret: $0) } },
             tokenURL: tokenURL, revokeURL: revokeURL, providerTimeoutMilliseconds: timeout, logLevel: level)
     }

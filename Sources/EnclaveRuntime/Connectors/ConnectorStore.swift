@@ -1,139 +1,17 @@
-import EnclaveStorage
 import Foundation
-import GRDB
 
-/// A connector as stored: the refresh token only ever sealed, and erased on revoke.
-struct ConnectorRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
-    static let databaseTableName = "connectors"
-
-    var connectorID: String
-    var userID: String
-    var provider: String
-    var scopes: String
-    var status: Status
-    var createdAt: Int64
-    var updatedAt: Int64
-    var keyID: String
-    var keyVersion: Int
-    var sealedRefreshToken: Data?
-
-    enum Status: String, Codable, Sendable, DatabaseValueConvertible {
-        case active, revoked
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case connectorID = "connector_id"
-        case userID = "user_id"
-        case provider, scopes, status
-        case createdAt = "created_at"
-        case updatedAt = "updated_at"
-        case keyID = "key_id"
-        case keyVersion = "key_version"
-        case sealedRefreshToken = "sealed_refresh_token"
-    }
-}
-
-extension ConnectorRecord {
-    /// The columns `init(row:)` reads, in its order.
-    static let columns = "connector_id, user_id, provider, scopes, status, created_at, updated_at, key_id, key_version, sealed_refresh_token"
-
-    /// Read by position from a SELECT of `columns`. GRDB's default for a Decodable record, keyed
-    /// decoding by column name, cost about 5 µs of every exchange. As there, an unknown status
-    /// throws and other values are converted as SQLite converts them.
-    init(row: Row) throws {
-        connectorID = try row.decode(atIndex: 0)
-        userID = try row.decode(atIndex: 1)
-        provider = try row.decode(atIndex: 2)
-        scopes = try row.decode(atIndex: 3)
-        status = try row.decode(atIndex: 4)
-        createdAt = try row.decode(atIndex: 5)
-        updatedAt = try row.decode(atIndex: 6)
-        keyID = try row.decode(atIndex: 7)
-        keyVersion = try row.decode(atIndex: 8)
-        sealedRefreshToken = try row.decode(atIndex: 9)
-    }
-}
-
-/// SQLite in the state directory (WAL mode through GRDB's DatabasePool), with versioned migrations.
-///
-/// Writes are rare (register, revoke, a changed scope), so each pays for safety: a commit is on
-/// disk before it is answered (`synchronous = FULL`; GRDB's WAL default NORMAL can lose the last
-/// commits on power loss, and a lost revoke would bring a sealed token back), and deleted content
-/// is overwritten with zeros (`secure_delete`; Debian's SQLite has it on by default, others do not),
-/// so a revoked token's ciphertext does not linger in a page's free space next to a local data key.
-final class ConnectorStore: Sendable {
-    let pool: DatabasePool
-
-    init(directory: String) throws {
-        // Readers never write, so secure_delete on the writer connection covers every deletion.
-        pool = try PrivateDatabase.open(
-            directory: directory, name: "connectors.sqlite", migrator: Self.migrator, pragmas: ["PRAGMA secure_delete = ON"])
-    }
-
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: connectors") { db in
-            try db.create(table: ConnectorRecord.databaseTableName) { t in
-                t.primaryKey("connector_id", .text)
-                t.column("user_id", .text).notNull().indexed()
-                t.column("provider", .text).notNull()
-                t.column("scopes", .text).notNull()
-                t.column("status", .text).notNull()
-                t.column("created_at", .integer).notNull()
-                t.column("updated_at", .integer).notNull()
-                t.column("key_id", .text).notNull()
-                t.column("key_version", .integer).notNull()
-                t.column("sealed_refresh_token", .blob)
-            }
-        }
-        return migrator
-    }
-
-    func insert(_ record: ConnectorRecord) async throws {
-        try await pool.write { db in try record.insert(db) }
-    }
-
-    private static let findSQL = "SELECT \(ConnectorRecord.columns) FROM connectors WHERE connector_id = ?"
-
-    func find(connectorID: String) async throws -> ConnectorRecord? {
-        // Every token RPC looks its connector up: the statement is prepared once per connection.
-        // `unsafeRead` skips the BEGIN and COMMIT that `read` wraps around its block, which isolate
-        // several statements from concurrent writes; one SELECT is its own read transaction.
-        try await pool.unsafeRead { db in
-            try ConnectorRecord.fetchOne(db.cachedStatement(sql: Self.findSQL), arguments: [connectorID])
-        }
-    }
-
-    /// Marks the connector revoked and erases its sealed token, from the files too: the WAL still
-    /// holds the page images written before (the register's among them) until a checkpoint moves
-    /// the zeroed page into the database file and truncates the log. The checkpoint is best effort:
-    /// the revoke is committed either way, and one that waits out the busy timeout on a reader
-    /// leaves the images for the next revoke's checkpoint.
-    func markRevoked(connectorID: String, at time: Int64) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE connectors SET status = 'revoked', sealed_refresh_token = NULL, updated_at = ? WHERE connector_id = ?",
-                arguments: [time, connectorID])
-        }
-        _ = try? await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
-    }
-
-    /// Records what an exchange changed, in one transaction: the scopes the provider granted when
-    /// they differ from the stored ones, and the newly sealed refresh token when the provider
-    /// rotated it. `updated_at` follows changes to the record, not each use. Only an active
-    /// connector is updated: a revoke in between keeps its erased token erased.
-    func updateAfterExchange(connectorID: String, scopes: String?, sealedRefreshToken: Data?, at time: Int64) async throws {
-        try await pool.write { db in
-            if let scopes {
-                try db.execute(
-                    sql: "UPDATE connectors SET scopes = ?, updated_at = ? WHERE connector_id = ? AND status = 'active'",
-                    arguments: [scopes, time, connectorID])
-            }
-            if let sealedRefreshToken {
-                try db.execute(
-                    sql: "UPDATE connectors SET sealed_refresh_token = ?, updated_at = ? WHERE connector_id = ? AND status = 'active'",
-                    arguments: [sealedRefreshToken, time, connectorID])
-            }
-        }
-    }
+/// Where connectors live: SQLite in ENCLAVE_STATE_DIR for one runtime (`SQLiteConnectorStore`),
+/// PostgreSQL shared by a fleet of replicas (`PostgresConnectorStore`). Both keep the refresh
+/// token only sealed, and erase it on revoke. A store that cannot reach its database throws
+/// `StoreError.unavailable`; any other failure is a defect.
+protocol ConnectorStore: Sendable {
+    func insert(_ record: ConnectorRecord) async throws
+    func find(connectorID: String) async throws -> ConnectorRecord?
+    /// Marks the connector revoked and erases its sealed token, as far as the database allows.
+    func markRevoked(connectorID: String, at time: Int64) async throws
+    /// Records what an exchange changed, in one write: the scopes the provider granted when they
+    /// differ from the stored ones, and the newly sealed refresh token when the provider rotated
+    /// it. `updated_at` follows changes to the record, not each use. Only an active connector is
+    /// updated: a revoke in between keeps its erased token erased.
+    func updateAfterExchange(connectorID: String, scopes: String?, sealedRefreshToken: Data?, at time: Int64) async throws
 }

@@ -226,12 +226,17 @@ struct PlainError: JSONResponseBody {
 struct HealthResponse: JSONResponseBody {
     var environment: String
     var mode: String
+    /// Beyond v1: the store's kind and whether it answered its latest check.
+    var store: String
+    var storeReachable: Bool
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("status"); json.string("ok")
         json.key("environment"); json.string(environment)
         json.key("mode"); json.string(mode)
+        json.key("store"); json.string(store)
+        json.key("store_reachable"); json.bool(storeReachable)
         json.endObject()
     }
 }

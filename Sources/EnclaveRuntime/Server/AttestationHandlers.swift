@@ -1,14 +1,33 @@
 import Hummingbird
 import NIOCore
 
+/// The two `healthz` bodies, built once; the store's latest check picks one.
+struct HealthAnswers: Sendable {
+    let reachable: ByteBuffer
+    let unreachable: ByteBuffer
+    let stores: RuntimeStores
+
+    init(environment: String, mode: String, stores: RuntimeStores) {
+        func body(_ reachable: Bool) -> ByteBuffer {
+            ByteBuffer(bytes: HealthResponse(
+                environment: environment, mode: mode, store: stores.kind.rawValue, storeReachable: reachable).jsonBytes)
+        }
+        reachable = body(true)
+        unreachable = body(false)
+        self.stores = stores
+    }
+
+    var current: ByteBuffer { stores.isReachable ? reachable : unreachable }
+}
+
 /// The unauthenticated endpoints: health, the document, and the challenge.
 struct AttestationHandlers: Sendable {
-    let health: ByteBuffer
+    let health: HealthAnswers
     let state: AttestationState
     let challenge: ChallengeService
 
     func healthz(_ request: Request, context: EnclaveRequestContext) -> Response {
-        JSONResponse.raw(.ok, health)
+        JSONResponse.raw(.ok, health.current)
     }
 
     /// The latest document (from the NSM, a new one at least every 60 s).

@@ -26,7 +26,8 @@ import ServiceLifecycle
 /// Builds the enclave runtime from a validated configuration; shared by the executable and tests.
 public struct EnclaveRuntimeApplication: Sendable {
     public let application: Application<ContractRouterResponder>
-    /// Everything the process runs: the HTTP server and the background work (the NSM refresher).
+    /// Everything the process runs: the HTTP server (once the store is ready) and the background
+    /// work (the database pool and the replay guard's purge, the NSM refresher).
     public let services: [any Service]
     let httpClient: HTTPClient
 
@@ -50,7 +51,7 @@ public struct EnclaveRuntimeApplication: Sendable {
 
         let dataKey = try DataKey.resolve(configured: configuration.dataKey, stateDirectory: configuration.stateDirectory)
         let vault = TokenVault(sealer: try Sealer(key: dataKey), policy: configuration.keyPolicy)
-        let store = try ConnectorStore(directory: configuration.stateDirectory)
+        let stores = try RuntimeStores(configuration, logger: logger)
 
         // A refused connection is provider_unavailable at once; a redirect is an answer, not followed.
         let httpClient = BoundedCall.makeClient(connectTimeout: .milliseconds(Int64(configuration.providerTimeoutMilliseconds)))
@@ -64,15 +65,15 @@ public struct EnclaveRuntimeApplication: Sendable {
         let pipeline = RPCPipeline(
             authenticator: RPCAuthenticator(
                 verifier: try RPCVerifier(secret: shared.sharedSecret, previousSecret: shared.previousSharedSecret),
-                replayGuard: ReplayCache(capacity: configuration.replayCapacity, windowSeconds: shared.maxSkewSeconds),
+                replayGuard: stores.replayGuard,
                 maxSkewSeconds: Int64(shared.maxSkewSeconds), maxBodyBytes: configuration.maxBodyBytes, now: now),
             signsAnswers: signsAnswers)
         let rpc = TokenRPCHandlers(
-            identity: RenderedIdentity(attestation.current.identity), store: store, vault: vault, provider: provider,
+            identity: RenderedIdentity(attestation.current.identity), store: stores.connectors, vault: vault, provider: provider,
             evidenceSigner: signer, now: now)
-        let health = HealthResponse(environment: shared.environment.rawValue, mode: shared.mode.rawValue).jsonBytes
         let unauthenticated = AttestationHandlers(
-            health: ByteBuffer(bytes: health), state: attestation,
+            health: HealthAnswers(environment: shared.environment.rawValue, mode: shared.mode.rawValue, stores: stores),
+            state: attestation,
             challenge: ChallengeService(
                 state: attestation, signer: signer, maxAgeSeconds: Int64(shared.attestationMaxAgeSeconds),
                 maxSkewSeconds: Int64(shared.maxSkewSeconds), now: now))
@@ -98,7 +99,11 @@ public struct EnclaveRuntimeApplication: Sendable {
             server: .http1(configuration: .init(idleTimeout: idleTimeout)),
             configuration: .init(address: .hostname(bind.host, port: bind.port), serverName: nil),
             logger: logger)
-        services = [application] + (nsm.map { [$0] } ?? [])
+        // Shut down in reverse: the server drains its requests before the database pool closes.
+        let application = application
+        services = stores.services + (nsm.map { [$0] } ?? []) + [
+            StartAfterPreparation(prepare: { try await stores.prepare() }, service: application)
+        ]
     }
 
     /// The evidence key and the attestation it presents: a document from the NSM (the key made

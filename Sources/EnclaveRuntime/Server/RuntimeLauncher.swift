@@ -1,6 +1,7 @@
 import EnclaveConfiguration
 import EnclaveCrypto
 import EnclaveLogging
+import EnclaveStorage
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -11,8 +12,8 @@ import ServiceLifecycle
 /// `enclave-runtime-bench` with its floor routes) pass it to `exit`.
 public enum RuntimeLauncher {
     /// 0 after a graceful stop; 71 when the process cannot be protected; 78 for a configuration
-    /// (or local data key) that breaks a rule, with one line on stderr naming it; 1 on any other
-    /// error.
+    /// (or local data key) that breaks a rule, with one line on stderr naming it; 69 when the
+    /// shared database cannot be reached (or migrated) at start; 1 on any other error.
     @_spi(Benchmarks) public static func run(
         program: String, extraRoutes: @Sendable (RuntimeConfiguration) -> [ExtraRoute] = { _ in [] }, localOnly: Bool = false
     ) async -> Int32 {
@@ -60,6 +61,10 @@ public enum RuntimeLauncher {
             // Names the file and the broken rule, never the key.
             fail("\(program): \(error)")
             return ConfigurationError.exitStatus
+        } catch let error as StoreError {
+            // The URL is a secret: the variable is named, never its value.
+            fail("\(program): " + StoreError.startFailure(error, variable: "ENCLAVE_DATABASE_URL"))
+            return StoreError.exitStatus
         } catch let error as NSMStartError {
             // No first document: an NSM that does not answer (EX_SOFTWARE), or one it cannot use.
             fail("\(program): \(error)")

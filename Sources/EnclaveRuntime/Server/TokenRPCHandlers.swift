@@ -1,6 +1,7 @@
 import EnclaveContract
 import EnclaveCrypto
 import EnclaveJSON
+import EnclaveStorage
 import Foundation
 import Hummingbird
 import Logging
@@ -9,7 +10,7 @@ import NIOCore
 /// The signed RPC endpoints (CONTRACT.md section 5), each the last stage of `RPCPipeline`.
 struct TokenRPCHandlers: Sendable {
     let identity: RenderedIdentity
-    let store: ConnectorStore
+    let store: any ConnectorStore
     let vault: TokenVault
     /// nil in local mode without OAuth client settings: token RPCs answer provider_not_configured.
     let provider: OAuthProviderClient?
@@ -45,7 +46,7 @@ struct TokenRPCHandlers: Sendable {
                 } catch {
                     // Without the rotated token the connector would be lost at the next exchange:
                     // the caller retries rather than take an access token that leaves it behind.
-                    if rotated != nil { throw RPCError(.rpcInternalError, "the rotated refresh token could not be stored") }
+                    if rotated != nil { throw Self.storeFailure(error, "the rotated refresh token could not be stored") }
                     // Scopes alone are bookkeeping: the access token is good whether or not this write succeeds.
                 }
             }
@@ -65,7 +66,7 @@ struct TokenRPCHandlers: Sendable {
                 do {
                     try await store.markRevoked(connectorID: record.connectorID, at: now())
                 } catch {
-                    throw RPCError(.rpcInternalError, "the connector store could not be updated")
+                    throw Self.storeFailure(error, "the connector store could not be updated")
                 }
             }
             // Already revoked: answered again without calling the provider.
@@ -92,7 +93,7 @@ struct TokenRPCHandlers: Sendable {
                         status: .active, createdAt: time, updatedAt: time, keyID: vault.policy.keyID,
                         keyVersion: vault.policy.keyVersion, sealedRefreshToken: Data(sealed)))
             } catch {
-                throw RPCError(.rpcInternalError, "the connector could not be stored")
+                throw Self.storeFailure(error, "the connector could not be stored")
             }
             return RegisterResponse(
                 requestID: rpc.requestID, connector: ConnectorReference(userID: userID, connectorID: connectorID),
@@ -144,6 +145,15 @@ struct TokenRPCHandlers: Sendable {
         var requestID: String?
     }
 
+    /// A shared database out of reach is `store_unavailable` (503, retryable); any other store
+    /// failure is a defect, `rpc_internal_error`.
+    static func storeFailure(_ error: any Error, _ message: String) -> RPCError {
+        if let error = error as? StoreError, error == .unavailable {
+            return RPCError(.storeUnavailable, "the shared database cannot be reached; retry shortly")
+        }
+        return RPCError(.rpcInternalError, message)
+    }
+
     private func requireProvider() throws(RPCError) -> OAuthProviderClient {
         guard let provider else {
             throw RPCError(.providerNotConfigured, "GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET are not configured")
@@ -158,7 +168,7 @@ struct TokenRPCHandlers: Sendable {
         do {
             record = try await store.find(connectorID: reference.connectorID.lowercased())
         } catch {
-            throw RPCError(.rpcInternalError, "the connector store could not be read")
+            throw Self.storeFailure(error, "the connector store could not be read")
         }
         guard let record, record.userID == reference.userID.lowercased() else {
             throw RPCError(.connectorTokenUnavailable, "no token is available for this connector")

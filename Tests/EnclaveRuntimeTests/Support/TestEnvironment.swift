@@ -39,7 +39,7 @@ final class TestClock: Sendable {
 }
 
 /// Stores an active connector of user A whose refresh token `vault` sealed, as a register would.
-func insertSealedConnector(_ connectorID: String, vault: TokenVault, into store: ConnectorStore) async throws {
+func insertSealedConnector(_ connectorID: String, vault: TokenVault, into store: any ConnectorStore) async throws {
     let sealed = try vault.seal(refreshToken: "1//refresh-\(connectorID)", userID: userA, connectorID: connectorID)
     try await store.insert(ConnectorRecord(
         connectorID: connectorID, userID: userA, provider: "google", scopes: "s", status: .active, createdAt: 1, updatedAt: 1,
