@@ -66,6 +66,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Prometheus metrics through swift-metrics: the catalog of families, the registry, the listener.
+        .target(
+            name: "EnclaveMetrics",
+            dependencies: [
+                "EnclaveConfiguration",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // JSON text written byte by byte, for response bodies and log lines on the hot path.
         .target(name: "EnclaveJSON"),
         // One JSON object per log line, for every process.
@@ -81,7 +93,9 @@ let package = Package(
                 "EnclaveStorage",
                 "EnclaveJSON",
                 "EnclaveLogging",
+                "EnclaveMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -112,7 +126,8 @@ let package = Package(
         .target(
             name: "HostServices",
             dependencies: [
-                "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveStorage",
+                "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveStorage", "EnclaveMetrics",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -123,7 +138,7 @@ let package = Package(
             name: "api",
             dependencies: [
                 "HostServices", "EnclaveClient", "EnclaveConfiguration", "EnclaveContract", "EnclaveCrypto", "EnclaveLogging",
-                "EnclaveStorage",
+                "EnclaveStorage", "EnclaveMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -132,6 +147,7 @@ let package = Package(
             name: "worker",
             dependencies: [
                 "HostServices", "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveLogging", "EnclaveStorage",
+                "EnclaveMetrics",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

@@ -35,3 +35,7 @@ fuzz seconds="60":
 # The whole local system on the NSM simulator: attestation as a Nitro Enclave produces it.
 dev-nitro:
     scripts/dev-nitro.sh
+
+# A local fleet: PostgreSQL, three runtime replicas, two apis and two workers; Ctrl-C stops all.
+dev-fleet:
+    scripts/dev-fleet.sh

@@ -3,8 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# postgresql: the fleet's tests start private clusters of Debian's server (scripts/lib/pg-cluster.sh).
 packages=(libssl-dev libcurl4-openssl-dev libb2-dev libsodium-dev libsqlite3-dev pkg-config make curl python3-oauthlib python3-pytest python3-venv
-  python3-cryptography)
+  python3-cryptography postgresql postgresql-client)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -46,6 +46,13 @@ export CARGO_TARGET_DIR="$PWD/build/rust"
 ENCLAVE_CORE_LIB_DIR="$PWD/build/c" cargo test --offline -q --manifest-path bindings/rust/Cargo.toml
 ENCLAVE_CORE_LIB_DIR="$PWD/build/c" cargo build --offline -q --manifest-path bindings/rust/Cargo.toml --examples
 
+step "PostgreSQL: a private cluster for the fleet's tests (stopped at the end)"
+pg_dir=$(mktemp -d /tmp/enclave-test-pg.XXXXXX)
+chmod 755 "$pg_dir"
+trap 'scripts/lib/pg-cluster.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+echo "PostgreSQL on 127.0.0.1:$(scripts/lib/pg-cluster.sh start "$pg_dir")"
+export ENCLAVE_TEST_POSTGRES_DIR=$pg_dir
+
 step "Swift: every test, the live ones with real processes included"
 # A crashing test should fail at once, not wait in the interactive backtracer.
 SWIFT_BACKTRACE=enable=no swift test --skip-build

@@ -10,17 +10,19 @@ public struct EnclaveConnection: Sendable {
     public let client: EnclaveRPCClient
     public let check: EnclaveCheck
 
-    public init(configuration: EnclaveClientConfiguration) throws {
+    /// `observer` hears of every signed call (the check's pings included), for metrics.
+    public init(configuration: EnclaveClientConfiguration, observer: (any EnclaveCallObserver)? = nil) throws {
         let http = BoundedCall.makeClient(connectTimeout: .milliseconds(Int64(configuration.rpcTimeoutMilliseconds)))
         let secret = configuration.shared.sharedSecret
         self.http = http
         client = try EnclaveRPCClient(
-            baseURL: configuration.baseURL, secret: secret, httpClient: http, timeoutMilliseconds: configuration.rpcTimeoutMilliseconds)
+            baseURL: configuration.baseURL, secret: secret, httpClient: http, timeoutMilliseconds: configuration.rpcTimeoutMilliseconds,
+            observer: observer)
         check = EnclaveCheck(
             verifier: try AttestationVerifier(configuration: configuration, httpClient: http),
             client: try EnclaveRPCClient(
                 baseURL: configuration.baseURL, secret: secret, httpClient: http,
-                timeoutMilliseconds: configuration.probeTimeoutMilliseconds))
+                timeoutMilliseconds: configuration.probeTimeoutMilliseconds, observer: observer))
     }
 
     public func shutdown() async throws { try await http.shutdown() }

@@ -18,6 +18,13 @@ public struct RegisteredConnector: Sendable, Equatable {
     public var scope: String?
 }
 
+/// Told of every call a host makes to the enclave: for its metrics.
+public protocol EnclaveCallObserver: Sendable {
+    /// `operation` is the RPC (ping, exchange, revoke, register); `outcome` is `ok` or the error's
+    /// code (`answer_not_authenticated` for an answer whose response signature did not verify).
+    func enclaveCall(_ operation: String, outcome: String, duration: Duration)
+}
+
 /// Signed RPC client for the enclave runtime (CONTRACT.md sections 2, 2a, 5, 6): a fresh 128-bit
 /// nonce and request id per call, the signature from the C core, and no answer trusted before its
 /// response signature verifies for this very request; then the request id echo is checked. Each
@@ -28,13 +35,15 @@ public final class EnclaveRPCClient: Sendable {
     private let http: HTTPClient
     private let timeout: Duration
     private let now: @Sendable () -> Int64
+    private let observer: (any EnclaveCallObserver)?
 
     /// `httpClient` should follow no redirect (`BoundedCall.makeClient`): a signed request is
     /// never sent on to another origin.
     public init(
         baseURL: URL, secret: [UInt8], httpClient: HTTPClient, timeoutMilliseconds: Int,
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }, observer: (any EnclaveCallObserver)? = nil
     ) throws {
+        self.observer = observer
         self.baseURL = baseURL.absoluteString.hasSuffix("/") ? String(baseURL.absoluteString.dropLast()) : baseURL.absoluteString
         signer = try RPCSigner(secret: secret)
         http = httpClient
@@ -58,29 +67,30 @@ public final class EnclaveRPCClient: Sendable {
         return answer.attested_identity
     }
 
-    public func exchange(userID: String, connectorID: String) async throws(EnclaveRPCError) -> AccessTokenGrant {
+    /// `requestID` names the call in both sides' audit trails; a fresh one when nil.
+    public func exchange(userID: String, connectorID: String, requestID: String? = nil) async throws(EnclaveRPCError) -> AccessTokenGrant {
         struct Answer: Decodable { var request_id: String; var access_token: String; var expires_in: Int?; var scope: String? }
-        let requestID = Self.newRequestID()
+        let requestID = requestID ?? Self.newRequestID()
         let (answer, _): (Answer, String) = try await call(
             ContractRoute.exchange.path, Self.connectorBody(requestID, userID, connectorID), requestID: requestID)
         return AccessTokenGrant(accessToken: answer.access_token, expiresIn: answer.expires_in, scope: answer.scope)
     }
 
-    public func revoke(userID: String, connectorID: String) async throws(EnclaveRPCError) {
+    public func revoke(userID: String, connectorID: String, requestID: String? = nil) async throws(EnclaveRPCError) {
         struct Answer: Decodable { var request_id: String }
-        let requestID = Self.newRequestID()
+        let requestID = requestID ?? Self.newRequestID()
         let _: (Answer, String) = try await call(
             ContractRoute.revoke.path, Self.connectorBody(requestID, userID, connectorID), requestID: requestID)
     }
 
     public func register(
-        userID: String, authorizationCode: String, redirectURI: String, codeVerifier: String?
+        userID: String, authorizationCode: String, redirectURI: String, codeVerifier: String?, requestID: String? = nil
     ) async throws(EnclaveRPCError) -> RegisteredConnector {
         struct Connector: Decodable { var connector_id: String }
         struct Answer: Decodable {
             var request_id: String; var connector: Connector; var access_token: String; var expires_in: Int?; var scope: String?
         }
-        let requestID = Self.newRequestID()
+        let requestID = requestID ?? Self.newRequestID()
         var body: [String: Any] = [
             "contract_version": contractVersion, "request_id": requestID, "user_id": userID,
             "authorization_code": authorizationCode, "redirect_uri": redirectURI,
@@ -101,8 +111,29 @@ public final class EnclaveRPCClient: Sendable {
         ["contract_version": contractVersion, "request_id": requestID, "connector": ["user_id": userID, "connector_id": connectorID]]
     }
 
-    /// Sends one signed request; returns the decoded answer and the request's signature.
+    /// Sends one signed request, observed; returns the decoded answer and the request's signature.
     private func call<Answer: Decodable>(
+        _ path: String, _ object: [String: Any], requestID: String
+    ) async throws(EnclaveRPCError) -> (Answer, String) {
+        guard let observer else { return try await unobservedCall(path, object, requestID: requestID) }
+        let started = ContinuousClock.now
+        let operation = Self.operations[path] ?? "other"
+        do {
+            let result: (Answer, String) = try await unobservedCall(path, object, requestID: requestID)
+            observer.enclaveCall(operation, outcome: "ok", duration: ContinuousClock.now - started)
+            return result
+        } catch {
+            observer.enclaveCall(operation, outcome: error.code, duration: ContinuousClock.now - started)
+            throw error
+        }
+    }
+
+    static let operations = [
+        ContractRoute.ping.path: "ping", ContractRoute.exchange.path: "exchange", ContractRoute.revoke.path: "revoke",
+        ContractRoute.register.path: "register",
+    ]
+
+    private func unobservedCall<Answer: Decodable>(
         _ path: String, _ object: [String: Any], requestID: String
     ) async throws(EnclaveRPCError) -> (Answer, String) {
         guard let body = try? JSONSerialization.data(withJSONObject: object) else {

@@ -17,7 +17,6 @@ public struct JSONLogHandler: LogHandler {
     private let label: String
     private let descriptor: Int32
 
-    private static let output = Mutex<Void>(())
 
     /// `descriptor` is where lines go: stderr, or another file for benchmarks.
     public init(label: String, level: Logger.Level, descriptor: Int32 = 2) {
@@ -36,19 +35,31 @@ public struct JSONLogHandler: LogHandler {
         var line = JSONLogLine.render(
             time: WallClock.now(), level: event.level, message: event.message.description, label: label, metadata: merged)
         line.append(0x0a)
-        Self.output.withLock { _ in
+        _ = LineOutput.write(line, to: descriptor)  // stderr gone: logging must never stop the server
+    }
+}
+
+/// Whole lines to a file descriptor, one writer at a time (log lines and audit events share
+/// stderr and never interleave).
+enum LineOutput {
+    private static let lock = Mutex<Void>(())
+
+    /// Writes all of `line`; false when the descriptor refused it (full disk, closed pipe).
+    static func write(_ line: [UInt8], to descriptor: Int32) -> Bool {
+        lock.withLock { _ in
             line.withUnsafeBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
-                    let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                     if written > 0 {
                         offset += written
                     } else if written < 0 && errno == EINTR {
                         continue
                     } else {
-                        return  // stderr is gone; logging must never stop the server
+                        return false
                     }
                 }
+                return true
             }
         }
     }
@@ -132,7 +143,7 @@ enum JSONLogLine {
     }
 
     /// `"YYYY-MM-DDThh:mm:ss.mmmZ"`, quotes included, built on the stack.
-    private static func writeTimestamp(_ time: WallClock, to writer: inout JSONWriter) {
+    static func writeTimestamp(_ time: WallClock, to writer: inout JSONWriter) {
         var seconds = time_t(time.seconds)
         var parts = tm()
         gmtime_r(&seconds, &parts)

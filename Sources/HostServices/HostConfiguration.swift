@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Keys (defaults in brackets; CONFIG.md has every rule): those of `EnclaveClientConfiguration`,
 /// then API_BIND_ADDR [127.0.0.1:8080], API_INTERNAL_TOKEN [local-dev-api-token in local only],
-/// HOST_STATE_DIR [.host], HOST_DATABASE_URL [unset: SQLite in HOST_STATE_DIR], WORKER_TICK_SECONDS [30].
+/// HOST_STATE_DIR [.host], HOST_DATABASE_URL [unset: SQLite in HOST_STATE_DIR], WORKER_TICK_SECONDS [30],
+/// API_METRICS_BIND_ADDR and WORKER_METRICS_BIND_ADDR [unset: no metrics listener].
 public struct HostConfiguration: Sendable {
     public var client: EnclaveClientConfiguration
     public var apiBindAddress: BindAddress
@@ -14,6 +15,9 @@ public struct HostConfiguration: Sendable {
     public var stateDirectory: String
     /// PostgreSQL for the job store shared by every api and worker; nil: SQLite in the state directory.
     public var databaseURL: DatabaseURL?
+    /// Each host's separate metrics listener; nil: no metrics are recorded.
+    public var apiMetricsBindAddress: BindAddress?
+    public var workerMetricsBindAddress: BindAddress?
     public var workerTickSeconds: Int
 
     public var shared: SharedSettings { client.shared }
@@ -32,9 +36,20 @@ public struct HostConfiguration: Sendable {
         let databaseURL = try env.string("HOST_DATABASE_URL").map { text throws(ConfigurationError) in
             try DatabaseURL.load("HOST_DATABASE_URL", text, local: local)
         }
+        func metricsAddress(_ key: String) throws(ConfigurationError) -> BindAddress? {
+            guard let text = env.string(key) else { return nil }
+            guard let address = BindAddress(text) else {
+                throw ConfigurationError(key, "must be host:port with an IPv4 or [IPv6] literal or localhost, port 1 to 65535")
+            }
+            guard address != bind else { throw ConfigurationError(key, "must differ from API_BIND_ADDR (metrics never share the API listener)") }
+            return address
+        }
+        let apiMetrics = try metricsAddress("API_METRICS_BIND_ADDR")
+        let workerMetrics = try metricsAddress("WORKER_METRICS_BIND_ADDR")
         let tick = try env.int("WORKER_TICK_SECONDS", default: 30, in: 1...86400, rule: "must be an integer >= 1")
         return HostConfiguration(
             client: client, apiBindAddress: bind, apiInternalToken: token,
-            stateDirectory: env.string("HOST_STATE_DIR", default: ".host"), databaseURL: databaseURL, workerTickSeconds: tick)
+            stateDirectory: env.string("HOST_STATE_DIR", default: ".host"), databaseURL: databaseURL,
+            apiMetricsBindAddress: apiMetrics, workerMetricsBindAddress: workerMetrics, workerTickSeconds: tick)
     }
 }

@@ -9,7 +9,7 @@ import Logging
 public enum HostStartup {
     /// The verified attestation, or nil when ENCLAVE_RUNTIME_MODE=disabled (local only).
     public static func probe(
-        _ configuration: HostConfiguration, connection: EnclaveConnection, logger: Logger
+        _ configuration: HostConfiguration, connection: EnclaveConnection, logger: Logger, metrics: HostMetrics? = nil
     ) async throws(EnclaveCheckFailure) -> VerifiedAttestation? {
         if configuration.shared.mode == .disabled {
             // Only reachable in local: SharedSettings refuses disabled elsewhere.
@@ -17,8 +17,15 @@ public enum HostStartup {
             return nil
         }
         let started = ContinuousClock.now
-        let verified = try await StartupProbe(configuration: configuration.client, check: connection.check, httpClient: connection.http)
-            .run(logger: logger)
+        let verified: VerifiedAttestation
+        do {
+            verified = try await StartupProbe(configuration: configuration.client, check: connection.check, httpClient: connection.http)
+                .run(logger: logger)
+            metrics?.probe(failedStep: nil)
+        } catch {
+            metrics?.probe(failedStep: error.step.rawValue)
+            throw error
+        }
         for skipped in verified.skipped {
             logger.warning("INSECURE DEV ATTESTATION: \(skipped)")
         }

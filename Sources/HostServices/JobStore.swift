@@ -2,7 +2,7 @@ import Foundation
 
 /// A durable revoke job shared by the api (which records it) and the workers (which run it).
 public struct RevokeJob: Sendable, Equatable {
-    public enum State: String, Codable, Sendable {
+    public enum State: String, Codable, Sendable, CaseIterable {
         case pending, running, succeeded, failed
     }
 
@@ -41,6 +41,19 @@ public protocol JobStore: Sendable {
     /// Ends a claimed job, only while `job`'s claim is still the current one; false when the claim
     /// was lost (the lease lapsed and another worker claimed the job), and nothing changed.
     func finish(_ job: RevokeJob, _ outcome: JobOutcome, now: Int64) async throws -> Bool
+    /// How many jobs are in each state (for the metrics scrape).
+    func countByState() async throws -> [RevokeJob.State: Int]
+}
+
+extension JobOutcome {
+    /// The outcome's name in metrics.
+    public var name: String {
+        switch self {
+        case .succeeded: "succeeded"
+        case .retry: "retry"
+        case .failed: "failed"
+        }
+    }
 }
 
 extension RevokeJob {

@@ -99,4 +99,16 @@ public final class PostgresJobStore: JobStore {
             return false
         }
     }
+
+    public func countByState() async throws -> [RevokeJob.State: Int] {
+        try await database.perform { client in
+            var counts: [RevokeJob.State: Int] = [:]
+            for try await (state, count) in try await client.query("SELECT state, count(*) FROM revoke_jobs GROUP BY state")
+                .decode((String, Int).self)
+            {
+                if let state = RevokeJob.State(rawValue: state) { counts[state] = count }
+            }
+            return counts
+        }
+    }
 }

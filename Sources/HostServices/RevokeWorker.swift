@@ -13,12 +13,16 @@ public struct RevokeWorker: Service {
     let jobs: any JobStore
     let tick: Duration
     let logger: Logger
+    let metrics: HostMetrics?
 
     /// Jobs run per tick at most, so a tick ends and the enclave is checked again.
     static let jobsPerTick = 32
     static let maxBackoffSeconds = 300.0
 
-    public init(client: EnclaveRPCClient, check: EnclaveCheck, jobs: any JobStore, tick: Duration, logger: Logger) {
+    public init(
+        client: EnclaveRPCClient, check: EnclaveCheck, jobs: any JobStore, tick: Duration, logger: Logger, metrics: HostMetrics? = nil
+    ) {
+        self.metrics = metrics
         self.client = client
         self.check = check
         self.jobs = jobs
@@ -37,7 +41,9 @@ public struct RevokeWorker: Service {
     public func runOnce() async {
         do {
             _ = try await check.run(purpose: "worker-tick")
+            metrics?.reverification(failedStep: nil)
         } catch {
+            metrics?.reverification(failedStep: error.step.rawValue)
             logger.error("enclave re-verification failed; no job dispatched", metadata: ["step": "\(error.step.rawValue)"])
             return
         }
@@ -76,6 +82,7 @@ public struct RevokeWorker: Service {
                 : .failed(error: error.code)
         }
         let finished = (try? await jobs.finish(job, outcome, now: Self.now())) ?? false
+        metrics?.jobAttempt(finished ? outcome.name : "claim_lost")
         guard finished else {
             // The lease lapsed and another worker holds the job now: its outcome stands.
             logger.warning("revoke job was claimed by another worker; this outcome is dropped", metadata: ["job_id": "\(job.id)"])

@@ -101,6 +101,18 @@ public final class SQLiteJobStore: JobStore {
     }
 }
 
+extension SQLiteJobStore {
+    public func countByState() async throws -> [RevokeJob.State: Int] {
+        try await pool.read { db in
+            var counts: [RevokeJob.State: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) FROM revoke_jobs GROUP BY state") {
+                if let state = RevokeJob.State(rawValue: row[0]) { counts[state] = row[1] }
+            }
+            return counts
+        }
+    }
+}
+
 extension JobOutcome {
     /// The state, last error and next attempt time a finished job is left with.
     func columns(_ job: RevokeJob) -> (RevokeJob.State, String?, Int64) {

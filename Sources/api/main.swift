@@ -3,6 +3,7 @@ import EnclaveClient
 import EnclaveConfiguration
 import EnclaveCrypto
 import EnclaveLogging
+import EnclaveMetrics
 import Foundation
 import EnclaveStorage
 import HostServices
@@ -26,21 +27,29 @@ LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
 let logger = Logger(label: "api")
 
 do {
-    let connection = try EnclaveConnection(configuration: configuration.client)
+    let metrics = configuration.apiMetricsBindAddress.map { _ in
+        HostMetrics(registry: MetricsRegistry(), store: configuration.databaseURL == nil ? "sqlite" : "postgresql")
+    }
+    let connection = try EnclaveConnection(configuration: configuration.client, observer: metrics)
     let verified: VerifiedAttestation?
-    do { verified = try await HostStartup.probe(configuration, connection: connection, logger: logger) } catch {
+    do { verified = try await HostStartup.probe(configuration, connection: connection, logger: logger, metrics: metrics) } catch {
         fail("\(error)", status: 1)
     }
     let stores = try HostJobStores(configuration, role: "api", logger: logger)
+    metrics?.watchJobs(stores.jobs)
     let routes = APIRoutes(
-        client: connection.client, jobs: stores.jobs, token: try BearerToken(configuration.apiInternalToken), identity: verified)
+        client: connection.client, jobs: stores.jobs, token: try BearerToken(configuration.apiInternalToken), identity: verified,
+        audit: try AuditTrail(path: nil, process: "api"), metrics: metrics)
     let bind = configuration.apiBindAddress
     let app = Application(
         router: routes.build(), configuration: .init(address: .hostname(bind.host, port: bind.port)), logger: logger)
+    var services = stores.services
+    if let metrics, let address = configuration.apiMetricsBindAddress {
+        services.append(MetricsListener(bindAddress: address, metrics: metrics.registry, logger: logger))
+    }
     let group = ServiceGroup(
         configuration: .init(
-            services: stores.services + [stores.startingWhenReady(app)], gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            services: services + [stores.startingWhenReady(app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
     try await connection.shutdown()
 } catch let error as StoreError {

@@ -7,7 +7,9 @@ import NIOPosix
 /// state lives on a single event loop, so nothing here is locked.
 final class LoadRun: @unchecked Sendable {
     let loop: EventLoop
-    let address: SocketAddress
+    /// Connections go to these in turn (a fleet's replicas, or one runtime).
+    let addresses: [SocketAddress]
+    private var nextAddress = 0
     let requests: LoadRequests
     let measureFrom: NIODeadline
     let end: NIODeadline
@@ -27,9 +29,12 @@ final class LoadRun: @unchecked Sendable {
     static let answerSample = 16
     private var liveConnections = 0
 
-    init(loop: EventLoop, address: SocketAddress, requests: LoadRequests, warmup: TimeAmount, duration: TimeAmount, stopOnRefused: Bool) {
+    init(
+        loop: EventLoop, addresses: [SocketAddress], requests: LoadRequests, warmup: TimeAmount, duration: TimeAmount,
+        stopOnRefused: Bool
+    ) {
         self.loop = loop
-        self.address = address
+        self.addresses = addresses
         self.requests = requests
         measureFrom = .now() + warmup
         end = measureFrom + duration
@@ -43,6 +48,8 @@ final class LoadRun: @unchecked Sendable {
     }
 
     func connect() {
+        let address = addresses[nextAddress % addresses.count]
+        nextAddress += 1
         ClientBootstrap(group: loop)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in

@@ -7,7 +7,8 @@
 //   enclave-load [-c CONNECTIONS] [-d SECONDS] [-w WARMUP] [--json] [--stop-on-refused]
 //                hello|echo|echo-signed|healthz|document|challenge|ping|exchange [USER_ID CONNECTOR_ID]
 //
-// ENCLAVE_RUNTIME_BASE_URL (http://HOST:PORT, else http://127.0.0.1:8181) and
+// ENCLAVE_RUNTIME_BASE_URL (http://HOST:PORT, else http://127.0.0.1:8181; several, comma-separated,
+// spread the connections over a fleet's replicas in turn) and
 // ENCLAVE_RPC_SHARED_SECRET (else the local default). --stop-on-refused ends a connection once
 // the server stops accepting, which is how the graceful-shutdown check runs it.
 import Foundation
@@ -42,17 +43,23 @@ else { usage() }
 guard positional.count == (endpoint == .exchange ? 3 : 1) else { usage() }
 
 let environment = ProcessInfo.processInfo.environment
-let base = environment["ENCLAVE_RUNTIME_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8181"
-guard let url = URL(string: base), url.scheme == "http", let host = url.host, let port = url.port else {
-    FileHandle.standardError.write(Data("enclave-load: ENCLAVE_RUNTIME_BASE_URL must be http://HOST:PORT\n".utf8))
+let bases = (environment["ENCLAVE_RUNTIME_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8181")
+    .split(separator: ",").map(String.init)
+let targets = bases.compactMap { base -> (host: String, port: Int)? in
+    guard let url = URL(string: base), url.scheme == "http", let host = url.host, let port = url.port else { return nil }
+    return (host, port)
+}
+guard !targets.isEmpty, targets.count == bases.count else {
+    FileHandle.standardError.write(Data("enclave-load: ENCLAVE_RUNTIME_BASE_URL must be http://HOST:PORT[,http://HOST:PORT...]\n".utf8))
     exit(2)
 }
+let (host, port) = targets[0]
 let secret = environment["ENCLAVE_RPC_SHARED_SECRET"].flatMap { $0.isEmpty ? nil : $0 } ?? "local-dev-enclave-rpc-secret"
 
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let loop = group.next()
 let run = try LoadRun(
-    loop: loop, address: try SocketAddress.makeAddressResolvingHost(host, port: port),
+    loop: loop, addresses: try targets.map { try SocketAddress.makeAddressResolvingHost($0.host, port: $0.port) },
     requests: LoadRequests(endpoint: endpoint, host: "\(host):\(port)", secret: secret,
         connector: endpoint == .exchange ? (positional[1], positional[2]) : nil),
     warmup: .nanoseconds(Int64(warmup * 1e9)), duration: .nanoseconds(Int64(duration * 1e9)), stopOnRefused: stopOnRefused)

@@ -4,6 +4,7 @@ import EnclaveClient
 import EnclaveConfiguration
 import EnclaveCrypto
 import EnclaveLogging
+import EnclaveMetrics
 import Foundation
 import EnclaveStorage
 import HostServices
@@ -26,18 +27,25 @@ LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
 let logger = Logger(label: "worker")
 
 do {
-    let connection = try EnclaveConnection(configuration: configuration.client)
-    do { _ = try await HostStartup.probe(configuration, connection: connection, logger: logger) } catch {
+    let metrics = configuration.workerMetricsBindAddress.map { _ in
+        HostMetrics(registry: MetricsRegistry(), store: configuration.databaseURL == nil ? "sqlite" : "postgresql")
+    }
+    let connection = try EnclaveConnection(configuration: configuration.client, observer: metrics)
+    do { _ = try await HostStartup.probe(configuration, connection: connection, logger: logger, metrics: metrics) } catch {
         fail("\(error)", status: 1)
     }
     let stores = try HostJobStores(configuration, role: "worker", logger: logger)
+    metrics?.watchJobs(stores.jobs)
     let worker = RevokeWorker(
         client: connection.client, check: connection.check, jobs: stores.jobs, tick: .seconds(configuration.workerTickSeconds),
-        logger: logger)
+        logger: logger, metrics: metrics)
+    var services = stores.services
+    if let metrics, let address = configuration.workerMetricsBindAddress {
+        services.append(MetricsListener(bindAddress: address, metrics: metrics.registry, logger: logger))
+    }
     let group = ServiceGroup(
         configuration: .init(
-            services: stores.services + [stores.startingWhenReady(worker)], gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            services: services + [stores.startingWhenReady(worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
     try await connection.shutdown()
     logger.info("stopped")

@@ -41,25 +41,31 @@ def wait_healthy(base, process, seconds=30):
 
 
 class Stack:
-    """start() brings up provider and runtime; stop() ends both. `base`, `secret`, `pid`."""
+    """start() brings up provider and runtime; stop() ends both. `base`, `secret`, `pid`.
+    With `shares_provider_of`, the runtime uses that stack's provider (a fleet's replicas share one)."""
 
-    def __init__(self, configuration="debug", product="enclave-runtime", log_path=None, environment=None):
+    def __init__(self, configuration="debug", product="enclave-runtime", log_path=None, environment=None,
+                 shares_provider_of=None):
         self.binary = ROOT / ".build" / configuration / product
         self.log_path = log_path
         self.environment = environment or {}
         self.secret = SECRET
         self.provider = self.runtime = None
+        self.shares_provider_of = shares_provider_of
 
     def start(self):
         if not self.binary.exists():
             raise RuntimeError(f"{self.binary} is missing: build it first")
-        # The provider exits when its stdin closes, so it never outlives this process.
-        self.provider = subprocess.Popen(["/usr/bin/python3", str(PROVIDER), CLIENT_ID, CLIENT_SECRET],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.provider.stdout.readline().split()
-        if len(line) != 2 or line[0] != "PORT":
-            raise RuntimeError("the OAuth provider did not start")
-        self.provider_base = f"http://127.0.0.1:{line[1]}"
+        if self.shares_provider_of:
+            self.provider_base = self.shares_provider_of.provider_base
+        else:
+            # The provider exits when its stdin closes, so it never outlives this process.
+            self.provider = subprocess.Popen(["/usr/bin/python3", str(PROVIDER), CLIENT_ID, CLIENT_SECRET],
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            line = self.provider.stdout.readline().split()
+            if len(line) != 2 or line[0] != "PORT":
+                raise RuntimeError("the OAuth provider did not start")
+            self.provider_base = f"http://127.0.0.1:{line[1]}"
         self.state = tempfile.mkdtemp(prefix="enclave-stack-")
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"

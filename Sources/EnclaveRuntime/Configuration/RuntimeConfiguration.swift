@@ -14,7 +14,8 @@ import Logging
 /// GOOGLE_OAUTH_CLIENT_ID / GOOGLE_OAUTH_CLIENT_SECRET [remote: required],
 /// GOOGLE_OAUTH_TOKEN_URL / GOOGLE_OAUTH_REVOKE_URL [Google's], ENCLAVE_PROVIDER_TIMEOUT_MS [10000],
 /// LOG_LEVEL [info], TEE_ATTESTATION_SOURCE [static], ENCLAVE_NSM_DEVICE [/dev/nsm],
-/// ENCLAVE_DATABASE_URL [unset: SQLite and the in-memory replay cache].
+/// ENCLAVE_DATABASE_URL [unset: SQLite and the in-memory replay cache], ENCLAVE_METRICS_BIND_ADDR
+/// [unset: no metrics listener], ENCLAVE_AUDIT_LOG [unset: audit events on stderr].
 public struct RuntimeConfiguration: Sendable {
     public var shared: SharedSettings
     public var bindAddress: BindAddress
@@ -31,6 +32,10 @@ public struct RuntimeConfiguration: Sendable {
     public var stateDirectory: String
     /// PostgreSQL for connectors and the replay guard, shared by a fleet; nil: SQLite and memory.
     public var databaseURL: DatabaseURL?
+    /// The separate listener for GET /metrics; nil: no metrics are recorded.
+    public var metricsBindAddress: BindAddress?
+    /// The audit trail's file; nil: stderr, with the log.
+    public var auditLogPath: String?
     public var maxBodyBytes: Int
     public var replayCapacity: Int
     public var provider: ProviderSettings?
@@ -78,6 +83,17 @@ public struct RuntimeConfiguration: Sendable {
         let databaseURL = try env.string("ENCLAVE_DATABASE_URL").map { text throws(ConfigurationError) in
             try DatabaseURL.load("ENCLAVE_DATABASE_URL", text, local: local)
         }
+        let metricsBind = try env.string("ENCLAVE_METRICS_BIND_ADDR").map { text throws(ConfigurationError) in
+            guard let address = BindAddress(text) else {
+                throw ConfigurationError(
+                    "ENCLAVE_METRICS_BIND_ADDR", "must be host:port with an IPv4 or [IPv6] literal or localhost, port 1 to 65535")
+            }
+            guard address != bind else {
+                throw ConfigurationError("ENCLAVE_METRICS_BIND_ADDR", "must differ from ENCLAVE_RUNTIME_BIND_ADDR (metrics never share the RPC listener)")
+            }
+            return address
+        }
+        let auditLogPath = env.string("ENCLAVE_AUDIT_LOG")
         let maxBody = try env.int(
             "ENCLAVE_RPC_MAX_BODY_BYTES", default: 65536, in: 1024...1_048_576, rule: "must be an integer from 1024 to 1048576")
         let capacity = try replayCapacity(env, memoryBytes: memoryBytes)
@@ -108,7 +124,7 @@ public struct RuntimeConfiguration: Sendable {
             shared: shared, bindAddress: bind, signingSeed: seed, nsmDevice: nsmDevice, remoteDocument: document,
             devMeasurement: devMeasurement,
             dataKey: dataKey, keyPolicy: KeyPolicy(keyID: keyID, keyVersion: keyVersion), stateDirectory: stateDirectory,
-            databaseURL: databaseURL, maxBodyBytes: maxBody, replayCapacity: capacity,
+            databaseURL: databaseURL, metricsBindAddress: metricsBind, auditLogPath: auditLogPath, maxBodyBytes: maxBody, replayCapacity: capacity,
             provider: clientID.flatMap { id in clientSecret.map { ProviderSettings(clientID: id, clientSecret: $0) } },
             tokenURL: tokenURL, revokeURL: revokeURL, providerTimeoutMilliseconds: timeout, logLevel: level)
     }

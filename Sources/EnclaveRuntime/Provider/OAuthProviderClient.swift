@@ -23,16 +23,18 @@ struct OAuthProviderClient: Sendable {
     let revokeURL: URL
     /// The whole of each call, body included.
     let timeout: Duration
+    let metrics: RuntimeMetrics?
 
     /// Google's token responses are a few KiB; anything far larger is not a token response.
     static let maxResponseBytes = 64 * 1024
 
     func refresh(refreshToken: String) async throws(RPCError) -> TokenGrant {
-        let grant = try await tokenRequest([
-            ("grant_type", "refresh_token"), ("client_id", settings.clientID), ("client_secret", settings.clientSecret),
-            ("refresh_token", refreshToken),
-        ])
-        return grant
+        try await timed("refresh_token") { () throws(RPCError) in
+            try await tokenRequest([
+                ("grant_type", "refresh_token"), ("client_id", settings.clientID), ("client_secret", settings.clientSecret),
+                ("refresh_token", refreshToken),
+            ])
+        }
     }
 
     func exchangeCode(_ code: String, redirectURI: String, codeVerifier: String?) async throws(RPCError) -> TokenGrant {
@@ -41,17 +43,33 @@ struct OAuthProviderClient: Sendable {
             ("client_id", settings.clientID), ("client_secret", settings.clientSecret),
         ]
         if let codeVerifier { form.append(("code_verifier", codeVerifier)) }
-        return try await tokenRequest(form)
+        return try await timed("authorization_code") { () throws(RPCError) in try await tokenRequest(form) }
     }
 
     /// Revokes `token`. Google answers 400 `invalid_token` for a token it no longer knows: that
     /// counts as revoked.
     func revoke(token: String) async throws(RPCError) {
-        let (status, body) = try await post(revokeURL, form: [("token", token)])
-        if (200..<300).contains(status) { return }
-        let error = Self.oauthError(in: body)
-        if status == 400 && error == "invalid_token" { return }
-        throw RPCError(.providerFailed, "the provider refused the revocation", providerStatus: status, oauthError: error)
+        try await timed("revoke") { () throws(RPCError) in
+            let (status, body) = try await post(revokeURL, form: [("token", token)])
+            if (200..<300).contains(status) { return }
+            let error = Self.oauthError(in: body)
+            if status == 400 && error == "invalid_token" { return }
+            throw RPCError(.providerFailed, "the provider refused the revocation", providerStatus: status, oauthError: error)
+        }
+    }
+
+    /// Records the call's duration by operation and outcome (`ok` or the contract's error code).
+    private func timed<T>(_ operation: String, _ call: () async throws(RPCError) -> T) async throws(RPCError) -> T {
+        guard let metrics else { return try await call() }
+        let started = ContinuousClock.now
+        do {
+            let result = try await call()
+            metrics.providerCall(operation, outcome: "ok", duration: ContinuousClock.now - started)
+            return result
+        } catch {
+            metrics.providerCall(operation, outcome: error.code.rawValue, duration: ContinuousClock.now - started)
+            throw error
+        }
     }
 
     private func tokenRequest(_ form: [(String, String)]) async throws(RPCError) -> TokenGrant {

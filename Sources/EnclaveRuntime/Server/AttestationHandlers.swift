@@ -25,6 +25,7 @@ struct AttestationHandlers: Sendable {
     let health: HealthAnswers
     let state: AttestationState
     let challenge: ChallengeService
+    let metrics: RuntimeMetrics?
 
     func healthz(_ request: Request, context: EnclaveRequestContext) -> Response {
         JSONResponse.raw(.ok, health.current)
@@ -37,15 +38,22 @@ struct AttestationHandlers: Sendable {
 
     func attestationChallenge(_ request: Request, context: EnclaveRequestContext) async throws -> Response {
         let limit = ChallengeService.maxBodyBytes
-        let tooLarge = { JSONResponse.plainError(.contentTooLarge, code: "payload_too_large", message: "the challenge body exceeds 16 KiB", context: context) }
+        let tooLarge = {
+            metrics?.challenge("refused")
+            return JSONResponse.plainError(
+                .contentTooLarge, code: "payload_too_large", message: "the challenge body exceeds 16 KiB", context: context)
+        }
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { return tooLarge() }
         guard let body = try? await request.body.collect(upTo: limit) else { return tooLarge() }
         switch challenge.answer(Array(body.readableBytesView)) {
         case .success(let evidence):
+            metrics?.challenge("answered")
             return JSONResponse.raw(.ok, ByteBuffer(bytes: evidence))
         case .failure(let refusal) where refusal.unavailable:
+            metrics?.challenge("unavailable")
             return JSONResponse.plainError(.serviceUnavailable, code: "attestation_unavailable", message: refusal.reason, context: context)
         case .failure(let refusal):
+            metrics?.challenge("refused")
             return JSONResponse.plainError(.badRequest, code: "attestation_challenge_failed", message: refusal.reason, context: context)
         }
     }

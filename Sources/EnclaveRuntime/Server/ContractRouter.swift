@@ -18,6 +18,7 @@ struct ContractRouter: HTTPResponder {
 
     let routes: [String: Route]
     let logger: Logger
+    let metrics: RuntimeMetrics?
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
@@ -42,6 +43,7 @@ struct ContractRouter: HTTPResponder {
         if let id = context.log.requestID { metadata["request_id"] = .string(id) }
         if let code = context.log.errorCode { metadata["error_code"] = .string(code) }
         logger.info("request", metadata: metadata)
+        metrics?.request(path: path, status: Int(response.status.code))
         return response
     }
 

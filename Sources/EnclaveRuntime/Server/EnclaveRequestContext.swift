@@ -22,9 +22,12 @@ public struct EnclaveRequestContext: RequestContext {
     }
 }
 
-/// Fields of the access log line that only the handlers learn. One instance per request, written
-/// and read by that request's task only.
+/// Fields of the access log line and the audit event that only the handlers learn. One instance
+/// per request, written and read by that request's task only.
 final class RequestLogFields: @unchecked Sendable {
     var requestID: String?
     var errorCode: String?
+    /// What an authenticated request names (audit events only, never the access log).
+    var userID: String?
+    var connectorID: String?
 }

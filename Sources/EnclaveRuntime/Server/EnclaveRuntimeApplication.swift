@@ -3,6 +3,8 @@ import EnclaveConfiguration
 import EnclaveContract
 import EnclaveHTTP
 import EnclaveCrypto
+import EnclaveLogging
+import EnclaveMetrics
 import Foundation
 import Hummingbird
 import Logging
@@ -27,31 +29,49 @@ import ServiceLifecycle
 public struct EnclaveRuntimeApplication: Sendable {
     public let application: Application<ContractRouterResponder>
     /// Everything the process runs: the HTTP server (once the store is ready) and the background
-    /// work (the database pool and the replay guard's purge, the NSM refresher).
+    /// work (the database pool and the replay guard's purge, the NSM refresher, the metrics listener).
     public let services: [any Service]
     let httpClient: HTTPClient
+    /// The Prometheus registry, when metrics are on.
+    public let metrics: MetricsRegistry?
 
     /// `now` is Unix seconds; tests inject a clock.
     public init(
         configuration: RuntimeConfiguration, logger: Logger, idleTimeout: TimeAmount = Self.idleTimeout,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) throws {
-        try self.init(configuration: configuration, logger: logger, idleTimeout: idleTimeout, now: now, extraRoutes: [], signsAnswers: true)
+        try self.init(
+            configuration: configuration, logger: logger, idleTimeout: idleTimeout, now: now, extraRoutes: [], signsAnswers: true,
+            metrics: nil)
     }
 
     /// The runtime with routes beside the contract's (the benchmarks' floors), and, for the
-    /// benchmark that prices it, without signing answers.
+    /// benchmarks that price them, without signing answers, or with metrics recorded into
+    /// `metrics` (no listener) whatever the configuration says.
     @_spi(Benchmarks) public init(
         configuration: RuntimeConfiguration, logger: Logger, idleTimeout: TimeAmount = Self.idleTimeout,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }, extraRoutes: [ExtraRoute],
-        signsAnswers: Bool = true
+        signsAnswers: Bool = true, metrics registry: MetricsRegistry? = nil
     ) throws {
         let shared = configuration.shared
-        let (signer, attestation, nsm) = try Self.attestation(configuration, logger: logger, now: now)
+        let registry = registry ?? configuration.metricsBindAddress.map { _ in MetricsRegistry() }
+        let metrics = registry.map { RuntimeMetrics(registry: $0, routes: ContractRoute.all.map(\.path)) }
+        self.metrics = registry
+        let audit: AuditTrail
+        do {
+            audit = try AuditTrail(path: configuration.auditLogPath, process: "enclave-runtime")
+        } catch {
+            throw ConfigurationError("ENCLAVE_AUDIT_LOG", "must name a file the runtime can append to (\(error.reason))")
+        }
+        let (signer, attestation, nsm) = try Self.attestation(configuration, logger: logger, now: now, metrics: metrics)
 
         let dataKey = try DataKey.resolve(configured: configuration.dataKey, stateDirectory: configuration.stateDirectory)
         let vault = TokenVault(sealer: try Sealer(key: dataKey), policy: configuration.keyPolicy)
         let stores = try RuntimeStores(configuration, logger: logger)
+        let connectors = metrics.map { InstrumentedConnectorStore(store: stores.connectors, metrics: $0) } ?? stores.connectors
+        metrics?.describe(
+            attestationSource: nsm != nil ? "nsm" : shared.mode == .devShim ? "dev-shim" : "static", store: stores.kind.rawValue,
+            replayCache: stores.replayGuard as? ReplayCache, attestation: nsm != nil ? attestation : nil, now: now)
 
         // A refused connection is provider_unavailable at once; a redirect is an answer, not followed.
         let httpClient = BoundedCall.makeClient(connectTimeout: .milliseconds(Int64(configuration.providerTimeoutMilliseconds)))
@@ -59,7 +79,7 @@ public struct EnclaveRuntimeApplication: Sendable {
         let provider = configuration.provider.map {
             OAuthProviderClient(
                 httpClient: httpClient, settings: $0, tokenURL: configuration.tokenURL, revokeURL: configuration.revokeURL,
-                timeout: .milliseconds(configuration.providerTimeoutMilliseconds))
+                timeout: .milliseconds(configuration.providerTimeoutMilliseconds), metrics: metrics)
         }
 
         let pipeline = RPCPipeline(
@@ -67,16 +87,17 @@ public struct EnclaveRuntimeApplication: Sendable {
                 verifier: try RPCVerifier(secret: shared.sharedSecret, previousSecret: shared.previousSharedSecret),
                 replayGuard: stores.replayGuard,
                 maxSkewSeconds: Int64(shared.maxSkewSeconds), maxBodyBytes: configuration.maxBodyBytes, now: now),
-            signsAnswers: signsAnswers)
+            signsAnswers: signsAnswers, audit: audit, metrics: metrics, logger: logger)
         let rpc = TokenRPCHandlers(
-            identity: RenderedIdentity(attestation.current.identity), store: stores.connectors, vault: vault, provider: provider,
+            identity: RenderedIdentity(attestation.current.identity), store: connectors, vault: vault, provider: provider,
             evidenceSigner: signer, now: now)
         let unauthenticated = AttestationHandlers(
             health: HealthAnswers(environment: shared.environment.rawValue, mode: shared.mode.rawValue, stores: stores),
             state: attestation,
             challenge: ChallengeService(
                 state: attestation, signer: signer, maxAgeSeconds: Int64(shared.attestationMaxAgeSeconds),
-                maxSkewSeconds: Int64(shared.maxSkewSeconds), now: now))
+                maxSkewSeconds: Int64(shared.maxSkewSeconds), now: now),
+            metrics: metrics)
 
         var routes: [String: ContractRouter.Route] = [
             ContractRoute.healthz.path: .init(method: .get, handler: { unauthenticated.healthz($0, context: $1) }),
@@ -84,10 +105,13 @@ public struct EnclaveRuntimeApplication: Sendable {
                 method: .get, handler: { unauthenticated.attestationDocument($0, context: $1) }),
             ContractRoute.attestationChallenge.path: .init(
                 method: .post, handler: { try await unauthenticated.attestationChallenge($0, context: $1) }),
-            ContractRoute.exchange.path: .init(method: .post, handler: pipeline.handler { await rpc.exchange($0, context: $1) }),
-            ContractRoute.revoke.path: .init(method: .post, handler: pipeline.handler { await rpc.revoke($0, context: $1) }),
-            ContractRoute.register.path: .init(method: .post, handler: pipeline.handler { await rpc.register($0, context: $1) }),
-            ContractRoute.ping.path: .init(method: .post, handler: pipeline.handler { await rpc.ping($0, context: $1) }),
+            ContractRoute.exchange.path: .init(
+                method: .post, handler: pipeline.handler(actsOnTokens: true) { await rpc.exchange($0, context: $1) }),
+            ContractRoute.revoke.path: .init(
+                method: .post, handler: pipeline.handler(actsOnTokens: true) { await rpc.revoke($0, context: $1) }),
+            ContractRoute.register.path: .init(
+                method: .post, handler: pipeline.handler(actsOnTokens: true) { await rpc.register($0, context: $1) }),
+            ContractRoute.ping.path: .init(method: .post, handler: pipeline.handler(actsOnTokens: false) { await rpc.ping($0, context: $1) }),
         ]
         for extra in extraRoutes {
             precondition(routes[extra.path] == nil, "an extra route may not replace a contract route")
@@ -95,13 +119,16 @@ public struct EnclaveRuntimeApplication: Sendable {
         }
         let bind = configuration.bindAddress
         application = Application(
-            responder: ContractRouterResponder(router: ContractRouter(routes: routes, logger: logger)),
+            responder: ContractRouterResponder(router: ContractRouter(routes: routes, logger: logger, metrics: metrics)),
             server: .http1(configuration: .init(idleTimeout: idleTimeout)),
             configuration: .init(address: .hostname(bind.host, port: bind.port), serverName: nil),
             logger: logger)
         // Shut down in reverse: the server drains its requests before the database pool closes.
         let application = application
-        services = stores.services + (nsm.map { [$0] } ?? []) + [
+        let listener: [any Service] = zip(registry.map { [$0] } ?? [], configuration.metricsBindAddress.map { [$0] } ?? []).map {
+            MetricsListener(bindAddress: $1, metrics: $0, logger: logger)
+        }
+        services = stores.services + (nsm.map { [$0] } ?? []) + listener + [
             StartAfterPreparation(prepare: { try await stores.prepare() }, service: application)
         ]
     }
@@ -110,7 +137,7 @@ public struct EnclaveRuntimeApplication: Sendable {
     /// here, the first document fetched before the runtime listens), the configured one (static
     /// remote), or a generated dev-shim document.
     static func attestation(
-        _ configuration: RuntimeConfiguration, logger: Logger, now: @Sendable () -> Int64
+        _ configuration: RuntimeConfiguration, logger: Logger, now: @Sendable () -> Int64, metrics: RuntimeMetrics?
     ) throws -> (ChallengeSigner, AttestationState, NSMAttestation?) {
         let shared = configuration.shared
         if let device = configuration.nsmDevice {
@@ -119,7 +146,8 @@ public struct EnclaveRuntimeApplication: Sendable {
             let state = AttestationState(first, maxAgeSeconds: Int64(shared.attestationMaxAgeSeconds))
             let refresher = NSMAttestation(
                 device: device, publicKey: signer.publicKey, state: state,
-                interval: NSMAttestation.refreshInterval(maxAgeSeconds: shared.attestationMaxAgeSeconds), logger: logger)
+                interval: NSMAttestation.refreshInterval(maxAgeSeconds: shared.attestationMaxAgeSeconds), logger: logger,
+                metrics: metrics?.nsm ?? .none)
             return (signer, state, refresher)
         }
         let signer = try configuration.signingSeed.map { try ChallengeSigner(seed: $0) } ?? ChallengeSigner.generate()

@@ -2,7 +2,9 @@ import EnclaveContract
 import EnclaveCrypto
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
+import EnclaveLogging
 
 /// A signed RPC's answer as status and exact body bytes, before it becomes an HTTP response:
 /// CONTRACT.md section 2a signs both.
@@ -23,34 +25,72 @@ struct RPCAnswer: Sendable {
 }
 
 /// The path of every signed RPC, one stage after another: authentication (section 2, steps 1 to
-/// 6), the endpoint (step 7 and its work), then the answer, signed (section 2a) whenever the
-/// request was authentic, refusals at step 6 included. Routing and the access log line come
-/// before and after it, in `ContractRouter`.
+/// 6), the endpoint (step 7 and its work), the audit event of every request that reached step 5,
+/// then the answer, signed (section 2a) whenever the request was authentic, refusals at step 6
+/// included. Routing and the access log line come before and after it, in `ContractRouter`.
+///
+/// A token RPC never acts unaudited: while the audit trail cannot be written it is refused
+/// before its work (500 `rpc_internal_error`, retryable), and one whose event cannot be written
+/// is answered that refusal instead of its result.
 struct RPCPipeline: Sendable {
     typealias Endpoint = @Sendable (AuthenticatedRequest, EnclaveRequestContext) async -> RPCAnswer
 
     let authenticator: RPCAuthenticator
     /// Off only in the benchmark that measures what signing answers costs.
     var signsAnswers = true
+    let audit: AuditTrail
+    let metrics: RuntimeMetrics?
+    let logger: Logger
 
     static let responseSignatureHeader = HTTPField.Name(RPCHeader.responseSignature)!
+    static let unaudited = RPCError(.rpcInternalError, "the audit trail cannot be written; retry shortly")
 
-    func handler(_ endpoint: @escaping Endpoint) -> ContractRouter.Handler {
-        { request, context in await respond(to: request, context: context, endpoint: endpoint) }
+    /// `actsOnTokens`: exchange, revoke and register, which the audit trail must record.
+    func handler(actsOnTokens: Bool, _ endpoint: @escaping Endpoint) -> ContractRouter.Handler {
+        { request, context in await respond(to: request, context: context, actsOnTokens: actsOnTokens, endpoint: endpoint) }
     }
 
-    func respond(to request: Request, context: EnclaveRequestContext, endpoint: Endpoint) async -> Response {
-        let answer: RPCAnswer
+    func respond(to request: Request, context: EnclaveRequestContext, actsOnTokens: Bool, endpoint: Endpoint) async -> Response {
+        let started = ContinuousClock.now
+        var answer: RPCAnswer
         let verified: VerifiedSignature?
+        let audited: Bool
         switch await authenticator.authenticate(request, path: context.path) {
         case .refused(let error):
+            metrics?.authenticationRefused(error.code)
             (answer, verified) = (.refusal(error, requestID: nil, context: context), nil)
+            audited = error.code == .invalidRequestSignature  // reached step 5
         case .refusedAuthentic(let error, let signature):
-            (answer, verified) = (.refusal(error, requestID: nil, context: context), signature)
+            metrics?.authenticationRefused(error.code)
+            (answer, verified, audited) = (.refusal(error, requestID: nil, context: context), signature, true)
         case .authenticated(let authenticated):
-            (answer, verified) = (await endpoint(authenticated, context), authenticated.signature)
+            if actsOnTokens && audit.isFailing {
+                answer = .refusal(Self.unaudited, requestID: nil, context: context)
+            } else {
+                answer = await endpoint(authenticated, context)
+            }
+            (verified, audited) = (authenticated.signature, true)
+        }
+        if audited && !record(answer, context: context, since: started) && actsOnTokens && answer.status != Self.unauditedStatus {
+            answer = .refusal(Self.unaudited, requestID: context.log.requestID, context: context)
         }
         return response(for: answer, verified: verified)
+    }
+
+    static let unauditedStatus = RPCErrorCode.rpcInternalError.httpStatus
+
+    /// Writes the decision's audit event; false (logged, counted) when it could not be written.
+    private func record(_ answer: RPCAnswer, context: EnclaveRequestContext, since started: ContinuousClock.Instant) -> Bool {
+        let fields = context.log
+        let event = AuditEvent(
+            route: context.path, outcome: answer.status == .ok ? AuditEvent.allowed : fields.errorCode ?? "\(answer.status.code)",
+            userID: fields.userID, connectorID: fields.connectorID, requestID: fields.requestID, duration: ContinuousClock.now - started)
+        guard audit.record(event) else {
+            metrics?.auditWriteFailed()
+            logger.error("the audit event could not be written; token RPCs are refused until it can", metadata: ["path": .string(context.path)])
+            return false
+        }
+        return true
     }
 
     private func response(for answer: RPCAnswer, verified: VerifiedSignature?) -> Response {

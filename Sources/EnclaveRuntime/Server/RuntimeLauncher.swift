@@ -61,6 +61,10 @@ public enum RuntimeLauncher {
             // Names the file and the broken rule, never the key.
             fail("\(program): \(error)")
             return ConfigurationError.exitStatus
+        } catch let error as ConfigurationError {
+            // Found while building the runtime (ENCLAVE_AUDIT_LOG that cannot be appended to).
+            fail("\(error)")
+            return ConfigurationError.exitStatus
         } catch let error as StoreError {
             // The URL is a secret: the variable is named, never its value.
             fail("\(program): " + StoreError.startFailure(error, variable: "ENCLAVE_DATABASE_URL"))

@@ -95,6 +95,7 @@ struct TokenRPCHandlers: Sendable {
             } catch {
                 throw Self.storeFailure(error, "the connector could not be stored")
             }
+            context.log.connectorID = connectorID
             return RegisterResponse(
                 requestID: rpc.requestID, connector: ConnectorReference(userID: userID, connectorID: connectorID),
                 scope: grant.scope, accessToken: grant.accessToken, expiresIn: grant.expiresIn, attestedIdentity: identity)
@@ -114,6 +115,7 @@ struct TokenRPCHandlers: Sendable {
         case .failure(let failure): return .refusal(failure.error, requestID: failure.requestID, context: context)
         }
         context.log.requestID = rpc.requestID
+        (context.log.userID, context.log.connectorID) = (rpc.auditedUserID, rpc.auditedConnectorID)
         do throws(RPCError) {
             return .ok(try await work(rpc))
         } catch {
@@ -185,23 +187,31 @@ struct TokenRPCHandlers: Sendable {
     }
 }
 
-/// What step 7 checks on every RPC body.
+/// What step 7 checks on every RPC body, and the ids its audit event names.
 protocol RPCRequestBody: JSONRequestBody {
     var contractVersion: String { get }
     var requestID: String { get }
     /// Field rules beyond JSON types (UUIDs, non-empty values).
     var hasValidShape: Bool { get }
+    var auditedUserID: String? { get }
+    var auditedConnectorID: String? { get }
 }
 
 extension PingRPCRequest: RPCRequestBody {
     var hasValidShape: Bool { true }
+    var auditedUserID: String? { nil }
+    var auditedConnectorID: String? { nil }
 }
 
 extension ConnectorRPCRequest: RPCRequestBody {
     var hasValidShape: Bool { UUIDSyntax.isValid(connector.userID) && UUIDSyntax.isValid(connector.connectorID) }
+    var auditedUserID: String? { connector.userID.lowercased() }
+    var auditedConnectorID: String? { connector.connectorID.lowercased() }
 }
 
 extension RegisterRPCRequest: RPCRequestBody {
+    var auditedUserID: String? { userID.lowercased() }
+    var auditedConnectorID: String? { nil }
     var hasValidShape: Bool {
         UUIDSyntax.isValid(userID) && !authorizationCode.isEmpty && !redirectURI.isEmpty && codeVerifier.map { !$0.isEmpty } ?? true
     }

@@ -1,0 +1,123 @@
+import CoreMetrics
+import EnclaveContract
+import EnclaveCrypto
+import EnclaveMetrics
+import EnclaveStorage
+import Foundation
+
+/// What the runtime records, when ENCLAVE_METRICS_BIND_ADDR is set (otherwise there is no
+/// instance, and nothing is recorded). Families and their labels are in `MetricFamily`.
+final class RuntimeMetrics: Sendable {
+    let registry: MetricsRegistry
+    private let requests: LabelledMetrics<CoreMetrics.Counter>
+    private let authRefusals: LabelledMetrics<CoreMetrics.Counter>
+    private let providerCalls: LabelledMetrics<CoreMetrics.Timer>
+    private let storeOperations: LabelledMetrics<CoreMetrics.Counter>
+    private let challengeOutcomes: LabelledMetrics<CoreMetrics.Counter>
+    private let nitroRefreshFailures: CoreMetrics.Counter
+    private let auditWriteFailures: CoreMetrics.Counter
+    /// The routes whose paths are labels; any other path is `other` (the label set stays bounded).
+    private let knownRoutes: Set<String>
+
+    init(registry: MetricsRegistry, routes: [String]) {
+        self.registry = registry
+        let factory = registry.factory
+        requests = LabelledMetrics(counters: .runtimeRequests, factory: factory)
+        authRefusals = LabelledMetrics(counters: .runtimeAuthRefusals, factory: factory)
+        providerCalls = LabelledMetrics(timers: .providerDuration, factory: factory)
+        storeOperations = LabelledMetrics(counters: .storeOperations, factory: factory)
+        challengeOutcomes = LabelledMetrics(counters: .challenges, factory: factory)
+        nitroRefreshFailures = CoreMetrics.Counter(label: MetricFamily.nitroRefreshFailures.rawValue, factory: factory)
+        auditWriteFailures = CoreMetrics.Counter(label: MetricFamily.auditWriteFailures.rawValue, factory: factory)
+        knownRoutes = Set(routes)
+        // Present from the first scrape, before any failure.
+        nitroRefreshFailures.increment(by: 0)
+        auditWriteFailures.increment(by: 0)
+    }
+
+    func request(path: String, status: Int) {
+        requests(knownRoutes.contains(path) ? path : "other", String(status)).increment()
+    }
+
+    func authenticationRefused(_ code: RPCErrorCode) { authRefusals(code.rawValue).increment() }
+
+    func providerCall(_ operation: String, outcome: String, duration: Duration) {
+        providerCalls(operation, outcome).recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    func storeOperation(_ operation: String, outcome: String) { storeOperations(operation, outcome).increment() }
+
+    func challenge(_ outcome: String) { challengeOutcomes(outcome).increment() }
+
+    func auditWriteFailed() { auditWriteFailures.increment() }
+
+    /// Build info, and the gauges read at each scrape: the replay cache's fill (an O(1) read) and
+    /// the Nitro document's age.
+    func describe(
+        attestationSource: String, store: String, replayCache: ReplayCache?, attestation: AttestationState?,
+        now: @escaping @Sendable () -> Int64
+    ) {
+        let factory = registry.factory
+        CoreMetrics.Gauge(
+            label: MetricFamily.runtimeBuild.rawValue,
+            dimensions: [
+                ("version", RuntimeBuild.version), ("core_version", EnclaveCore.version), ("attestation_source", attestationSource),
+                ("store", store),
+            ], factory: factory
+        ).record(1)
+        if let replayCache {
+            let entries = CoreMetrics.Gauge(label: MetricFamily.replayCacheEntries.rawValue, factory: factory)
+            CoreMetrics.Gauge(label: MetricFamily.replayCacheCapacity.rawValue, factory: factory).record(replayCache.capacity)
+            registry.beforeScrape { entries.record(replayCache.entries) }
+        }
+        if let attestation {
+            let age = CoreMetrics.Gauge(label: MetricFamily.nitroDocumentAge.rawValue, factory: factory)
+            registry.beforeScrape { age.record(max(0, now() - attestation.current.issuedAt)) }
+        }
+    }
+
+    /// The NSM refresher's reports.
+    var nsm: NSMMetrics {
+        NSMMetrics(refreshed: { _ in }, failed: { [nitroRefreshFailures] in nitroRefreshFailures.increment() })
+    }
+}
+
+/// What runs, for `enclave_build_info` and the log.
+public enum RuntimeBuild {
+    public static let version = "0.6.0"
+}
+
+/// The connector store with each operation counted by outcome (ok, unavailable, failed).
+struct InstrumentedConnectorStore: ConnectorStore {
+    let store: any ConnectorStore
+    let metrics: RuntimeMetrics
+
+    private func counted<T>(_ operation: String, _ work: () async throws -> T) async throws -> T {
+        do {
+            let result = try await work()
+            metrics.storeOperation(operation, outcome: "ok")
+            return result
+        } catch {
+            metrics.storeOperation(operation, outcome: (error as? StoreError) == .unavailable ? "unavailable" : "failed")
+            throw error
+        }
+    }
+
+    func insert(_ record: ConnectorRecord) async throws {
+        try await counted("insert") { try await store.insert(record) }
+    }
+
+    func find(connectorID: String) async throws -> ConnectorRecord? {
+        try await counted("find") { try await store.find(connectorID: connectorID) }
+    }
+
+    func markRevoked(connectorID: String, at time: Int64) async throws {
+        try await counted("revoke") { try await store.markRevoked(connectorID: connectorID, at: time) }
+    }
+
+    func updateAfterExchange(connectorID: String, scopes: String?, sealedRefreshToken: Data?, at time: Int64) async throws {
+        try await counted("update") {
+            try await store.updateAfterExchange(connectorID: connectorID, scopes: scopes, sealedRefreshToken: sealedRefreshToken, at: time)
+        }
+    }
+}
