@@ -16,8 +16,6 @@ struct APIRequestContext: RequestContext {
 
 /// One instance per request, written and read by that request's task only.
 final class APIAuditFields: @unchecked Sendable {
-    /// The route pattern (never the path: it holds the connector id).
-    var route = "unmatched"
     /// The refusal's error code; nil while the request is allowed.
     var refusal: String?
     var userID: String?
@@ -49,9 +47,11 @@ struct AuditMiddleware: RouterMiddleware {
 
     private func record(_ context: Context, status: Int, since started: ContinuousClock.Instant) {
         let fields = context.audit
+        // The route's pattern, never the path (which holds the connector id).
+        let route = context.endpointPath ?? "unmatched"
         audit.record(AuditEvent(
-            route: fields.route, outcome: fields.refusal ?? (status < 400 ? AuditEvent.allowed : "\(status)"), userID: fields.userID,
+            route: route, outcome: fields.refusal ?? (status < 400 ? AuditEvent.allowed : "\(status)"), userID: fields.userID,
             connectorID: fields.connectorID, requestID: fields.requestID, duration: ContinuousClock.now - started))
-        metrics?.request(route: fields.route, status: status)
+        metrics?.request(route: route, status: status)
     }
 }

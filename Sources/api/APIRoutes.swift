@@ -38,22 +38,14 @@ struct APIRoutes: Sendable {
             .add(middleware: AuditMiddleware(audit: audit, metrics: metrics))
             .add(middleware: BearerTokenMiddleware(token: token))
             .add(middleware: HostErrorMiddleware())
-        api.post(.init(stringLiteral: Self.registerRoute)) { request, context in
-            context.audit.route = Self.registerRoute
-            return try await register(request, context: context)
-        }
+        api.post(.init(stringLiteral: Self.registerRoute)) { request, context in try await register(request, context: context) }
         api.post(.init(stringLiteral: Self.accessTokenRoute)) { request, context in
-            context.audit.route = Self.accessTokenRoute
             return try await accessToken(request, connectorID: context.parameters.get("connector_id") ?? "", context: context)
         }
         api.delete(.init(stringLiteral: Self.revokeRoute)) { request, context in
-            context.audit.route = Self.revokeRoute
             return try await revoke(request, connectorID: context.parameters.get("connector_id") ?? "", context: context)
         }
-        api.get(.init(stringLiteral: Self.jobRoute)) { _, context in
-            context.audit.route = Self.jobRoute
-            return try await job(context.parameters.get("id") ?? "", context: context)
-        }
+        api.get(.init(stringLiteral: Self.jobRoute)) { _, context in try await job(context.parameters.get("id") ?? "", context: context) }
         return router
     }
 

@@ -14,7 +14,6 @@ final class RuntimeMetrics: Sendable {
     private let providerCalls: LabelledMetrics<CoreMetrics.Timer>
     private let storeOperations: LabelledMetrics<CoreMetrics.Counter>
     private let challengeOutcomes: LabelledMetrics<CoreMetrics.Counter>
-    private let nitroRefreshFailures: CoreMetrics.Counter
     private let auditWriteFailures: CoreMetrics.Counter
     /// The routes whose paths are labels; any other path is `other` (the label set stays bounded).
     private let knownRoutes: Set<String>
@@ -27,11 +26,9 @@ final class RuntimeMetrics: Sendable {
         providerCalls = LabelledMetrics(timers: .providerDuration, factory: factory)
         storeOperations = LabelledMetrics(counters: .storeOperations, factory: factory)
         challengeOutcomes = LabelledMetrics(counters: .challenges, factory: factory)
-        nitroRefreshFailures = CoreMetrics.Counter(label: MetricFamily.nitroRefreshFailures.rawValue, factory: factory)
         auditWriteFailures = CoreMetrics.Counter(label: MetricFamily.auditWriteFailures.rawValue, factory: factory)
         knownRoutes = Set(routes)
         // Present from the first scrape, before any failure.
-        nitroRefreshFailures.increment(by: 0)
         auditWriteFailures.increment(by: 0)
     }
 
@@ -76,9 +73,11 @@ final class RuntimeMetrics: Sendable {
         }
     }
 
-    /// The NSM refresher's reports.
+    /// The NSM refresher's reports (asked for only when documents come from the NSM).
     var nsm: NSMMetrics {
-        NSMMetrics(refreshed: { _ in }, failed: { [nitroRefreshFailures] in nitroRefreshFailures.increment() })
+        let failures = CoreMetrics.Counter(label: MetricFamily.nitroRefreshFailures.rawValue, factory: registry.factory)
+        failures.increment(by: 0)
+        return NSMMetrics(refreshed: { _ in }, failed: { failures.increment() })
     }
 }
 
