@@ -3,9 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# postgresql: the fleet's tests start private clusters of Debian's server (scripts/lib/pg-cluster.sh).
+# postgresql: the fleet's tests start private clusters of it (scripts/lib/pg-cluster.sh); prometheus: the
+# observability tests scrape the processes with a real server and check the alert rules with promtool.
 packages=(libssl-dev libcurl4-openssl-dev libb2-dev libsodium-dev libsqlite3-dev pkg-config make curl python3-oauthlib python3-pytest python3-venv
-  python3-cryptography postgresql postgresql-client)
+  python3-cryptography postgresql postgresql-client prometheus)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -63,6 +63,9 @@ step "Python binding and clients (live against the built enclave-runtime)"
 step "contract: OpenAPI spec validation, live answers against the spec, schemathesis (bounded)"
 build/venv/bin/python -m pytest -q Tests/Contract
 
+step "observability: metrics through prometheus-client's parser, a real Prometheus server, promtool, secret scans"
+build/venv/bin/python -m pytest -q Tests/Observability
+
 step "fuzzing, briefly: the C core and the Swift request path (schemathesis ran above)"
 scripts/fuzz.sh "${FUZZ_SECONDS:-5}" 0
 
