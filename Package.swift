@@ -11,6 +11,7 @@ let package = Package(
         // For the benchmark package, which builds the runtime as the executable does.
         .library(name: "EnclaveConfiguration", targets: ["EnclaveConfiguration"]),
         .library(name: "EnclaveLogging", targets: ["EnclaveLogging"]),
+        .library(name: "EnclaveMetrics", targets: ["EnclaveMetrics"]),
         .executable(name: "api", targets: ["api"]),
         .executable(name: "worker", targets: ["worker"]),
         .executable(name: "enclave-runtime", targets: ["enclave-runtime"]),

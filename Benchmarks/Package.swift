@@ -58,6 +58,7 @@ let package = Package(
                 .product(name: "EnclaveCrypto", package: "enclave-runtime"),
                 .product(name: "EnclaveConfiguration", package: "enclave-runtime"),
                 .product(name: "EnclaveLogging", package: "enclave-runtime"),
+                .product(name: "EnclaveMetrics", package: "enclave-runtime"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Benchmark", package: "benchmark"),

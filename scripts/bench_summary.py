@@ -21,6 +21,7 @@ TARGETS = [
     ("nitro verify genuine document, chain known (cache)", "nitro floor: five P-384 verifications on pre-parsed keys", None, None),
     ("nitro verify, new leaf under a known intermediate (cache)", "nitro floor: five P-384 verifications on pre-parsed keys", None, None),
     ("request path echo-signed floor (POST, signed headers)", "request path hello floor (GET)", None, None),
+    ("request path signed ping, metrics on", "request path signed ping, metrics off", 1.03, None),
 ]
 
 

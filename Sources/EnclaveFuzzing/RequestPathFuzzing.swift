@@ -42,6 +42,7 @@ public final class RequestPathFuzzing: @unchecked Sendable {
         let environment = [
             "ALFRED_ENV": "local", "TEE_ATTESTATION_REQUIRED": "false", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true",
             "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": Self.secret, "ENCLAVE_RPC_REPLAY_CAPACITY": "100000",
+            "ENCLAVE_AUDIT_LOG": "/dev/null",
         ]
         let configuration = try RuntimeConfiguration.load(EnvironmentSource(environment))
         let clock = FuzzClock(Self.start)

@@ -36,7 +36,7 @@ struct IdleConnectionTests {
         let environment = localEnvironment([
             "GOOGLE_OAUTH_CLIENT_ID": "c", "GOOGLE_OAUTH_CLIENT_SECRET": "s",
             "GOOGLE_OAUTH_TOKEN_URL": "http://127.0.0.1:\(providerPort)/token", "GOOGLE_OAUTH_REVOKE_URL": "http://127.0.0.1:\(providerPort)/revoke",
-            "ENCLAVE_PROVIDER_TIMEOUT_MS": "3000",
+            "ENCLAVE_PROVIDER_TIMEOUT_MS": "3000", "ENCLAVE_AUDIT_LOG": "/dev/null",
         ], stateDirectory: state)
         let configuration = try RuntimeConfiguration.load(EnvironmentSource(environment))
         let connectorID = UUID().uuidString.lowercased()

@@ -15,7 +15,9 @@ func withRuntime(
     _ env: [String: String] = [:], clock: TestClock = TestClock(), stateDirectory: String = temporaryDirectory(),
     _ body: @Sendable (any TestClientProtocol, TestClock) async throws -> Void
 ) async throws {
-    let configuration = try RuntimeConfiguration.load(EnvironmentSource(localEnvironment(env, stateDirectory: stateDirectory)))
+    // In process: the audit trail goes to /dev/null, not into the test runner's output.
+    let configuration = try RuntimeConfiguration.load(EnvironmentSource(localEnvironment(
+        ["ENCLAVE_AUDIT_LOG": "/dev/null"].merging(env) { $1 }, stateDirectory: stateDirectory)))
     let runtime = try EnclaveRuntimeApplication(configuration: configuration, logger: testLogger, now: clock.closure)
     do {
         try await runtime.application.test(.router) { client in try await body(client, clock) }

@@ -5,11 +5,14 @@
 // (`echo-signed`), and the signed ping. ping - echo-signed is the runtime's own work. The signed
 // ping runs twice more, on a runtime that does not sign its answers, and beside it the floor of
 // that signature: one keyed HMAC of a ping answer's bytes through the C core (CONTRACT.md 2a).
+// Then twice more again, with metrics recorded into a Prometheus registry and without. Every
+// runtime writes its audit trail to /dev/null.
 import Benchmark
 @_spi(Benchmarks) import EnclaveBenchmarkRoutes
 import EnclaveConfiguration
 import EnclaveCrypto
 import EnclaveLogging
+import EnclaveMetrics
 @_spi(Benchmarks) import EnclaveRuntime
 import Foundation
 import HTTPTypes
@@ -26,17 +29,17 @@ let accessLogger: Logger = {
     return Logger(label: "enclave-runtime", factory: { JSONLogHandler(label: $0, level: .info, descriptor: devNull) })
 }()
 
-/// One runtime, as `enclave-runtime-bench` builds it, logging to /dev/null.
-func makeRuntime(signsAnswers: Bool = true) throws -> EnclaveRuntimeApplication {
+/// One runtime, as `enclave-runtime-bench` builds it, logging and auditing to /dev/null.
+func makeRuntime(signsAnswers: Bool = true, metrics: MetricsRegistry? = nil) throws -> EnclaveRuntimeApplication {
     let state = FileManager.default.temporaryDirectory.appendingPathComponent("bench-rpc-path-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
     let configuration = try RuntimeConfiguration.load(EnvironmentSource([
         "ALFRED_ENV": "local", "TEE_ATTESTATION_REQUIRED": "false", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true",
-        "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": secret,
+        "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": secret, "ENCLAVE_AUDIT_LOG": "/dev/null",
     ]))
     return try EnclaveRuntimeApplication(
         configuration: configuration, logger: accessLogger, extraRoutes: FloorRoutes.routes(maxBodyBytes: configuration.maxBodyBytes),
-        signsAnswers: signsAnswers)
+        signsAnswers: signsAnswers, metrics: metrics)
 }
 
 /// Builds requests as `enclave-load` sends them (after HTTP/1 parsing): unique nonce, current time.
@@ -76,6 +79,7 @@ let benchmarks: @Sendable () -> Void = {
 
     let runtime = try! makeRuntime()
     let unsigned = try! makeRuntime(signsAnswers: false)
+    let measured = try! makeRuntime(metrics: MetricsRegistry())
     let channel = EmbeddedChannel()
     let silent = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
     let requests = SignedRequests()
@@ -106,6 +110,13 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("request path signed ping, answer not signed") { benchmark in
         for _ in benchmark.scaledIterations { try await serve(requests.next(path: "/v1/rpc/ping"), by: unsigned) }
+    }
+    // Metrics: the same request path recording into a registry, alternating with one that does not.
+    Benchmark("request path signed ping, metrics off") { benchmark in
+        for _ in benchmark.scaledIterations { try await serve(requests.next(path: "/v1/rpc/ping")) }
+    }
+    Benchmark("request path signed ping, metrics on") { benchmark in
+        for _ in benchmark.scaledIterations { try await serve(requests.next(path: "/v1/rpc/ping"), by: measured) }
     }
     // The floor of the answer's signature: one keyed HMAC of a ping answer's bytes (about 300).
     let answer = Array(#"{"contract_version":"v1","request_id":"load-123456","attested_identity":{"runtime":"nitro","measurement":"dev-local-enclave"},"binding":"\#(String(repeating: "A", count: 86))=="}"#.utf8)
