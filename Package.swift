@@ -161,7 +161,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        // Built only by scripts/fuzz.sh, with -sanitize=fuzzer,address (TOOLCHAIN.md).
+        // Built only by scripts/fuzz.sh, with -sanitize=fuzzer,address.
         .executableTarget(name: "fuzz-request-path", dependencies: ["EnclaveFuzzing"]),
         // Load generator of scripts/bench_load.py: signed requests over keep-alive connections.
         .executableTarget(

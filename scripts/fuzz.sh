@@ -36,7 +36,7 @@ for target in build/fuzz/fuzz_*; do
   report "$name" "$log" "$result" "$seconds"
 done
 
-# 2. Swift request path; the exact build command of TOOLCHAIN.md, in its own scratch path.
+# 2. Swift request path, built with the sanitizers in its own scratch path.
 swift build -c debug --product fuzz-request-path --scratch-path .build-fuzz \
   --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
   2>&1 | grep -E 'error|warning: unre|Compiling|Build' | tail -3

@@ -1,5 +1,5 @@
 // libFuzzer entry point over the server's request path (see EnclaveFuzzing.RequestPathFuzzing).
-// Build: scripts/fuzz.sh (swift build --sanitize fuzzer --sanitize address ..., TOOLCHAIN.md).
+// Build: scripts/fuzz.sh (swift build --sanitize fuzzer --sanitize address ...).
 import EnclaveFuzzing
 import Foundation
 
