@@ -1,3 +1,5 @@
+import EnclaveConfiguration
+import EnclaveMetrics
 import EnclaveStorage
 import Logging
 import ServiceLifecycle
@@ -29,9 +31,18 @@ public struct HostJobStores: Sendable {
         try await postgres?.prepare()
     }
 
-    /// `service` as a service that starts once the store is ready.
-    public func startingWhenReady(_ service: any Service) -> any Service {
-        StartWhenReady(stores: self, service: service)
+    /// The host process's services: the database pool first (so it stops last), the metrics
+    /// listener when one is configured, then `main` (the api's server or the worker's loop),
+    /// started once the store is ready; stopped by SIGTERM or SIGINT.
+    public func serviceGroup(
+        running main: any Service, metrics: HostMetrics?, metricsAddress: BindAddress?, logger: Logger
+    ) -> ServiceGroup {
+        var services = self.services
+        if let metrics, let metricsAddress {
+            services.append(MetricsListener(bindAddress: metricsAddress, metrics: metrics.registry, logger: logger))
+        }
+        services.append(StartWhenReady(stores: self, service: main))
+        return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     }
 }
 

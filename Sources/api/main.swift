@@ -43,13 +43,8 @@ do {
     let bind = configuration.apiBindAddress
     let app = Application(
         router: routes.build(), configuration: .init(address: .hostname(bind.host, port: bind.port)), logger: logger)
-    var services = stores.services
-    if let metrics, let address = configuration.apiMetricsBindAddress {
-        services.append(MetricsListener(bindAddress: address, metrics: metrics.registry, logger: logger))
-    }
-    let group = ServiceGroup(
-        configuration: .init(
-            services: services + [stores.startingWhenReady(app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    let group = stores.serviceGroup(
+        running: app, metrics: metrics, metricsAddress: configuration.apiMetricsBindAddress, logger: logger)
     try await group.run()
     try await connection.shutdown()
 } catch let error as StoreError {

@@ -39,13 +39,8 @@ do {
     let worker = RevokeWorker(
         client: connection.client, check: connection.check, jobs: stores.jobs, tick: .seconds(configuration.workerTickSeconds),
         logger: logger, metrics: metrics)
-    var services = stores.services
-    if let metrics, let address = configuration.workerMetricsBindAddress {
-        services.append(MetricsListener(bindAddress: address, metrics: metrics.registry, logger: logger))
-    }
-    let group = ServiceGroup(
-        configuration: .init(
-            services: services + [stores.startingWhenReady(worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    let group = stores.serviceGroup(
+        running: worker, metrics: metrics, metricsAddress: configuration.workerMetricsBindAddress, logger: logger)
     try await group.run()
     try await connection.shutdown()
     logger.info("stopped")
