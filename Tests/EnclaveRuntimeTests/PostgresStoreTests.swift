@@ -142,6 +142,30 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("Concurrent nonces share statements: each distinct nonce recorded once, its copies replays, fewer commits than requests")
+    func concurrentNoncesShareStatements() async throws {
+        let cluster = PostgresCluster.shared
+        try await Self.withRuntimeDatabase(cluster) { database, name in
+            let guardian = PostgresReplayGuard(database: database, windowSeconds: 300)
+            let now = Int64(Date().timeIntervalSince1970)
+            func commits() throws -> Int {
+                Int(try cluster.psql("SELECT xact_commit FROM pg_stat_database WHERE datname = '\(name)'", database: name)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            }
+            let before = try commits()
+            // 300 distinct nonces, each sent twice, all at once.
+            let outcomes = await withTaskGroup(of: (Int, ReplayOutcome).self) { group in
+                for i in 0..<600 { group.addTask { (i % 300, await guardian.record(nonce: "n-\(i % 300)", timestamp: now, now: now)) } }
+                return await group.reduce(into: [Int: [ReplayOutcome]]()) { $0[$1.0, default: []].append($1.1) }
+            }
+            #expect(outcomes.count == 300)
+            #expect(outcomes.values.allSatisfy { $0.sorted { "\($0)" < "\($1)" } == [.recorded, .replay] })
+            let statements = try commits() - before
+            #expect(statements < 600 / 2, "\(statements) commits for 600 requests")
+            #expect(try cluster.psql("SELECT count(*) FROM replay_nonces", database: name) == "300\n")
+        }
+    }
+
     @Test("The purge deletes in batches until nothing expired is left")
     func purgeInBatches() async throws {
         let cluster = PostgresCluster.shared

@@ -3,17 +3,25 @@ import EnclaveStorage
 import Foundation
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
-/// Step 6 shared by a fleet: a nonce is accepted only when PostgreSQL recorded it, in one
-/// statement (one round trip): the insert succeeds for a new nonce, or takes over the row of one
-/// whose window has closed; a live row makes it return nothing, and the request is a replay.
+/// Step 6 shared by a fleet: a nonce is accepted only when PostgreSQL recorded it. One statement
+/// records a whole batch: each new nonce is inserted, or takes over the row of one whose window
+/// has closed; a live row makes the statement return nothing for it, and its request is a replay.
+///
+/// Concurrent requests share a statement (group commit): a request whose nonce arrives while
+/// `maxInFlight` batches are out waits for the next, which takes every nonce queued by then. At
+/// low load each request is its own batch, sent at once; under load one round trip, one commit
+/// and one deadline serve many requests, so no request costs more than one round trip. The same
+/// nonce twice in one batch is sent once; the copies are replays whatever happens to it.
 ///
 /// Rows are keyed by an unkeyed BLAKE2b-256 of the nonce, so every replica computes the same key,
 /// across a secret rotation too; the nonce itself is not stored. A row expires when its request's
 /// timestamp leaves the skew window (`timestamp + window`), the same for every replica; a replica
 /// that passed the request's freshness check at `now` has `now <= expiry`, so it can never take
-/// over a live row whatever its clock. When the database cannot be reached the answer is
-/// `unavailable` (`store_unavailable`): the check is never skipped.
+/// over a live row whatever its clock (a batch uses its earliest `now`, which only makes takeovers
+/// rarer). When the database cannot be reached the answer is `unavailable` (`store_unavailable`):
+/// the check is never skipped.
 ///
 /// As a `Service` it deletes expired rows in batches, in the background: `SKIP LOCKED`, so
 /// replicas purging at once, and requests, never wait on it. It deletes only rows expired for a
@@ -22,9 +30,25 @@ import ServiceLifecycle
 final class PostgresReplayGuard: ReplayGuard, Service {
     let database: SharedDatabase
     let windowSeconds: Int64
+    private let queue = Mutex(Queue())
 
     static let purgeInterval: Duration = .seconds(10)
     static let purgeBatch = 5000
+    /// Statements out at once; later nonces wait for the next batch.
+    static let maxInFlight = 4
+    static let maxBatch = 1000
+
+    private struct Pending {
+        var key: Data
+        var expiry: Int64
+        var now: Int64
+        var answer: CheckedContinuation<ReplayOutcome, Never>
+    }
+
+    private struct Queue {
+        var pending: [Pending] = []
+        var inFlight = 0
+    }
 
     init(database: SharedDatabase, windowSeconds: Int) {
         self.database = database
@@ -49,21 +73,75 @@ final class PostgresReplayGuard: ReplayGuard, Service {
         let (expiry, overflow) = timestamp.addingReportingOverflow(windowSeconds)
         guard !overflow else { return .stale }
         let key = Self.key(nonce)
+        return await withCheckedContinuation { answer in
+            let batch: [Pending]? = queue.withLock { queue in
+                queue.pending.append(Pending(key: key, expiry: expiry, now: now, answer: answer))
+                guard queue.inFlight < Self.maxInFlight else { return nil }
+                queue.inFlight += 1
+                return Self.take(&queue)
+            }
+            if let batch { send(batch) }
+        }
+    }
+
+    private static func take(_ queue: inout Queue) -> [Pending] {
+        let count = min(queue.pending.count, maxBatch)
+        let batch = Array(queue.pending.prefix(count))
+        queue.pending.removeFirst(count)
+        return batch
+    }
+
+    /// Sends `batch`, answers it, then sends whatever queued meanwhile (or gives up its slot).
+    private func send(_ batch: [Pending]) {
+        Task {
+            var batch = batch
+            while true {
+                let outcomes = await recordBatch(batch)
+                for (pending, outcome) in zip(batch, outcomes) { pending.answer.resume(returning: outcome) }
+                let next: [Pending]? = queue.withLock { queue in
+                    guard !queue.pending.isEmpty else {
+                        queue.inFlight -= 1
+                        return nil
+                    }
+                    return Self.take(&queue)
+                }
+                guard let next else { return }
+                batch = next
+            }
+        }
+    }
+
+    /// One statement for the batch: each entry's outcome, in order.
+    private func recordBatch(_ batch: [Pending]) async -> [ReplayOutcome] {
+        var firstIndex: [Data: Int] = [:]
+        var keys: [ByteBuffer] = [], expiries: [Int64] = []
+        for (index, pending) in batch.enumerated() where firstIndex[pending.key] == nil {
+            firstIndex[pending.key] = index
+            keys.append(ByteBuffer(bytes: pending.key))
+            expiries.append(pending.expiry)
+        }
+        let now = batch.map(\.now).min() ?? 0
+        let recorded: Set<Data>
+        let (keyArray, expiryArray) = (keys, expiries)
         do {
-            let recorded = try await database.perform { client in
+            recorded = try await database.perform { client in
                 let rows = try await client.query(
                     """
-                    INSERT INTO replay_nonces (nonce_hash, expires_at) VALUES (\(key), \(expiry))
+                    INSERT INTO replay_nonces (nonce_hash, expires_at)
+                    SELECT * FROM unnest(\(keyArray)::bytea[], \(expiryArray)::bigint[])
                     ON CONFLICT (nonce_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at
                     WHERE replay_nonces.expires_at < \(now)
-                    RETURNING 1
+                    RETURNING nonce_hash
                     """)
-                for try await _ in rows { return true }
-                return false
+                var keys = Set<Data>()
+                for try await key in rows.decode(ByteBuffer.self) { keys.insert(Data(key.readableBytesView)) }
+                return keys
             }
-            return recorded ? .recorded : .replay
         } catch {
-            return .unavailable
+            return Array(repeating: .unavailable, count: batch.count)
+        }
+        return batch.enumerated().map { index, pending in
+            firstIndex[pending.key] == index && recorded.contains(pending.key) ? .recorded : .replay
         }
     }
 
