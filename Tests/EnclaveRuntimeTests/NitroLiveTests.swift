@@ -96,9 +96,12 @@ struct NitroLiveTests {
     func simulatorStopped() async throws {
         let simulator = try NitroSimulator()
         // A 4 s maximum age: a new document every 2 s.
-        let runtime = try await RuntimeProcess(environment: simulator.runtimeEnvironment(["TEE_ATTESTATION_MAX_AGE_SECONDS": "4"]))
+        let metrics = "127.0.0.1:\(try freePort())", workerMetrics = "127.0.0.1:\(try freePort())"
+        let runtime = try await RuntimeProcess(environment: simulator.runtimeEnvironment([
+            "TEE_ATTESTATION_MAX_AGE_SECONDS": "4", "ENCLAVE_METRICS_BIND_ADDR": metrics,
+        ]))
         let environment = simulator.hostEnvironment(base: runtime.base, ["WORKER_TICK_SECONDS": "1", "TEE_ATTESTATION_MAX_AGE_SECONDS": "4"])
-        let worker = try HostProcess("worker", environment: environment)
+        let worker = try HostProcess("worker", environment: environment.merging(["WORKER_METRICS_BIND_ADDR": workerMetrics]) { $1 })
         try await worker.waitUntilReady()
         try await simulator.setMode("silent")
         var unavailable = HTTPResult(status: 0, body: [])
@@ -118,6 +121,16 @@ struct NitroLiveTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(worker.log.contains("enclave re-verification failed"))
+        // The metrics say so: refresh failures, the document's age past the maximum, challenges
+        // unavailable, the worker's failed checks.
+        let scraped = try await PrometheusText.scrape(metrics)
+        #expect((scraped.value("enclave_nitro_document_refresh_failures_total") ?? 0) >= 1)
+        #expect((scraped.value("enclave_nitro_document_age_seconds") ?? 0) > 4)
+        #expect((scraped.value(#"enclave_challenges_total{outcome="unavailable"}"#) ?? 0) >= 1)
+        #expect(scraped.value(#"enclave_build_info{version"#) == 1)
+        #expect(scraped.samples.keys.contains { $0.contains(#"attestation_source="nsm""#) })
+        let workerScrape = try await PrometheusText.scrape(workerMetrics)
+        #expect(workerScrape.samples.contains { $0.key.hasPrefix("enclave_host_reverifications_total") && !$0.key.contains("verified") && $0.value >= 1 })
         // The document it still serves is too old: refused once the probe's deadline has passed.
         try await expectRefused("api", environment, step: "attestation document invalid")
         // The NSM answers again: the runtime recovers by itself.
