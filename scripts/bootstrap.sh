@@ -3,15 +3,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# postgresql: the fleet's tests start private clusters of it (scripts/lib/pg-cluster.sh); prometheus: the
-# observability tests scrape the processes with a real server and check the alert rules with promtool.
 packages=(libssl-dev libcurl4-openssl-dev libb2-dev libsodium-dev libsqlite3-dev pkg-config make curl python3-oauthlib python3-pytest python3-venv
-  python3-cryptography postgresql postgresql-client prometheus)
+  python3-cryptography)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Servers the tests start privately, looked for by their programs (any packaged version will do):
+# PostgreSQL for the fleet (scripts/lib/pg-cluster.sh), Prometheus and promtool for the metrics.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
 
 if [[ $(id -u) -ne 0 ]]; then sudo=sudo; else sudo=; fi
 if ((${#missing[@]})); then
