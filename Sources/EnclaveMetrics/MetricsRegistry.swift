@@ -103,9 +103,9 @@ public final class LabelledMetrics<Handle: Sendable>: Sendable {
 }
 
 /// swift-metrics' factories are Sendable in practice (the protocol predates the checks).
-struct SendableFactory: @unchecked Sendable {
-    let factory: any MetricsFactory
-    init(_ factory: any MetricsFactory) { self.factory = factory }
+public struct SendableFactory: @unchecked Sendable {
+    public let factory: any MetricsFactory
+    public init(_ factory: any MetricsFactory) { self.factory = factory }
 }
 
 extension LabelledMetrics where Handle == CoreMetrics.Counter {

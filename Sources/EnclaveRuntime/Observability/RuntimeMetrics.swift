@@ -4,36 +4,33 @@ import EnclaveCrypto
 import EnclaveMetrics
 import EnclaveStorage
 import Foundation
+import Synchronization
 
 /// What the runtime records, when ENCLAVE_METRICS_BIND_ADDR is set (otherwise there is no
 /// instance, and nothing is recorded). Families and their labels are in `MetricFamily`.
 final class RuntimeMetrics: Sendable {
     let registry: MetricsRegistry
-    private let requests: LabelledMetrics<CoreMetrics.Counter>
     private let authRefusals: LabelledMetrics<CoreMetrics.Counter>
     private let providerCalls: LabelledMetrics<CoreMetrics.Timer>
     private let storeOperations: LabelledMetrics<CoreMetrics.Counter>
     private let challengeOutcomes: LabelledMetrics<CoreMetrics.Counter>
     private let auditWriteFailures: CoreMetrics.Counter
-    /// The routes whose paths are labels; any other path is `other` (the label set stays bounded).
-    private let knownRoutes: Set<String>
-
-    init(registry: MetricsRegistry, routes: [String]) {
+    init(registry: MetricsRegistry) {
         self.registry = registry
         let factory = registry.factory
-        requests = LabelledMetrics(counters: .runtimeRequests, factory: factory)
         authRefusals = LabelledMetrics(counters: .runtimeAuthRefusals, factory: factory)
         providerCalls = LabelledMetrics(timers: .providerDuration, factory: factory)
         storeOperations = LabelledMetrics(counters: .storeOperations, factory: factory)
         challengeOutcomes = LabelledMetrics(counters: .challenges, factory: factory)
         auditWriteFailures = CoreMetrics.Counter(label: MetricFamily.auditWriteFailures.rawValue, factory: factory)
-        knownRoutes = Set(routes)
         // Present from the first scrape, before any failure.
         auditWriteFailures.increment(by: 0)
     }
 
-    func request(path: String, status: Int) {
-        requests(knownRoutes.contains(path) ? path : "other", String(status)).increment()
+    /// One route's request counters (the router holds one per route, and one for `other`, so the
+    /// label set stays bounded and a request's count is a lookup by status).
+    func requestCounters(route: String) -> RequestCounters {
+        RequestCounters(route: route, factory: registry.factory)
     }
 
     func authenticationRefused(_ code: RPCErrorCode) { authRefusals(code.rawValue).increment() }
@@ -78,6 +75,29 @@ final class RuntimeMetrics: Sendable {
         let failures = CoreMetrics.Counter(label: MetricFamily.nitroRefreshFailures.rawValue, factory: registry.factory)
         failures.increment(by: 0)
         return NSMMetrics(refreshed: { _ in }, failed: { failures.increment() })
+    }
+}
+
+/// Requests to one route by status, each status's counter made once.
+final class RequestCounters: Sendable {
+    private let route: String
+    private let factory: SendableFactory
+    private let byStatus = Mutex<[Int: CoreMetrics.Counter]>([:])
+
+    init(route: String, factory: any MetricsFactory) {
+        self.route = route
+        self.factory = SendableFactory(factory)
+    }
+
+    func count(status: Int) {
+        byStatus.withLock { counters in
+            if let counter = counters[status] { return counter }
+            let counter = CoreMetrics.Counter(
+                label: MetricFamily.runtimeRequests.rawValue, dimensions: [("route", route), ("status", String(status))],
+                factory: factory.factory)
+            counters[status] = counter
+            return counter
+        }.increment()
     }
 }
 

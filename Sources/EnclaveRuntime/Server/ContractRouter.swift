@@ -14,20 +14,35 @@ struct ContractRouter: HTTPResponder {
     struct Route: Sendable {
         var method: HTTPRequest.Method
         var handler: Handler
+        /// This route's request counters, when metrics are on.
+        var counters: RequestCounters? = nil
     }
 
     let routes: [String: Route]
     let logger: Logger
-    let metrics: RuntimeMetrics?
+    /// Requests to paths that are no route, when metrics are on.
+    let otherCounters: RequestCounters?
+
+    /// With `metrics`, each route counts its requests by status (unknown paths as `other`).
+    init(routes: [String: Route], logger: Logger, metrics: RuntimeMetrics?) {
+        var routes = routes
+        if let metrics {
+            for path in routes.keys { routes[path]?.counters = metrics.requestCounters(route: path) }
+        }
+        self.routes = routes
+        self.logger = logger
+        otherCounters = metrics?.requestCounters(route: "other")
+    }
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
         let path = pathWithoutQuery(request)
         var context = context
         context.path = path
+        let route = routes[path]
         let response: Response
         do {
-            response = try await route(request, path: path, context: context)
+            response = try await self.route(route, request, path: path, context: context)
         } catch {
             // Handlers answer their own errors; anything left is an internal fault.
             logger.error("unhandled error", metadata: ["path": .string(path)])
@@ -43,12 +58,12 @@ struct ContractRouter: HTTPResponder {
         if let id = context.log.requestID { metadata["request_id"] = .string(id) }
         if let code = context.log.errorCode { metadata["error_code"] = .string(code) }
         logger.info("request", metadata: metadata)
-        metrics?.request(path: path, status: Int(response.status.code))
+        (route?.counters ?? otherCounters)?.count(status: Int(response.status.code))
         return response
     }
 
-    private func route(_ request: Request, path: String, context: Context) async throws -> Response {
-        guard let route = routes[path] else {
+    private func route(_ route: Route?, _ request: Request, path: String, context: Context) async throws -> Response {
+        guard let route else {
             return path.hasPrefix("/v1/rpc/")
                 ? JSONResponse.envelope(.init(.notFound, "no such endpoint"), requestID: nil, context: context)
                 : JSONResponse.plainError(.notFound, code: "not_found", message: "no such endpoint", context: context)

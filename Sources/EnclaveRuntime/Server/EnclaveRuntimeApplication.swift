@@ -55,7 +55,7 @@ public struct EnclaveRuntimeApplication: Sendable {
     ) throws {
         let shared = configuration.shared
         let registry = registry ?? configuration.metricsBindAddress.map { _ in MetricsRegistry() }
-        let metrics = registry.map { RuntimeMetrics(registry: $0, routes: ContractRoute.all.map(\.path)) }
+        let metrics = registry.map { RuntimeMetrics(registry: $0) }
         self.metrics = registry
         let audit: AuditTrail
         do {
