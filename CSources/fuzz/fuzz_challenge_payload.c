@@ -1,6 +1,7 @@
 /* Fuzzes the evidence payload builder. Input: RUNTIME \n MEASUREMENT \n NONCE \n PURPOSE \n
- * REQUEST_ID \n 24 bytes of integers. Properties: success exactly when no field holds '|' or a
- * control character; on success the output has exactly 7 separators and the stated length. */
+ * REQUEST_ID \n 24 bytes of integers. Properties: success exactly when no field holds '|', a
+ * control character (C0, DEL, C1 as UTF-8) or U+2028/U+2029; on success the output has exactly 7
+ * separators and the stated length. */
 #include "enclave_core.h"
 #include "fuzz_common.h"
 
@@ -8,6 +9,10 @@ static int clean(const field *f) {
     for (size_t i = 0; i < f->n; i++) {
         unsigned char c = (unsigned char)f->p[i];
         if (c == '|' || c < 0x20 || c == 0x7f) return 0;
+        if (c == 0xc2 && i + 1 < f->n && (unsigned char)f->p[i + 1] >= 0x80 && (unsigned char)f->p[i + 1] <= 0x9f) return 0;
+        if (c == 0xe2 && i + 2 < f->n && (unsigned char)f->p[i + 1] == 0x80 &&
+            ((unsigned char)f->p[i + 2] == 0xa8 || (unsigned char)f->p[i + 2] == 0xa9))
+            return 0;
     }
     return 1;
 }
