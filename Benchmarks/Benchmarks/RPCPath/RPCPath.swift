@@ -2,11 +2,10 @@
 // answer and access log line (to /dev/null), without sockets or HTTP parsing, so the runtime's own
 // cost per request is seen without the load generator's noise. Requests through the same
 // responder: the GET hello floor, the POST floor with a signed ping's exact headers and body
-// (`echo-signed`), and the signed ping. ping - echo-signed is the runtime's own work. The signed
-// ping runs twice more, on a runtime that does not sign its answers, and beside it the floor of
-// that signature: one keyed HMAC of a ping answer's bytes through the C core (CONTRACT.md 2a).
-// Then twice more again, with metrics recorded into a Prometheus registry and without. Every
-// runtime writes its audit trail to /dev/null.
+// (`echo-signed`), and the signed ping. ping - echo-signed is the runtime's own work. Then the signed
+// ping request by request against a runtime that does not sign its answers, and against one that
+// records metrics, and beside them the floor of the answer's signature: one keyed HMAC of a ping
+// answer's bytes through the C core (CONTRACT.md 2a). Every runtime audits to /dev/null.
 import Benchmark
 @_spi(Benchmarks) import EnclaveBenchmarkRoutes
 import EnclaveConfiguration
@@ -104,22 +103,34 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("request path signed ping") { benchmark in
         for _ in benchmark.scaledIterations { try await serve(requests.next(path: "/v1/rpc/ping")) }
     }
-    // Two comparisons of a few per cent each, in alternating pairs (the summary takes the median
-    // of the pairs' ratios): this machine's speed drifts more than that between two runs.
-    for pair in 1...5 {
-        Benchmark("request path signed ping, answer signed (\(pair))") { benchmark in
-            for _ in benchmark.scaledIterations { try await serve(requests.next(path: "/v1/rpc/ping")) }
+    // Two comparisons of a few per cent each, made request by request: each sample alternates the
+    // two runtimes (the order flipping every time) and records one ratio, so the machine's drift,
+    // larger than what is judged, touches both sides alike.
+    @Sendable func interleaved(
+        _ benchmark: Benchmark, _ metric: BenchmarkMetric, _ a: EnclaveRuntimeApplication, _ b: EnclaveRuntimeApplication,
+        _ result: (Duration, Duration, Int) -> Int
+    ) async throws {
+        let clock = ContinuousClock()
+        var timeA = Duration.zero, timeB = Duration.zero, count = 0
+        for index in benchmark.scaledIterations {
+            for first in index % 2 == 0 ? [true, false] : [false, true] {
+                let started = clock.now
+                try await serve(requests.next(path: "/v1/rpc/ping"), by: first ? a : b)
+                if first { timeA += clock.now - started } else { timeB += clock.now - started }
+            }
+            count += 1
         }
-        Benchmark("request path signed ping, answer not signed (\(pair))") { benchmark in
-            for _ in benchmark.scaledIterations { try await serve(requests.next(path: "/v1/rpc/ping"), by: unsigned) }
-        }
+        benchmark.measurement(metric, result(timeA, timeB, count))
     }
-    for pair in 1...5 {
-        Benchmark("request path signed ping, metrics off (\(pair))") { benchmark in
-            for _ in benchmark.scaledIterations { try await serve(requests.next(path: "/v1/rpc/ping")) }
-        }
-        Benchmark("request path signed ping, metrics on (\(pair))") { benchmark in
-            for _ in benchmark.scaledIterations { try await serve(requests.next(path: "/v1/rpc/ping"), by: measured) }
+    let perMille = BenchmarkMetric.custom("metrics on / off (per mille)", useScalingFactor: false)
+    Benchmark("request path signed ping, metrics on against off, interleaved", configuration: .init(metrics: [perMille])) { benchmark in
+        try await interleaved(benchmark, perMille, measured, runtime) { on, off, _ in Int((on / off) * 1000) }
+    }
+    let addedNanoseconds = BenchmarkMetric.custom("signed - not signed (ns per request)", useScalingFactor: false)
+    Benchmark("request path signed ping, answer signed against not, interleaved", configuration: .init(metrics: [addedNanoseconds])) {
+        benchmark in
+        try await interleaved(benchmark, addedNanoseconds, runtime, unsigned) { signed, unsigned, count in
+            Int(((signed - unsigned) / count) / .nanoseconds(1))
         }
     }
     // The floor of the answer's signature: one keyed HMAC of a ping answer's bytes (about 300).
