@@ -42,6 +42,7 @@ public final class AuditTrail: Sendable {
     private let process: String
     public let path: String?
     private let failing = Atomic<Bool>(false)
+    private let decisionIDs = DecisionIDs()
 
     public struct OpenError: Error, CustomStringConvertible {
         public let reason: String
@@ -82,7 +83,7 @@ public final class AuditTrail: Sendable {
         json.beginObject()
         json.key("type"); json.string("audit")
         json.key("time"); JSONLogLine.writeTimestamp(WallClock.now(), to: &json)
-        json.key("decision_id"); json.string(UUID().uuidString.lowercased())
+        json.key("decision_id"); json.string(decisionIDs.next())
         json.key("process"); json.string(process)
         json.key("route"); json.string(event.route)
         json.key("outcome"); json.string(event.outcome)
