@@ -31,6 +31,16 @@ struct RPCVerifierTests {
         #expect(check(plain, try sign(previous)) == .invalid)
     }
 
+    @Test("An empty key is refused by every signer and verifier: current or previous, bytes or text")
+    func emptyKeys() {
+        // A MAC under the empty key is one anyone can make; "no previous key" is nil, never empty.
+        #expect(throws: (any Error).self) { _ = try RPCSigner(secret: "") }
+        #expect(throws: (any Error).self) { _ = try RPCVerifier(secret: "") }
+        #expect(throws: (any Error).self) { _ = try RPCVerifier(secret: "current-secret-0123456789abcdef", previousSecret: "") }
+        #expect(throws: (any Error).self) { _ = try RPCVerifier(secret: [], previousSecret: Array("previous-secret".utf8)) }
+        #expect(throws: Never.self) { _ = try RPCVerifier(secret: "current-secret-0123456789abcdef", previousSecret: nil) }
+    }
+
     @Test("Either hex case is accepted; wrong length and non-hex digits are not")
     func hexForms() throws {
         let verifier = try RPCVerifier(secret: "s3cr3t-s3cr3t-s3cr3t")
