@@ -103,11 +103,8 @@ struct AuditTrailTests {
         let runtime = try await RuntimeProcess(environment: localEnvironment(provider.environment().merging(["ENCLAVE_AUDIT_LOG": auditPath]) { $1 }))
         let api = try HostProcess("api", environment: hostEnvironment(base: runtime.base))
         try await api.waitUntilReady()
-        let auth = [("authorization", "Bearer local-dev-api-token"), ("content-type", "application/json")]
         let code = try await provider.issueCode(user: userA, redirectURI: LiveRuntimeTests.redirect)
-        let registered = try await httpCall(.POST, api.apiBase + "/v1/connectors/google", headers: auth, body: json([
-            "user_id": userA, "authorization_code": code, "redirect_uri": LiveRuntimeTests.redirect,
-        ]))
+        let registered = try await api.registerConnector(provider, code: code)
         #expect(registered.status == 200)
         let connector = try #require(registered.json["connector_id"] as? String)
         #expect(try await httpCall(.POST, api.apiBase + "/v1/connectors/google/\(connector)/access-token",

@@ -96,16 +96,13 @@ struct HostTests {
         var worker = try HostProcess("worker", environment: environment)
         try await api.waitUntilReady()
         try await worker.waitUntilReady()
-        let auth = [("authorization", "Bearer local-dev-api-token"), ("content-type", "application/json")]
+        let auth = HostProcess.auth
 
         // Wrong or missing token.
         #expect(try await httpCall(.POST, api.apiBase + "/v1/connectors/google", headers: [("authorization", "Bearer nope")], body: json([:])).status == 401)
 
         func registerConnector() async throws -> String {
-            let code = try await provider.issueCode(user: userA, redirectURI: LiveRuntimeTests.redirect)
-            let registered = try await httpCall(.POST, api.apiBase + "/v1/connectors/google", headers: auth, body: json([
-                "user_id": userA, "authorization_code": code, "redirect_uri": LiveRuntimeTests.redirect,
-            ]))
+            let registered = try await api.registerConnector(provider)
             #expect(registered.status == 200, "\(registered.json)")
             #expect(registered.json["access_token"] is String && registered.json["expires_in"] as? Int == 3599)
             return try #require(registered.json["connector_id"] as? String)

@@ -53,11 +53,8 @@ struct HostTrustTests {
         let worker = try HostProcess("worker", environment: environment)
         try await api.waitUntilReady()
         try await worker.waitUntilReady()
-        let auth = [("authorization", "Bearer local-dev-api-token"), ("content-type", "application/json")]
-        let code = try await provider.issueCode(user: userA, redirectURI: LiveRuntimeTests.redirect)
-        let registered = try await httpCall(.POST, api.apiBase + "/v1/connectors/google", headers: auth, body: json([
-            "user_id": userA, "authorization_code": code, "redirect_uri": LiveRuntimeTests.redirect,
-        ]))
+        let auth = HostProcess.auth
+        let registered = try await api.registerConnector(provider)
         #expect(registered.status == 200, "through a forwarding relay the enclave's answers are fine")
         let connectorID = try #require(registered.json["connector_id"] as? String)
 
@@ -145,7 +142,7 @@ struct HostTrustTests {
             "ENCLAVE_RPC_SHARED_SECRET": Self.secret, "ENCLAVE_RPC_TIMEOUT_MS": "1000",
         ]))
         try await api.waitUntilReady()
-        let auth = [("authorization", "Bearer local-dev-api-token"), ("content-type", "application/json")]
+        let auth = HostProcess.auth
         let path = api.apiBase + "/v1/connectors/google/\(userB)/access-token"
         try await relay.setMode("drip")
         var started = ContinuousClock.now

@@ -35,11 +35,8 @@ struct NitroLiveTests {
         let worker = try HostProcess("worker", environment: environment)
         try await api.waitUntilReady()
         try await worker.waitUntilReady()
-        let auth = [("authorization", "Bearer local-dev-api-token"), ("content-type", "application/json")]
-        let code = try await provider.issueCode(user: userA, redirectURI: LiveRuntimeTests.redirect)
-        let registered = try await httpCall(.POST, api.apiBase + "/v1/connectors/google", headers: auth, body: json([
-            "user_id": userA, "authorization_code": code, "redirect_uri": LiveRuntimeTests.redirect,
-        ]))
+        let auth = HostProcess.auth
+        let registered = try await api.registerConnector(provider)
         #expect(registered.status == 200, "\(registered.status) \(errorCode(registered.json) ?? "")")
         let connectorID = try #require(registered.json["connector_id"] as? String)
         let token = try await httpCall(.POST, api.apiBase + "/v1/connectors/google/\(connectorID)/access-token", headers: auth, body: json(["user_id": userA]))

@@ -129,6 +129,17 @@ final class HostProcess: @unchecked Sendable {
         try await EnclaveRuntimeTests.waitForExit(process, timeout: timeout)
     }
 
+    /// The api's bearer token of the test environment, for a JSON body.
+    static let auth = [("authorization", "Bearer local-dev-api-token"), ("content-type", "application/json")]
+
+    /// Registers a Google connector for `user` through the api, with `code` or a fresh one from `provider`.
+    func registerConnector(_ provider: ProviderProcess, user: String = userA, code: String? = nil) async throws -> HTTPResult {
+        let code = if let code { code } else { try await provider.issueCode(user: user, redirectURI: LiveRuntimeTests.redirect) }
+        return try await httpCall(.POST, apiBase + "/v1/connectors/google", headers: Self.auth, body: json([
+            "user_id": user, "authorization_code": code, "redirect_uri": LiveRuntimeTests.redirect,
+        ]))
+    }
+
     deinit { killAndReap(process) }
 }
 
