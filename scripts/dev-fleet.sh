@@ -9,11 +9,9 @@ cd "$(dirname "$0")/.."
 bin=$(scripts/build.sh)
 state=$(mktemp -d /tmp/dev-fleet.XXXXXX)
 chmod 755 "$state"
-pids=()
+source scripts/lib/children.sh
 stop() {
-  trap - INT TERM EXIT
-  ((${#pids[@]})) && kill -TERM "${pids[@]}" 2>/dev/null || true
-  wait || true
+  stop_children
   scripts/lib/pg-cluster.sh stop "$state/pg" || true
 }
 trap stop INT TERM EXIT

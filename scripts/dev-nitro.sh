@@ -10,13 +10,8 @@ cd "$(dirname "$0")/.."
 bin=$(scripts/build.sh)
 make --no-print-directory -s all
 state=$(mktemp -d /tmp/dev-nitro.XXXXXX)
-pids=()
-stop() {
-  trap - INT TERM EXIT
-  ((${#pids[@]})) && kill -TERM "${pids[@]}" 2>/dev/null || true
-  wait || true
-}
-trap stop INT TERM EXIT
+source scripts/lib/children.sh
+trap stop_children INT TERM EXIT
 
 /usr/bin/python3 tools/nitro/nsm_sim.py --socket "$state/nsm.sock" --root-out "$state/nsm-root.pem" >"$state/nsm.out" &
 pids+=($!)

@@ -6,13 +6,8 @@ cd "$(dirname "$0")/.."
 
 scripts/build.sh >/dev/null  # once, for all three
 
-pids=()
-stop() {
-  trap - INT TERM EXIT
-  ((${#pids[@]})) && kill -TERM "${pids[@]}" 2>/dev/null || true
-  wait || true
-}
-trap stop INT TERM EXIT
+source scripts/lib/children.sh
+trap stop_children INT TERM EXIT
 
 scripts/enclave-runtime/start-local.sh --no-build & pids+=($!)
 base=${ENCLAVE_RUNTIME_BASE_URL:-http://127.0.0.1:8181}
