@@ -44,10 +44,12 @@ typedef struct {
 } canonical_parts;
 
 /* The signed answer's message (CONTRACT.md section 2a): "v1-response" \0 REQUEST_SIGNATURE \0
- * STATUS \0 BODY, the request signature in lowercase and the status as three digits. */
+ * STATUS \0 BODY, the request signature in lowercase and the status as three digits. Everything
+ * before the body has a fixed length and is laid out once, so it is hashed in one update. */
+#define RESPONSE_LABEL "v1-response"
+#define RESPONSE_HEAD_BYTES (sizeof RESPONSE_LABEL + EC_RPC_SIG_HEX_BYTES + 1 + 3 + 1)
 typedef struct {
-    char request_sig[EC_RPC_SIG_HEX_BYTES + 1];
-    char status[3];
+    uint8_t head[RESPONSE_HEAD_BYTES];
     const uint8_t *body;
     size_t body_len;
 } response_parts;
@@ -71,15 +73,15 @@ static int hmac_key_init(hmac_key *k, const uint8_t *key, size_t key_len) {
     return ok ? 0 : -1;
 }
 
-/* Finishes an inner hash already fed with the message and writes the MAC. */
+/* Finishes an inner hash already fed with the message and writes the MAC; the outer hash runs
+ * in the inner one's storage, so there is one state to wipe. */
 static void hmac_finish(const hmac_key *k, SHA256_CTX *inner, uint8_t mac[EC_RPC_MAC_BYTES]) {
     uint8_t inner_digest[SHA256_DIGEST_LENGTH];
     SHA256_Final(inner_digest, inner);
-    SHA256_CTX outer = k->outer;
-    SHA256_Update(&outer, inner_digest, sizeof inner_digest);
-    SHA256_Final(mac, &outer);
+    *inner = k->outer;
+    SHA256_Update(inner, inner_digest, sizeof inner_digest);
+    SHA256_Final(mac, inner);
     OPENSSL_cleanse(inner_digest, sizeof inner_digest);
-    OPENSSL_cleanse(&outer, sizeof outer);
 }
 
 static void canonical_mac(const hmac_key *k, const canonical_parts *p, uint8_t mac[EC_RPC_MAC_BYTES]) {
@@ -247,30 +249,44 @@ int ec_rpc_verify(const ec_rpc_verifier *v, const char *method, size_t method_le
 /* ---- Authenticated answers (CONTRACT.md section 2a) ---------------------------------------- */
 
 static void response_mac(const hmac_key *k, const response_parts *p, uint8_t mac[EC_RPC_MAC_BYTES]) {
-    static const uint8_t prefix[] = "v1-response";
     SHA256_CTX inner = k->inner;
-    SHA256_Update(&inner, prefix, sizeof prefix); /* with its NUL: the separator */
-    SHA256_Update(&inner, p->request_sig, EC_RPC_SIG_HEX_BYTES);
-    SHA256_Update(&inner, prefix + sizeof prefix - 1, 1);
-    SHA256_Update(&inner, p->status, sizeof p->status);
-    SHA256_Update(&inner, prefix + sizeof prefix - 1, 1);
+    SHA256_Update(&inner, p->head, sizeof p->head);
     SHA256_Update(&inner, p->body, p->body_len);
     hmac_finish(k, &inner, mac);
     OPENSSL_cleanse(&inner, sizeof inner);
 }
 
-/* Fills p from the caller's request signature (64 hex digits, either case: written back in
- * lowercase), status (100..999) and body; -1 when any of them is malformed. */
+/* Copies hex digits of either case in lowercase; -1 when any character is not a hex digit. The
+ * request signature is public (it travelled in a header), so this needs no constant time; it is
+ * one branch-free pass all the same, which the compiler vectorizes. */
+static int copy_lowercase_hex(const char *hex, size_t len, uint8_t *out) {
+    unsigned invalid = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = (unsigned char)hex[i];
+        unsigned lower = c | 32U; /* 'A'..'F' to 'a'..'f'; digits already have this bit */
+        invalid |= ((c - 48U < 10U) | (lower - 97U < 6U)) ^ 1U;
+        out[i] = (uint8_t)lower;
+    }
+    return invalid == 0 ? 0 : -1;
+}
+
+/* Fills p from the caller's request signature (64 hex digits, either case), status (100..999)
+ * and body; -1 when any of them is malformed. */
 static int response_parts_init(response_parts *p, const char *request_sig_hex, size_t request_sig_len,
                                int status, const uint8_t *body, size_t body_len) {
-    uint8_t raw[EC_RPC_MAC_BYTES];
     if (request_sig_hex == NULL || request_sig_len != EC_RPC_SIG_HEX_BYTES || status < 100 || status > 999 ||
-        !EC_BUF_OK(body, body_len) || from_hex_ct(request_sig_hex, sizeof raw, raw) != 0)
+        !EC_BUF_OK(body, body_len))
         return -1;
-    to_hex(raw, sizeof raw, p->request_sig);
-    p->status[0] = (char)('0' + status / 100);
-    p->status[1] = (char)('0' + status / 10 % 10);
-    p->status[2] = (char)('0' + status % 10);
+    uint8_t *h = p->head;
+    memcpy(h, RESPONSE_LABEL, sizeof RESPONSE_LABEL); /* with its NUL: the separator */
+    h += sizeof RESPONSE_LABEL;
+    if (copy_lowercase_hex(request_sig_hex, EC_RPC_SIG_HEX_BYTES, h) != 0) return -1;
+    h += EC_RPC_SIG_HEX_BYTES;
+    *h++ = 0;
+    *h++ = (uint8_t)('0' + status / 100);
+    *h++ = (uint8_t)('0' + status / 10 % 10);
+    *h++ = (uint8_t)('0' + status % 10);
+    *h = 0;
     p->body = body;
     p->body_len = body_len;
     return 0;

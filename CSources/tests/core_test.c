@@ -300,6 +300,26 @@ static void test_response_signatures(void) {
     /* The request signature is bound in lowercase: the upper-case form signs the same. */
     CHECK(ec_rpc_verifier_sign_response_hex(only, 0, upper, 64, 200, (const uint8_t *)body, blen, again) == 0);
     CHECK(strcmp(again, sig) == 0);
+    /* Every byte value, first and last: only the 22 hex digits are taken (case folding must not
+     * turn a control byte or punctuation into a digit), each signing as its lowercase form. */
+    for (int at = 0; at < 64; at += 63) {
+        int taken = 0;
+        for (int c = 0; c < 256; c++) {
+            char probe[65], lower[65], want_sig[65];
+            memcpy(probe, req, 65);
+            probe[at] = (char)c;
+            int hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+            int rc = ec_rpc_verifier_sign_response_hex(only, 0, probe, 64, 200, (const uint8_t *)body, blen, again);
+            CHECK(rc == (hex ? 0 : -1));
+            if (rc != 0) continue;
+            taken++;
+            memcpy(lower, probe, 65);
+            lower[at] = (char)(c >= 'A' && c <= 'F' ? c + 32 : c);
+            CHECK(ec_rpc_verifier_sign_response_hex(only, 0, lower, 64, 200, (const uint8_t *)body, blen, want_sig) == 0);
+            CHECK(strcmp(again, want_sig) == 0);
+        }
+        CHECK(taken == 22);
+    }
     CHECK(ec_rpc_signer_sign_response_hex(client, req, 64, 200, (const uint8_t *)body, blen, again) == 0);
     CHECK(strcmp(again, sig) == 0);
     /* The message is exactly "v1-response" \0 SIG \0 "200" \0 BODY. */
