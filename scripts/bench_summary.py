@@ -98,14 +98,25 @@ def main():
         missed |= not ok
         print(f"| answer signature as the pipeline makes it, against one keyed HMAC (median of pairs: {each}) | | | | "
               f"{value:.2f} | <= 1.5: {'ok' if ok else 'MISS'} |")
-    added, _ = median(results, "request path signed ping, answer signed against not, interleaved", "signed - not signed")
+    # Interleaved differences are recorded plus 5 µs (the harness drops negative values).
+    three = "request path signed ping: signed, unsigned and HMAC floor, interleaved"
+    added, _ = median(results, three, "signed - unsigned")
+    in_place, _ = median(results, three, "HMAC floor - unsigned")
+    itself, _ = median(results, "request path signed ping against itself, interleaved", "signed - signed")
     floors = [v for v in (median(results, f"{floor} ({i})", "Time (wall clock)")[0] for i in range(1, 6)) if v is not None]
     hmac = sorted(floors)[len(floors) // 2] if floors else None
-    if added is not None and hmac is not None:
-        ok = added <= 1.5 * hmac
+    if added is not None and in_place is not None:
+        added, in_place = added - 5000, in_place - 5000
+        ok = added <= 1.5 * in_place
         missed |= not ok
-        print(f"| whole signed ping, what signing its answer adds (interleaved) | {added:.0f} ns | | {hmac:.0f} ns (one HMAC) | "
-              f"{added / hmac:.2f} | <= 1.5 x one HMAC: {'ok' if ok else 'MISS'} |")
+        print(f"| whole signed ping, what signing its answer adds (in place, interleaved) | {added:.0f} ns | | "
+              f"{in_place:.0f} ns (one keyed HMAC of the answer, in place) | {added / in_place:.2f} | "
+              f"<= 1.5 x that floor: {'ok' if ok else 'MISS'} |")
+        if hmac is not None:
+            print(f"| the same, against the HMAC floor measured alone (hot) | {added:.0f} ns | | {hmac:.0f} ns | "
+                  f"{added / hmac:.2f} | |")
+    if itself is not None:
+        print(f"| the method's resolution: signed ping against itself (interleaved) | {itself - 5000:.0f} ns | | | | |")
     per_mille, _ = median(results, "request path signed ping, metrics on against off, interleaved", "metrics on / off")
     if per_mille is not None:
         ok = per_mille <= 1030

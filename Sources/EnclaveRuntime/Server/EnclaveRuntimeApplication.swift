@@ -41,17 +41,24 @@ public struct EnclaveRuntimeApplication: Sendable {
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) throws {
         try self.init(
-            configuration: configuration, logger: logger, idleTimeout: idleTimeout, now: now, extraRoutes: [], signsAnswers: true,
-            metrics: nil)
+            configuration: configuration, logger: logger, idleTimeout: idleTimeout, now: now, extraRoutes: [], metrics: nil)
     }
 
+    /// For the benchmark that prices signing answers: paths where the same runtime serves the ping
+    /// again, its answers not signed, or not signed but with one keyed HMAC of the answer made
+    /// instead (the floor). As long as the ping's own path, so the request's signature and its
+    /// route cost the same, and on the same runtime, so all of them meet the same state.
+    @_spi(Benchmarks) public static let unsignedPingPath = "/bench/uping"
+    @_spi(Benchmarks) public static let floorPingPath = "/bench/hping"
+
     /// The runtime with routes beside the contract's (the benchmarks' floors), and, for the
-    /// benchmarks that price them, without signing answers, or with metrics recorded into
-    /// `metrics` (no listener) whatever the configuration says.
+    /// benchmarks that price them, the ping again without signing its answers (`unsignedPingPath`,
+    /// `floorPingPath`), or with metrics recorded into `metrics` (no listener) whatever the
+    /// configuration says.
     @_spi(Benchmarks) public init(
         configuration: RuntimeConfiguration, logger: Logger, idleTimeout: TimeAmount = Self.idleTimeout,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }, extraRoutes: [ExtraRoute],
-        signsAnswers: Bool = true, metrics registry: MetricsRegistry? = nil
+        servesPingVariants: Bool = false, metrics registry: MetricsRegistry? = nil
     ) throws {
         let shared = configuration.shared
         let registry = registry ?? configuration.metricsBindAddress.map { _ in MetricsRegistry() }
@@ -87,7 +94,7 @@ public struct EnclaveRuntimeApplication: Sendable {
                 verifier: try RPCVerifier(secret: shared.sharedSecret, previousSecret: shared.previousSharedSecret),
                 replayGuard: stores.replayGuard,
                 maxSkewSeconds: Int64(shared.maxSkewSeconds), maxBodyBytes: configuration.maxBodyBytes, now: now),
-            signsAnswers: signsAnswers, audit: audit, metrics: metrics, logger: logger)
+            audit: audit, metrics: metrics, logger: logger)
         let rpc = TokenRPCHandlers(
             identity: RenderedIdentity(attestation.current.identity), store: connectors, vault: vault, provider: provider,
             evidenceSigner: signer, now: now)
@@ -113,6 +120,13 @@ public struct EnclaveRuntimeApplication: Sendable {
                 method: .post, handler: pipeline.handler(actsOnTokens: true) { await rpc.register($0, context: $1) }),
             ContractRoute.ping.path: .init(method: .post, handler: pipeline.handler(actsOnTokens: false) { await rpc.ping($0, context: $1) }),
         ]
+        if servesPingVariants {
+            for (path, signing) in [(Self.unsignedPingPath, RPCPipeline.AnswerSigning.unsigned), (Self.floorPingPath, .floor(key: shared.sharedSecret))] {
+                var variant = pipeline
+                variant.answerSigning = signing
+                routes[path] = .init(method: .post, handler: variant.handler(actsOnTokens: false) { await rpc.ping($0, context: $1) })
+            }
+        }
         for extra in extraRoutes {
             precondition(routes[extra.path] == nil, "an extra route may not replace a contract route")
             routes[extra.path] = .init(method: extra.method, handler: extra.handler)
