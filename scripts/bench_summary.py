@@ -17,7 +17,7 @@ TARGETS = [
     ("replay cache insert at 1M live nonces", "replay cache insert at 10k live nonces", 1.5, None),
     ("challenge evidence through the handler logic", "challenge evidence bare ec_signer_sign", None, None),
     ("request path signed ping", "request path echo-signed floor (POST, signed headers)", None, None),
-    ("nitro verify genuine document (no cache)", "nitro floor: five P-384 verifications on pre-parsed keys", 1.3, None),
+    ("nitro verify genuine document (no cache)", "nitro floor: five P-384 verifications on pre-parsed keys", None, None),
     ("nitro verify genuine document, chain known (cache)", "nitro floor: five P-384 verifications on pre-parsed keys", None, None),
     ("nitro verify, new leaf under a known intermediate (cache)", "nitro floor: five P-384 verifications on pre-parsed keys", None, None),
     ("request path echo-signed floor (POST, signed headers)", "request path hello floor (GET)", None, None),
@@ -123,6 +123,12 @@ def main():
         missed |= not ok
         print(f"| signed ping with metrics on against off (interleaved) | | | | {per_mille / 1000:.3f} | "
               f"<= 1.03: {'ok' if ok else 'MISS'} |")
+    nitro, _ = median(results, "nitro verify genuine document (no cache) against its floor, interleaved", "verify / floor")
+    if nitro is not None:
+        ok = nitro <= 1300
+        missed |= not ok
+        print(f"| nitro verify genuine document (no cache) against its floor (interleaved) | | | | {nitro / 1000:.2f} | "
+              f"<= 1.3: {'ok' if ok else 'MISS'} |")
     per_nonce, _ = median(results, "replay cache bytes per live nonce at capacity", "bytes per live nonce")
     if per_nonce is not None:
         ok = per_nonce <= 64

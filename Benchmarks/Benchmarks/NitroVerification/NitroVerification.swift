@@ -47,6 +47,27 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(try NitroAttestationDocument(verifying: genuine, at: genuineAt, rootDER: aws))
         }
     }
+    // The target's comparison, made document by document: each sample alternates the floor and
+    // the verifier (the order flipping) and records the ratio of their times, because this
+    // machine's speed drifts between samples by more than the margin judged.
+    let perMille = BenchmarkMetric.custom("verify / floor (per mille)", useScalingFactor: false)
+    Benchmark("nitro verify genuine document (no cache) against its floor, interleaved", configuration: .init(metrics: [perMille])) { benchmark in
+        let clock = ContinuousClock()
+        var verify = Duration.zero, floor = Duration.zero
+        for index in 0..<20 {
+            for verifying in index % 2 == 0 ? [true, false] : [false, true] {
+                let started = clock.now
+                if verifying {
+                    blackHole(try NitroAttestationDocument(verifying: genuine, at: genuineAt, rootDER: aws))
+                    verify += clock.now - started
+                } else {
+                    precondition(nitro_floor_run(floorHandle) == 0)
+                    floor += clock.now - started
+                }
+            }
+        }
+        benchmark.measurement(perMille, Int((verify / floor) * 1000))
+    }
     let warm = try! NitroVerifier()
     _ = try! NitroAttestationDocument(verifying: genuine, at: genuineAt, with: warm)
     Benchmark("nitro verify genuine document, chain known (cache)") { benchmark in
