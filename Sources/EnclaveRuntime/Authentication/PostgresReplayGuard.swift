@@ -37,8 +37,6 @@ final class PostgresReplayGuard: ReplayGuard, Service {
 
     static let purgeInterval: Duration = .seconds(10)
     static let purgeBatch = 5000
-    /// Statements out at once per replica; later nonces wait for the next batch.
-    static let maxInFlight = 1
     static let maxBatch = 1000
 
     private struct Pending {
@@ -50,7 +48,8 @@ final class PostgresReplayGuard: ReplayGuard, Service {
 
     private struct Queue {
         var pending: [Pending] = []
-        var inFlight = 0
+        /// A batch is out; nonces queued meanwhile go in the next one.
+        var sending = false
     }
 
     init(database: SharedDatabase, windowSeconds: Int) {
@@ -79,8 +78,8 @@ final class PostgresReplayGuard: ReplayGuard, Service {
         return await withCheckedContinuation { answer in
             let batch: [Pending]? = queue.withLock { queue in
                 queue.pending.append(Pending(key: key, expiry: expiry, now: now, answer: answer))
-                guard queue.inFlight < Self.maxInFlight else { return nil }
-                queue.inFlight += 1
+                guard !queue.sending else { return nil }
+                queue.sending = true
                 return Self.take(&queue)
             }
             if let batch { send(batch) }
@@ -94,7 +93,7 @@ final class PostgresReplayGuard: ReplayGuard, Service {
         return batch
     }
 
-    /// Sends `batch`, answers it, then sends whatever queued meanwhile (or gives up its slot).
+    /// Sends `batch`, answers it, then sends whatever queued meanwhile (or stops sending).
     private func send(_ batch: [Pending]) {
         Task {
             var batch = batch
@@ -103,7 +102,7 @@ final class PostgresReplayGuard: ReplayGuard, Service {
                 for (pending, outcome) in zip(batch, outcomes) { pending.answer.resume(returning: outcome) }
                 let next: [Pending]? = queue.withLock { queue in
                     guard !queue.pending.isEmpty else {
-                        queue.inFlight -= 1
+                        queue.sending = false
                         return nil
                     }
                     return Self.take(&queue)
