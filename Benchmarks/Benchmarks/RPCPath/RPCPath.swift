@@ -104,15 +104,17 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations { try await serve(requests.next(path: "/v1/rpc/ping")) }
     }
     // Comparisons of a few per cent or less, made request by request: each sample takes the sides
-    // in turn, the order rotating every time, and records ratios or differences of their total
-    // times, so the machine's drift, larger than what is judged, touches every side alike.
+    // in turn, in a new random order every time (a rotating order gave each side the same
+    // predecessor), and records ratios or differences of their total times, so the machine's
+    // drift, larger than what is judged, touches every side alike.
     typealias Side = (runtime: EnclaveRuntimeApplication, path: String)
     @Sendable func interleaved(_ benchmark: Benchmark, _ sides: [Side], _ record: ([Duration], Int) -> Void) async throws {
         let clock = ContinuousClock()
         var times = [Duration](repeating: .zero, count: sides.count), count = 0
-        for index in benchmark.scaledIterations {
-            for turn in 0..<sides.count {
-                let side = (index + turn) % sides.count
+        var order = Array(sides.indices)
+        for _ in benchmark.scaledIterations {
+            order.shuffle()
+            for side in order {
                 let started = clock.now
                 try await serve(requests.next(path: sides[side].path), by: sides[side].runtime)
                 times[side] += clock.now - started
