@@ -144,7 +144,7 @@ def main(repeats):
     missed |= per_mille_row(results, "request path signed ping, metrics on against off, interleaved", "metrics on / off",
                             "signed ping with metrics on against off (interleaved)", 1.03, "{:.3f}")
     missed |= per_mille_row(results, "nitro verify genuine document (no cache) against its floor, interleaved", "verify / floor",
-                            "nitro verify genuine document (no cache) against its floor (interleaved)", 1.3, "{:.2f}")
+                            "nitro verify genuine document (no cache) against its floor (interleaved)", 1.3, "{:.3f}")
     per_nonce, _ = median(results, "replay cache bytes per live nonce at capacity", "bytes per live nonce")
     if per_nonce is not None:
         ok = per_nonce <= 64
