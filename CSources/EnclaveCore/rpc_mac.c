@@ -339,18 +339,16 @@ int ec_rpc_signer_verify_response(const ec_rpc_signer *s, const char *request_si
 int ec_ping_binding_payload(const char *request_id, size_t request_id_len, const char *request_sig_hex,
                             size_t request_sig_len, uint8_t *out, size_t out_cap, size_t *out_len) {
     static const char prefix[] = "v1-ping";
-    uint8_t raw[EC_RPC_MAC_BYTES];
-    char lower[EC_RPC_SIG_HEX_BYTES + 1];
     if (out == NULL || out_len == NULL || !EC_BUF_OK(request_id, request_id_len) || request_sig_hex == NULL ||
-        request_sig_len != EC_RPC_SIG_HEX_BYTES || from_hex_ct(request_sig_hex, sizeof raw, raw) != 0)
+        request_sig_len != EC_RPC_SIG_HEX_BYTES)
         return -1;
     size_t need = sizeof prefix + request_id_len + 1 + EC_RPC_SIG_HEX_BYTES;
     if (request_id_len > SIZE_MAX / 2 || out_cap < need) return -1;
-    to_hex(raw, sizeof raw, lower);
     memcpy(out, prefix, sizeof prefix); /* with its NUL: the separator */
     if (request_id_len > 0) memcpy(out + sizeof prefix, request_id, request_id_len);
     out[sizeof prefix + request_id_len] = 0;
-    memcpy(out + sizeof prefix + request_id_len + 1, lower, EC_RPC_SIG_HEX_BYTES);
+    /* The signature in lowercase, as the answer's signature takes it (out is undefined on failure). */
+    if (copy_lowercase_hex(request_sig_hex, EC_RPC_SIG_HEX_BYTES, out + sizeof prefix + request_id_len + 1) != 0) return -1;
     *out_len = need;
     return 0;
 }

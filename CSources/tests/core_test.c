@@ -370,6 +370,10 @@ static void test_response_signatures(void) {
           memcmp(payload + 12, req, 64) == 0);
     CHECK(ec_ping_binding_payload("r-3", 3, req, 64, payload, plen - 1, &plen) == -1);
     CHECK(ec_ping_binding_payload("r-3", 3, "zz", 2, payload, sizeof payload, &plen) == -1);
+    char not_hex[65];
+    memcpy(not_hex, req, 65);
+    not_hex[63] = 'G';
+    CHECK(ec_ping_binding_payload("r-3", 3, not_hex, 64, payload, sizeof payload, &plen) == -1);
     ec_rpc_verifier_free(rot);
     ec_rpc_verifier_free(only);
     ec_rpc_signer_free(client);
