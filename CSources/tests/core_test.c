@@ -615,6 +615,37 @@ static void test_nitro_genuine(const char *dir) {
     free(root);
 }
 
+/* The link-cache attack (tools/nitro/forge_cache_attack.py): a genuine document with a CA of the
+ * attacker's inserted at cabundle[1] is refused, and must teach the cache nothing: the next
+ * document, AWS root -> that CA -> the attacker's leaf, is refused by the verifier that saw the
+ * first exactly as by the one-shot call. */
+static void test_nitro_cache_attack(const char *dir) {
+    size_t root_len = 0, inserted_len = 0, forged_len = 0, genuine_len = 0;
+    uint8_t *root = aws_root(dir, &root_len);
+    uint8_t *inserted = read_file(dir, "cache_attack_inserted_ca.cbor", &inserted_len);
+    uint8_t *forged = read_file(dir, "cache_attack_forged_chain.cbor", &forged_len);
+    uint8_t *genuine = read_file(dir, "evervault_ga_attestation_doc.cbor", &genuine_len);
+    const int64_t at = 1695049410860;
+    ec_nitro_document d;
+    int reason = -1;
+    CHECK(ec_nitro_verify(inserted, inserted_len, root, root_len, at, &d, &reason) == -1 && reason == EC_NITRO_SIGNATURE_INVALID);
+    CHECK(ec_nitro_verify(forged, forged_len, root, root_len, at, &d, &reason) == -1 && reason == EC_NITRO_CHAIN_INVALID);
+    ec_nitro_verifier *verifier = ec_nitro_verifier_new(root, root_len);
+    CHECK(ec_nitro_verifier_verify(verifier, inserted, inserted_len, at, &d, &reason) == -1 && reason == EC_NITRO_SIGNATURE_INVALID);
+    CHECK(ec_nitro_verifier_cached_links(verifier) == 0); /* nothing unproven is remembered */
+    CHECK(ec_nitro_verifier_verify(verifier, forged, forged_len, at, &d, &reason) == -1 && reason == EC_NITRO_CHAIN_INVALID);
+    /* After the genuine document is cached, neither forgery gets through either. */
+    CHECK(ec_nitro_verifier_verify(verifier, genuine, genuine_len, at, &d, &reason) == 0);
+    CHECK(ec_nitro_verifier_verify(verifier, inserted, inserted_len, at, &d, &reason) == -1 && reason == EC_NITRO_SIGNATURE_INVALID);
+    CHECK(ec_nitro_verifier_verify(verifier, forged, forged_len, at, &d, &reason) == -1 && reason == EC_NITRO_CHAIN_INVALID);
+    CHECK(ec_nitro_verifier_verify(verifier, genuine, genuine_len, at, &d, &reason) == 0);
+    ec_nitro_verifier_free(verifier);
+    free(root);
+    free(inserted);
+    free(forged);
+    free(genuine);
+}
+
 static void test_nitro_policy_and_strings(void) {
     int reason;
     char item[512];
@@ -656,6 +687,7 @@ int main(int argc, char **argv) {
     test_seal();
     test_protect_process();
     test_nitro_genuine(argv[2]);
+    test_nitro_cache_attack(argv[2]);
     test_nitro_policy_and_strings();
     printf("core_test: %d checks, %d failures\n", checks, failures);
     printf("%d passed, %d failed\n", checks - failures, failures);

@@ -10,6 +10,7 @@ public struct NitroError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public static let certificateExpired = Self(Int32(EC_NITRO_CERT_EXPIRED))
     public static let signatureInvalid = Self(Int32(EC_NITRO_SIGNATURE_INVALID))
+    public static let chainInvalid = Self(Int32(EC_NITRO_CHAIN_INVALID))
     public static let rootMismatch = Self(Int32(EC_NITRO_ROOT_MISMATCH))
     public static let stale = Self(Int32(EC_NITRO_STALE))
     public static let future = Self(Int32(EC_NITRO_FUTURE))
@@ -160,7 +161,7 @@ public final class NitroVerifier: @unchecked Sendable {
 
     deinit { ec_nitro_verifier_free(handle) }
 
-    /// Certificate links the cache holds.
+    /// Certificate links the cache vouches for (each from a document that verified in full).
     public var cachedLinks: Int { ec_nitro_verifier_cached_links(handle) }
 }
 

@@ -48,6 +48,20 @@ struct NitroDocumentTests {
         }
     }
 
+    @Test("A refused document teaches the cache nothing: the inserted-CA attack fails on a verifier that saw it")
+    func cacheAttack() throws {
+        // tools/nitro/forge_cache_attack.py: the genuine GA document with the attacker's CA at
+        // cabundle[1], then AWS root -> that CA -> the attacker's leaf, at the genuine timestamp.
+        let at: Int64 = 1_695_049_410_860
+        let inserted = try Self.bytes("cache_attack_inserted_ca.cbor"), forged = try Self.bytes("cache_attack_forged_chain.cbor")
+        let verifier = try NitroVerifier()
+        #expect(throws: NitroError.signatureInvalid) { _ = try NitroAttestationDocument(verifying: inserted, at: at, with: verifier) }
+        #expect(verifier.cachedLinks == 0)
+        #expect(throws: NitroError.chainInvalid) { _ = try NitroAttestationDocument(verifying: forged, at: at, with: verifier) }
+        _ = try NitroAttestationDocument(verifying: try Self.bytes("evervault_ga_attestation_doc.cbor"), at: at, with: verifier)
+        #expect(throws: NitroError.chainInvalid) { _ = try NitroAttestationDocument(verifying: forged, at: at, with: verifier) }
+    }
+
     @Test("A policy must be well-formed and hold a set; the AWS root is the one AWS publishes")
     func policyAndRoot() throws {
         #expect(throws: NitroError.policyEmpty) { _ = try NitroPCRPolicy(" ; ") }

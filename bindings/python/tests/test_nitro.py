@@ -254,6 +254,21 @@ def test_the_cache_verifies_a_known_chain_with_the_cose_signature_alone(ca):
     refused("cert_expired", lambda: verifier.verify(first, at_ms=T + 4 * 3600_000, max_age_ms=10**9))
 
 
+def test_a_refused_document_teaches_the_cache_nothing():
+    """The inserted-CA attack (tools/nitro/forge_cache_attack.py) against the built-in AWS root: the
+    genuine document with the attacker's CA at cabundle[1] is refused, and the next one, AWS root ->
+    that CA -> the attacker's leaf, is refused by the same verifier as by the one-shot call."""
+    at = GENUINE["evervault_ga_attestation_doc.cbor"][0]
+    inserted, forged = genuine("cache_attack_inserted_ca.cbor"), genuine("cache_attack_forged_chain.cbor")
+    refused("chain_invalid", lambda: ec.verify_nitro_document(forged, at_ms=at))
+    verifier = ec.NitroVerifier()
+    refused("signature_invalid", lambda: verifier.verify(inserted, at_ms=at))
+    refused("chain_invalid", lambda: verifier.verify(forged, at_ms=at))
+    verifier.verify(genuine("evervault_ga_attestation_doc.cbor"), at_ms=at)
+    refused("signature_invalid", lambda: verifier.verify(inserted, at_ms=at))
+    refused("chain_invalid", lambda: verifier.verify(forged, at_ms=at))
+
+
 # ---- The command line -------------------------------------------------------------------------
 
 ENCLAVE_RPC = ROOT / "build" / "c" / "enclave-rpc"
