@@ -24,6 +24,9 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         case verifyFull = "verify-full"
 
         public var requiresEncryption: Bool { self == .require || self == .verifyCA || self == .verifyFull }
+        /// Whether the server's certificate is checked: `require` encrypts to whoever answers, so
+        /// anyone on the network path could rewrite rows (issue 31: replay rows).
+        public var verifiesServer: Bool { self == .verifyCA || self == .verifyFull }
     }
 
     public var endpoint: Endpoint
@@ -48,12 +51,12 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     static let defaultSocketDirectory = "/var/run/postgresql"
 
     /// Parses `text` and applies CONFIG.md's rule for `variable`: outside local the server is on
-    /// loopback, a Unix socket, or reached with sslmode=require or stricter.
+    /// loopback, a Unix socket, or reached with sslmode=verify-full or verify-ca.
     public static func load(_ variable: String, _ text: String, local: Bool) throws(ConfigurationError) -> DatabaseURL {
         let url = try parse(variable, text)
-        if !local && !url.isLocalTransport && !url.tlsMode.requiresEncryption {
+        if !local && !url.isLocalTransport && !url.tlsMode.verifiesServer {
             throw ConfigurationError(
-                variable, "must reach a server off this machine with sslmode=require, verify-ca or verify-full outside local")
+                variable, "must reach a server off this machine with sslmode=verify-full (or verify-ca) outside local")
         }
         return url
     }

@@ -54,6 +54,11 @@ public struct SharedSettings: Sendable {
         if mode != .remote && !local {
             throw ConfigurationError("ENCLAVE_RUNTIME_MODE", "must be remote outside local (dev-shim and disabled are local only)")
         }
+        // A real enclave is never local by omission: local relaxes every guardrail (CONFIG.md, ALFRED_ENV).
+        if mode == .remote && env.string("ENCLAVE_RUNTIME_MODE") != nil && env.string("ALFRED_ENV") == nil {
+            throw ConfigurationError(
+                "ALFRED_ENV", "must be set explicitly when ENCLAVE_RUNTIME_MODE=remote (an unset environment never counts as local there)")
+        }
 
         let minimumSecret = local ? 16 : 32
         func secret(_ key: String) throws(ConfigurationError) -> [UInt8]? {

@@ -159,7 +159,41 @@ struct ConfigurationTests {
         ("http token URL", ["GOOGLE_OAUTH_TOKEN_URL": "http://oauth2.googleapis.com/token"], "GOOGLE_OAUTH_TOKEN_URL"),
         ("http revoke URL", ["GOOGLE_OAUTH_REVOKE_URL": "http://oauth2.googleapis.com/revoke"], "GOOGLE_OAUTH_REVOKE_URL"),
         ("database off the machine unencrypted", ["ENCLAVE_DATABASE_URL": "postgres://e:pw@db.internal/enclave"], "ENCLAVE_DATABASE_URL"),
+        ("database encrypted, certificate unchecked", ["ENCLAVE_DATABASE_URL": "postgres://e:pw@db.internal/enclave?sslmode=require"], "ENCLAVE_DATABASE_URL"),
+        ("token URL elsewhere", ["GOOGLE_OAUTH_TOKEN_URL": "https://oauth.operator.example/token"], "GOOGLE_OAUTH_TOKEN_URL"),
+        ("token URL on Google's host, another path", ["GOOGLE_OAUTH_TOKEN_URL": "https://oauth2.googleapis.com/token/../x"], "GOOGLE_OAUTH_TOKEN_URL"),
+        ("token URL with a port", ["GOOGLE_OAUTH_TOKEN_URL": "https://oauth2.googleapis.com:8443/token"], "GOOGLE_OAUTH_TOKEN_URL"),
+        ("token URL with userinfo", ["GOOGLE_OAUTH_TOKEN_URL": "https://oauth2.googleapis.com@evil.example/token"], "GOOGLE_OAUTH_TOKEN_URL"),
+        ("revoke URL elsewhere", ["GOOGLE_OAUTH_REVOKE_URL": "https://127.0.0.1/revoke"], "GOOGLE_OAUTH_REVOKE_URL"),
+        ("revoke URL as the token URL", ["GOOGLE_OAUTH_REVOKE_URL": "https://oauth2.googleapis.com/token"], "GOOGLE_OAUTH_REVOKE_URL"),
     ]
+
+    @Test("Outside local the provider URLs are Google's own: the defaults, or set to exactly them")
+    func providerURLsAreGoogles() throws {
+        let explicit = remoteBase.merging([
+            "GOOGLE_OAUTH_TOKEN_URL": "https://oauth2.googleapis.com/token", "GOOGLE_OAUTH_REVOKE_URL": "https://oauth2.googleapis.com/revoke",
+        ]) { $1 }
+        let configuration = try load(explicit).get()
+        #expect(configuration.tokenURL.absoluteString == "https://oauth2.googleapis.com/token")
+        #expect(try load(remoteBase).get().revokeURL.absoluteString == "https://oauth2.googleapis.com/revoke")
+        // Local keeps its test servers.
+        #expect(try load(localEnvironment(["GOOGLE_OAUTH_TOKEN_URL": "http://127.0.0.1:9/token"])).get().tokenURL.port == 9)
+    }
+
+    @Test("ENCLAVE_RUNTIME_MODE=remote needs ALFRED_ENV set: unset never counts as local there (exit 78 naming it)")
+    func remoteNeedsAnExplicitEnvironment() throws {
+        var unset = remoteBase.merging(["ENCLAVE_DATABASE_URL": ""]) { $1 }
+        unset["ALFRED_ENV"] = nil
+        #expect(rejectedVariable(unset) == "ALFRED_ENV")
+        var nsm = unset.merging(["TEE_ATTESTATION_SOURCE": "nsm", "ENCLAVE_NSM_DEVICE": "unix:/tmp/nsm.sock"]) { $1 }
+        nsm["TEE_ATTESTATION_SIGNING_PRIVATE_KEY"] = nil
+        nsm["TEE_ATTESTATION_DOCUMENT"] = nil
+        #expect(rejectedVariable(nsm) == "ALFRED_ENV")
+        if case .failure(let error) = load(unset) { #expect(error.rule.contains("must be set explicitly")) }
+        _ = try load(unset.merging(["ALFRED_ENV": "local", "TEE_ALLOWED_MEASUREMENTS": "pcr0-abc123"]) { $1 }).get()
+        // Without an explicit mode, an unset environment is still local (dev-shim with the opt-in).
+        #expect(try load(localEnvironment([:]).filter { $0.key != "ALFRED_ENV" && $0.key != "ENCLAVE_RUNTIME_MODE" }).get().shared.isLocal)
+    }
 
     @Test("Staging and production guardrails", arguments: productionRejections)
     func productionRejected(name: String, override: [String: String], variable: String) {

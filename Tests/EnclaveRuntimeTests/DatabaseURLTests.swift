@@ -57,22 +57,22 @@ struct DatabaseURLTests {
         #expect(error.rule.contains(rule), "\(error.rule)")
     }
 
-    @Test("Outside local: loopback, a Unix socket, or sslmode=require or stricter")
+    @Test("Outside local: loopback, a Unix socket, or sslmode=verify-full or verify-ca (require verifies no certificate)")
     func transportRule() throws {
         for accepted in [
             "postgres://u:pw@127.0.0.1/d", "postgres://u:pw@localhost/d", "postgres://u:pw@[::1]:5433/d", "postgres://u@/d?host=/run/pg",
-            "postgres://u:pw@db.internal/d?sslmode=require", "postgres://u:pw@10.0.0.5/d?sslmode=verify-ca",
+            "postgres://u:pw@10.0.0.5/d?sslmode=verify-ca",
             "postgres://u:pw@db.internal/d?sslmode=verify-full",
         ] {
             #expect((try? Self.parse(accepted, local: false).get()) != nil, "\(accepted)")
         }
         for refused in ["postgres://u:pw@db.internal/d", "postgres://u:pw@10.0.0.5/d?sslmode=prefer", "postgres://u:pw@db/d?sslmode=disable",
-                        "postgres://u:pw@128.0.0.1/d?sslmode=allow"] {
+                        "postgres://u:pw@128.0.0.1/d?sslmode=allow", "postgres://u:pw@db.internal/d?sslmode=require"] {
             guard case .failure(let error) = Self.parse(refused, local: false) else {
                 Issue.record("accepted \(refused)")
                 continue
             }
-            #expect(error.rule.contains("sslmode=require"))
+            #expect(error.rule.contains("sslmode=verify-full (or verify-ca)"))
             #expect((try? Self.parse(refused, local: true).get()) != nil, "local allows \(refused)")
         }
     }

@@ -47,6 +47,23 @@ struct HostConfigurationTests {
         #expect(disabled.shared.mode == .disabled)
     }
 
+    @Test("Outside local a host accepts the static attestation source exactly when no PCRs are pinned")
+    func acceptsStaticAttestation() throws {
+        #expect(try HostConfiguration.load(EnvironmentSource(productionHost)).client.acceptsStaticAttestation)
+        let pcrs = "0=" + String(repeating: "ab", count: 48)
+        let pinned = try HostConfiguration.load(EnvironmentSource(productionHost.merging(["TEE_ALLOWED_PCRS": pcrs]) { $1 }))
+        #expect(!pinned.client.acceptsStaticAttestation)
+        let local = try HostConfiguration.load(EnvironmentSource(["TEE_ALLOWED_PCRS": pcrs]))
+        #expect(local.client.acceptsStaticAttestation, "local lets a static document through even with PCRs pinned")
+    }
+
+    @Test("A host with ENCLAVE_RUNTIME_MODE=remote needs ALFRED_ENV set; without the mode an unset environment is local")
+    func remoteNeedsAnExplicitEnvironment() throws {
+        #expect(rejected(["ENCLAVE_RUNTIME_MODE": "remote", "TEE_ATTESTATION_PUBLIC_KEY": pinnedKey]) == "ALFRED_ENV")
+        #expect(rejected(["ENCLAVE_RUNTIME_MODE": "remote", "ALFRED_ENV": "local", "TEE_ATTESTATION_PUBLIC_KEY": pinnedKey]) == nil)
+        #expect(try HostConfiguration.load(EnvironmentSource(["TEE_ATTESTATION_PUBLIC_KEY": pinnedKey])).shared.isLocal)
+    }
+
     @Test("Nitro: a PCR policy pins the enclave instead of a key; another root and debug enclaves in local only")
     func nitroSettings() throws {
         let pcrs = "0=\(String(repeating: "ab", count: 48)),1=\(String(repeating: "cd", count: 48)) ; 0=\(String(repeating: "ef", count: 48))"

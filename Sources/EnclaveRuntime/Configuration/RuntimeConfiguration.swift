@@ -109,6 +109,9 @@ public struct RuntimeConfiguration: Sendable {
                 url.host != nil
             else { throw ConfigurationError(key, "must be an http(s) URL") }
             if !local && scheme != "https" { throw ConfigurationError(key, "must be https outside local") }
+            // The PCRs measure the image, not its environment: outside local no setting may send a
+            // refresh token or the client secret anywhere but Google (CONFIG.md).
+            if !local && text != fallback { throw ConfigurationError(key, "must be exactly \(fallback) outside local") }
             return url
         }
         let tokenURL = try providerURL("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token")
