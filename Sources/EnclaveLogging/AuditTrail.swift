@@ -49,7 +49,10 @@ public final class AuditTrail: Sendable {
         public var description: String { "the audit log cannot be opened for appending: \(reason)" }
     }
 
-    /// `path` nil: stderr. A file that cannot be opened for appending is an error at start.
+    /// `path` nil: stderr. Otherwise the file is held as the data key is (CONFIG.md,
+    /// ENCLAVE_AUDIT_LOG): created 0600, or an existing regular file, not a link, of this user,
+    /// mode 0600, or a character device; anything else is refused at start rather than written
+    /// through or repaired.
     public init(path: String?, process: String) throws(OpenError) {
         self.process = process
         self.path = path
@@ -57,9 +60,38 @@ public final class AuditTrail: Sendable {
             descriptor = 2
             return
         }
-        let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard opened >= 0 else { throw OpenError(reason: String(cString: strerror(errno))) }
-        descriptor = opened
+        descriptor = try Self.openPrivate(path)
+    }
+
+    static func openPrivate(_ path: String) throws(OpenError) -> Int32 {
+        let created = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        if created >= 0 {
+            guard fchmod(created, 0o600) == 0 else {  // the umask may have narrowed it further
+                close(created)
+                throw OpenError(reason: "\(path) could not be made mode 0600")
+            }
+            return created
+        }
+        guard errno == EEXIST else { throw OpenError(reason: "\(path): \(String(cString: strerror(errno)))") }
+        let opened = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard opened >= 0 else {
+            if errno == ELOOP { throw OpenError(reason: "\(path) must be a regular file, not a link") }
+            throw OpenError(reason: "\(path): \(String(cString: strerror(errno)))")
+        }
+        var status = stat()
+        // A character device (/dev/null to discard, /dev/full in tests) is the kernel's, not a
+        // file anyone could rewrite; whoever runs the parent holds stderr, the default, anyway.
+        if fstat(opened, &status) == 0 && status.st_mode & S_IFMT == S_IFCHR { return opened }
+        let rule: String? =
+            fstat(opened, &status) != 0 ? "cannot be examined"
+            : status.st_mode & S_IFMT != S_IFREG ? "must be a regular file, not a link"
+            : status.st_uid != geteuid() ? "must be owned by the runtime's user"
+            : status.st_mode & 0o7777 != 0o600 ? "must have mode 0600" : nil
+        if let rule {
+            close(opened)
+            throw OpenError(reason: "\(path) \(rule)")
+        }
+        return opened
     }
 
     deinit {

@@ -96,6 +96,35 @@ struct AuditTrailTests {
         #expect(log.contains("ENCLAVE_AUDIT_LOG"))
     }
 
+    @Test("An audit log that is a link, another user's, or not mode 0600 stops the start naming the path and the rule (exit 78)")
+    func auditLogHeldLikeTheDataKey() async throws {
+        let directory = temporaryDirectory()
+        let target = directory + "/elsewhere.jsonl", link = directory + "/link.jsonl"
+        let open = directory + "/world-writable.jsonl", foreign = directory + "/foreign.jsonl"
+        FileManager.default.createFile(atPath: target, contents: nil, attributes: [.posixPermissions: 0o600])
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        FileManager.default.createFile(atPath: open, contents: nil, attributes: [.posixPermissions: 0o666])
+        FileManager.default.createFile(atPath: foreign, contents: nil, attributes: [.posixPermissions: 0o600])
+        #expect(chown(foreign, 65534, 65534) == 0)
+        for (path, rule) in [(link, "must be a regular file, not a link"), (open, "must have mode 0600"), (foreign, "must be owned by the runtime's user")] {
+            let process = Process()
+            let logPath = try launchLogged(
+                process, product: "enclave-runtime",
+                environment: localEnvironment(["ENCLAVE_AUDIT_LOG": path, "ENCLAVE_RUNTIME_BIND_ADDR": "127.0.0.1:\(try freePort())"]))
+            #expect(try await waitForExit(process) == 78, "\(rule)")
+            let log = try String(contentsOfFile: logPath, encoding: .utf8)
+            #expect(log.contains("ENCLAVE_AUDIT_LOG") && log.contains(path) && log.contains(rule), "\(log)")
+        }
+        // Nothing was written through the link, and the 0666 file kept no event.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: target)).isEmpty && (try Data(contentsOf: URL(fileURLWithPath: open))).isEmpty)
+        // A new file is made 0600 whatever the umask, and serves.
+        let fresh = directory + "/fresh.jsonl"
+        let runtime = try await RuntimeProcess(environment: localEnvironment(["ENCLAVE_AUDIT_LOG": fresh]))
+        let mode = try FileManager.default.attributesOfItem(atPath: fresh)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        _ = runtime
+    }
+
     @Test("The api audits each request on its /v1 routes with the request id the runtime's event names; a bad bearer token too")
     func apiEvents() async throws {
         let provider = try ProviderProcess()

@@ -185,6 +185,24 @@ struct FleetLiveTests {
         #expect(!fleet.replicas.contains { $0.log.contains("\"level\":\"critical\"") })
     }
 
+    @Test("PostgreSQL stopped between the grant and the write: register answers store_unavailable and revokes the token it got")
+    func registerRevokesWhatItCouldNotStore() async throws {
+        let cluster = try PostgresCluster.makePrivate()
+        let fleet = try await Fleet(replicas: 1, cluster: cluster)
+        let replica = fleet.replicas[0]
+        try await fleet.provider.setFault("slow_code")  // the grant takes 3 s: time to stop the database
+        let request = try await Self.registerRequest(fleet.provider)
+        let answer = Task { try await request.send(to: replica, timeout: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(1000))  // authenticated (the nonce is stored), the grant under way
+        try cluster.stop()
+        let result = try await answer.value
+        #expect(Answer(result) == Answer(status: 503, code: "store_unavailable"), "\(result.json)")
+        let stats = try await fleet.provider.stats()
+        #expect(stats["revocations"] as? Int == 1, "\(stats)")
+        #expect(stats["live_refresh_tokens"] as? Int == 0, "the refresh token granted is not left live: \(stats)")
+        try cluster.restart()
+    }
+
     @Test("kill -9 of one replica under load: the others keep serving, and every register it answered is kept")
     func replicaKilledUnderLoad() async throws {
         let fleet = try await Fleet(replicas: 3)

@@ -63,6 +63,11 @@ def test_runtime_counters_move_for_each_refusal_and_provider_outcome(system):
     (status, _), headers = signed(system, ping, body)
     assert status == 200
     assert http("POST", system.stack.base + ping, body, headers)[0] == 401  # the same request again
+    # Step 7, the body: counted by code as well (issue 31); a request id over 128 bytes is refused.
+    assert signed(system, ping, b"[]")[0][0] == 400
+    assert signed(system, ping, json.dumps({"contract_version": "v2", "request_id": "r"}).encode())[0][0] == 400
+    assert signed(system, ping, json.dumps({"contract_version": "v1", "request_id": "r" * 129}).encode())[0][0] == 400
+    assert signed(system, ping, json.dumps({"contract_version": "v1", "request_id": "r" * 128}).encode())[0][0] == 200
     # One of each provider outcome, through exchange.
     user, connector = system.stack.register_connector()
     for fault, outcome in [("none", "ok"), ("invalid_grant", "provider_failed"), ("hang", "provider_unavailable"),
@@ -81,10 +86,12 @@ def test_runtime_counters_move_for_each_refusal_and_provider_outcome(system):
 
     after = samples(system.scrape("enclave-runtime"))
     moved = lambda name, **labels: value(after, name, **labels) - value(before, name, **labels)  # noqa: E731
-    for code in ["missing_request_header", "invalid_contract_version", "invalid_request_header", "payload_too_large",
-                 "invalid_request_timestamp", "invalid_request_signature", "request_replay_detected"]:
+    for code in ["missing_request_header", "invalid_request_header", "payload_too_large", "invalid_request_timestamp",
+                 "invalid_request_signature", "request_replay_detected", "invalid_request_payload", "invalid_request_id"]:
         assert moved("enclave_auth_refusals_total", code=code) == 1, code
-    assert moved("enclave_requests_total", route=ping, status="200") == 1
+    assert moved("enclave_auth_refusals_total", code="invalid_contract_version") == 2  # the header's and the body's
+    assert moved("enclave_requests_total", route=ping, status="200") == 2
+    assert moved("enclave_requests_total", route=ping, status="400") == 4
     assert moved("enclave_requests_total", route=ping, status="401") == 5
     for outcome in ["ok", "provider_failed", "provider_unavailable", "provider_response_invalid"]:
         assert moved("enclave_provider_request_duration_seconds_count", operation="refresh_token", outcome=outcome) == 1, outcome

@@ -14,7 +14,7 @@ public struct AttestationDocument: Sendable {
 
     /// A fixed document's snapshot: served as configured (or generated), never aging.
     var snapshot: AttestationSnapshot {
-        AttestationSnapshot(identity: identity, documentJSON: ByteBuffer(bytes: json), attestationDocument: nil, issuedAt: 0)
+        AttestationSnapshot(identity: identity, documentJSON: ByteBuffer(bytes: json), attestationDocument: nil, issuedAtMilliseconds: 0)
     }
 
     /// Parses a configured document; nil unless it is a JSON object with non-empty string

@@ -11,8 +11,8 @@ struct AttestationSnapshot: Sendable {
     let documentJSON: ByteBuffer
     /// Base64 of the NSM's COSE_Sign1 document; nil for a static or dev-shim document.
     let attestationDocument: String?
-    /// The document's time, Unix seconds.
-    let issuedAt: Int64
+    /// The document's time in Unix milliseconds (the NSM's `timestamp`, which hosts judge).
+    let issuedAtMilliseconds: Int64
 }
 
 /// The latest snapshot, replaced by the NSM refresher and read by every document and challenge
@@ -32,10 +32,11 @@ final class AttestationState: Sendable {
 
     func replace(with snapshot: AttestationSnapshot) { latest.withLock { $0 = snapshot } }
 
-    /// The snapshot when it is young enough at `now` (Unix seconds) to back evidence.
-    func usable(at now: Int64) -> AttestationSnapshot? {
+    /// The snapshot when it is young enough at `nowMilliseconds` to back evidence. Compared in
+    /// milliseconds, as hosts compare it: whole seconds let a document 20.4 s old pass a 20 s maximum.
+    func usable(atMilliseconds nowMilliseconds: Int64) -> AttestationSnapshot? {
         let snapshot = current
         guard let maxAgeSeconds else { return snapshot }
-        return now - snapshot.issuedAt <= maxAgeSeconds ? snapshot : nil
+        return nowMilliseconds - snapshot.issuedAtMilliseconds <= maxAgeSeconds * 1000 ? snapshot : nil
     }
 }

@@ -11,6 +11,8 @@ public struct ChallengeService: Sendable {
     /// How far ahead of this clock a challenge's `issued_at` may be (the RPC skew).
     let maxSkewSeconds: Int64
     let now: @Sendable () -> Int64
+    /// The clock the document's age is judged by, in milliseconds.
+    let nowMilliseconds: @Sendable () -> Int64
 
     static let maxBodyBytes = 16 * 1024
 
@@ -23,12 +25,16 @@ public struct ChallengeService: Sendable {
                   maxSkewSeconds: maxSkewSeconds, now: now)
     }
 
-    init(state: AttestationState, signer: ChallengeSigner, maxAgeSeconds: Int64, maxSkewSeconds: Int64, now: @escaping @Sendable () -> Int64) {
+    init(
+        state: AttestationState, signer: ChallengeSigner, maxAgeSeconds: Int64, maxSkewSeconds: Int64, now: @escaping @Sendable () -> Int64,
+        nowMilliseconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
         self.state = state
         self.signer = signer
         self.maxAgeSeconds = maxAgeSeconds
         self.maxSkewSeconds = maxSkewSeconds
         self.now = now
+        self.nowMilliseconds = nowMilliseconds
     }
 
     /// The handler's whole work for a challenge body: the evidence as JSON, or the refusal reason.
@@ -65,7 +71,7 @@ public struct ChallengeService: Sendable {
         }
 
         // Evidence only under a document young enough: never stale attestation.
-        guard let snapshot = state.usable(at: now) else {
+        guard let snapshot = state.usable(atMilliseconds: nowMilliseconds()) else {
             return .failure(.init("no attestation document younger than TEE_ATTESTATION_MAX_AGE_SECONDS", unavailable: true))
         }
         let identity = snapshot.identity

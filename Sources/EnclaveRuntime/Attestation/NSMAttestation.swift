@@ -72,7 +72,8 @@ final class NSMAttestation: Service, Sendable {
         json.key("attestation_document"); json.string(encoded)
         json.endObject()
         return AttestationSnapshot(
-            identity: identity, documentJSON: ByteBuffer(bytes: json.finish()), attestationDocument: encoded, issuedAt: issuedAt)
+            identity: identity, documentJSON: ByteBuffer(bytes: json.finish()), attestationDocument: encoded,
+            issuedAtMilliseconds: parsed.timestampMilliseconds)
     }
 
     func run() async throws {
@@ -93,7 +94,7 @@ final class NSMAttestation: Service, Sendable {
             }
             let snapshot = try Self.snapshot(document, publicKey: publicKey)
             state.replace(with: snapshot)
-            metrics.refreshed(snapshot.issuedAt)
+            metrics.refreshed(snapshot.issuedAtMilliseconds / 1000)
         } catch {
             metrics.failed()
             logger.error("NSM attestation refresh failed; the last document stays until it is too old", metadata: [

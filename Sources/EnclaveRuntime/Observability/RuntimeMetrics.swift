@@ -66,7 +66,7 @@ final class RuntimeMetrics: Sendable {
         }
         if let attestation {
             let age = CoreMetrics.Gauge(label: MetricFamily.nitroDocumentAge.rawValue, factory: factory)
-            registry.beforeScrape { age.record(max(0, now() - attestation.current.issuedAt)) }
+            registry.beforeScrape { age.record(max(0, now() - attestation.current.issuedAtMilliseconds / 1000)) }
         }
     }
 

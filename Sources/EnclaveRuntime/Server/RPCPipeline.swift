@@ -76,6 +76,12 @@ struct RPCPipeline: Sendable {
                 answer = .refusal(Self.unaudited, requestID: nil, context: context)
             } else {
                 answer = await endpoint(authenticated, context)
+                // Step 7's refusals of the body are section 2's as much as steps 1 to 6.
+                if answer.status == .badRequest, let code = context.log.errorCode.flatMap(RPCErrorCode.init(rawValue:)),
+                    Self.bodyRefusals.contains(code)
+                {
+                    metrics?.authenticationRefused(code)
+                }
             }
             (verified, audited) = (authenticated.signature, true)
         }
@@ -86,6 +92,7 @@ struct RPCPipeline: Sendable {
     }
 
     static let unauditedStatus = RPCErrorCode.rpcInternalError.httpStatus
+    static let bodyRefusals: Set<RPCErrorCode> = [.invalidRequestPayload, .invalidContractVersion, .invalidRequestID]
 
     /// Writes the decision's audit event; false (logged, counted) when it could not be written.
     private func record(_ answer: RPCAnswer, context: EnclaveRequestContext, since started: ContinuousClock.Instant) -> Bool {

@@ -93,6 +93,9 @@ struct TokenRPCHandlers: Sendable {
                         status: .active, createdAt: time, updatedAt: time, keyID: vault.policy.keyID,
                         keyVersion: vault.policy.keyVersion, sealedRefreshToken: Data(sealed)))
             } catch {
+                // The host never learns this connector, so nobody could ever revoke the token
+                // just granted: revoke it now (best effort, bounded by the provider timeout).
+                try? await provider.revoke(token: refreshToken)
                 throw Self.storeFailure(error, "the connector could not be stored")
             }
             context.log.connectorID = connectorID
@@ -127,20 +130,29 @@ struct TokenRPCHandlers: Sendable {
     static func decode<Body: RPCRequestBody>(_ type: Body.Type, from body: ByteBuffer) -> Result<Body, DecodeFailure> {
         let json = JSONValue(parsing: Array(body.readableBytesView))
         guard let rpc = json.flatMap(type.init(json:)), rpc.hasValidShape else {
-            // Echo request_id when the body is a JSON object whose request_id is a string.
-            let echoed = json?["request_id"]?.string
+            // Echo request_id when the body is a JSON object whose request_id is a string we accept.
             return .failure(DecodeFailure(
                 error: .init(.invalidRequestPayload, "the body is not this endpoint's JSON shape"),
-                requestID: echoed.flatMap { $0.isEmpty ? nil : $0 }))
+                requestID: json?["request_id"]?.string.flatMap(echoable)))
         }
         guard rpc.contractVersion == contractVersion else {
-            return .failure(.init(error: .init(.invalidContractVersion, "contract_version must be v1"), requestID: rpc.requestID.isEmpty ? nil : rpc.requestID))
+            return .failure(.init(error: .init(.invalidContractVersion, "contract_version must be v1"), requestID: echoable(rpc.requestID)))
         }
         guard !rpc.requestID.isEmpty else {
             return .failure(.init(error: .init(.invalidRequestID, "request_id must not be empty"), requestID: nil))
         }
+        // The challenge's limit (docs/contract.md section 2, step 7): an id lands in audit and
+        // access-log lines, so a 60 KB one would make a 60 KB line.
+        guard rpc.requestID.utf8.count <= maxRequestIDBytes else {
+            return .failure(.init(error: .init(.invalidRequestID, "request_id must be at most \(maxRequestIDBytes) bytes"), requestID: nil))
+        }
         return .success(rpc)
     }
+
+    static let maxRequestIDBytes = 128
+
+    /// A request id that may be echoed and logged: non-empty and within the limit.
+    static func echoable(_ id: String) -> String? { id.isEmpty || id.utf8.count > maxRequestIDBytes ? nil : id }
 
     struct DecodeFailure: Error {
         var error: RPCError

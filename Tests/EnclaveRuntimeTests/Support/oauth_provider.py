@@ -6,12 +6,14 @@ Google, refresh responses carry no refresh token. Revoke endpoint: Google's vari
 (no client authentication; an unknown token is 400 invalid_token). Test-only endpoints:
   POST /__code     form user, redirect_uri[, code_challenge (method plain)]  -> {"code": ...}
   POST /__fault    form mode = none|hang|slow|drip|500|invalid_grant|not_json|no_access_token|oversized|
-                   no_refresh_token|other_scope|rotate|forget_tokens (forget_tokens acts once, then mode
+                   no_refresh_token|other_scope|rotate|slow_code|forget_tokens (forget_tokens acts once, then mode
                    is none; other_scope grants one more scope than the code did; drip sends the token
                    response's body one byte every 0.7 s; rotate answers a refresh with a new refresh
-                   token and retires the old one, as OAuth 2.1 rotation does)
+                   token and retires the old one, as OAuth 2.1 rotation does; slow_code delays only
+                   authorization_code grants, by 3 s)
   GET  /__stats    -> {"revocations": N, "token_calls": N, "token_connections": N, "revoked": [...],
-                       "refresh_tokens": [...]}  (token_connections: connections that carried /token)
+                       "refresh_tokens": [...], "live_refresh_tokens": N}  (token_connections: connections
+                       that carried /token; live: issued and not revoked)
 Prints "PORT <n>" on stdout once listening; exits when its stdin closes (the test runner is gone).
 """
 import json
@@ -146,6 +148,7 @@ class Handler(BaseHTTPRequestHandler):
                 stats = {k: state[k] for k in ("revocations", "token_calls", "revoked", "rotations")}
                 stats["token_connections"] = len(token_connections)
                 stats["refresh_tokens"] = sorted(set(refresh_tokens) | set(state["issued"]))
+                stats["live_refresh_tokens"] = len(refresh_tokens)
                 return self.reply(200, stats)
         self.reply(404, {"error": "not_found"})
 
@@ -171,6 +174,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if fault == "slow":
             time.sleep(1.0)
+        if fault == "slow_code" and self.path == "/token" and form.get("grant_type") == "authorization_code":
+            time.sleep(3.0)
         if self.path == "/token":
             with lock:
                 state["token_calls"] += 1
