@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // The C core; the Makefile builds the same sources as libenclave_core.so.1 for other languages.
@@ -51,8 +52,11 @@ let package = Package(
             name: "EnclaveHTTP",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
         // Private state files, the one SQLite opener, and PostgreSQL for a fleet (URL, migrations).
@@ -71,7 +75,7 @@ let package = Package(
         .target(
             name: "EnclaveMetrics",
             dependencies: [
-                "EnclaveConfiguration",
+                "EnclaveConfiguration", "EnclaveHTTP",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -139,7 +143,7 @@ let package = Package(
             name: "api",
             dependencies: [
                 "HostServices", "EnclaveClient", "EnclaveConfiguration", "EnclaveContract", "EnclaveCrypto", "EnclaveLogging",
-                "EnclaveStorage", "EnclaveMetrics",
+                "EnclaveStorage", "EnclaveMetrics", "EnclaveHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

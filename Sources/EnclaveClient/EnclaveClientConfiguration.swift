@@ -62,6 +62,12 @@ public struct EnclaveClientConfiguration: Sendable {
             allowDebugEnclave: allowDebug)
     }
 
+    /// Whether an enclave that serves the static attestation source (a configured document and
+    /// evidence key, which whoever configured the runtime holds) is accepted: always in local,
+    /// elsewhere whenever no PCRs are pinned (CONTRACT.md 3a). Outside local the hosts say so at
+    /// start and in `enclave_host_build_info`, so that an operator can see it (issue 31).
+    public var acceptsStaticAttestation: Bool { nitroPolicy == nil || shared.isLocal }
+
     /// TEE_NITRO_ROOT_CERTIFICATE: a PEM file's certificate, or AWS's root built into the C core.
     /// Another root than AWS's only in local (an NSM simulator's).
     static func nitroRoot(_ env: EnvironmentSource, local: Bool) throws(ConfigurationError) -> [UInt8] {

@@ -44,7 +44,7 @@ public enum MetricFamily: String, CaseIterable, Sendable {
         case .hostJobs: ["state"]
         case .hostUnauthenticatedAnswers: ["operation"]
         case .runtimeBuild: ["version", "core_version", "attestation_source", "store"]
-        case .hostBuild: ["version", "core_version", "store"]
+        case .hostBuild: ["version", "core_version", "store", "accepts_static_attestation"]
         case .replayCacheEntries, .replayCacheCapacity, .nitroDocumentAge, .nitroRefreshFailures, .auditWriteFailures: []
         }
     }
@@ -52,7 +52,7 @@ public enum MetricFamily: String, CaseIterable, Sendable {
     public var help: String {
         switch self {
         case .runtimeRequests: "Requests the enclave runtime answered, by route (unknown paths as 'other') and HTTP status."
-        case .runtimeAuthRefusals: "Signed RPCs refused while authenticating (CONTRACT.md section 2), by error code."
+        case .runtimeAuthRefusals: "Signed RPCs refused by CONTRACT.md section 2, steps 1 to 7 (headers, signature, replay, body), by error code."
         case .replayCacheEntries: "Nonces the in-memory replay cache holds, live or waiting for the sweep."
         case .replayCacheCapacity: "Nonces the in-memory replay cache can hold before it refuses with replay_cache_full."
         case .providerDuration: "Duration of calls to the OAuth provider, by operation and outcome."
@@ -69,7 +69,8 @@ public enum MetricFamily: String, CaseIterable, Sendable {
         case .hostJobAttempts: "Revoke job attempts, by outcome (succeeded, retry, failed, claim_lost)."
         case .hostEnclaveCallDuration: "Duration of signed calls to the enclave, by operation and outcome (ok or the error code)."
         case .hostUnauthenticatedAnswers: "Enclave answers refused because their response signature did not verify, by operation."
-        case .hostBuild: "Always 1; the labels say what runs: version, C core version, store."
+        case .hostBuild:
+            "Always 1; the labels say what runs: version, C core version, store, and whether the host accepts the static attestation source (a document and key the runtime's operator holds)."
         }
     }
 }

@@ -1,4 +1,5 @@
 import EnclaveConfiguration
+import EnclaveHTTP
 import Hummingbird
 import Logging
 import NIOCore
@@ -9,7 +10,11 @@ import ServiceLifecycle
 public struct MetricsListener: Service {
     let application: Application<RouterResponder<BasicRequestContext>>
 
-    public init(bindAddress: EnclaveConfiguration.BindAddress, metrics: MetricsRegistry, logger: Logger) {
+    /// `limits`: a small cap, so that scrapers (or anyone who can reach the port) can never take
+    /// the descriptors a serving listener needs (issue 31).
+    public init(
+        bindAddress: EnclaveConfiguration.BindAddress, metrics: MetricsRegistry, logger: Logger, limits: ListenerLimits = .metrics
+    ) {
         let router = Router()
         router.get("/metrics") { _, _ in
             Response(
@@ -17,8 +22,8 @@ public struct MetricsListener: Service {
                 body: .init(byteBuffer: ByteBuffer(bytes: await metrics.exposition())))
         }
         application = Application(
-            router: router, configuration: .init(address: .hostname(bindAddress.host, port: bindAddress.port), serverName: nil),
-            logger: logger)
+            router: router, server: .guarded(limits),
+            configuration: .init(address: .hostname(bindAddress.host, port: bindAddress.port), serverName: nil), logger: logger)
     }
 
     public func run() async throws {

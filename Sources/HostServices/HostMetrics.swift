@@ -14,7 +14,8 @@ public final class HostMetrics: EnclaveCallObserver {
     private let enclaveCalls: LabelledMetrics<CoreMetrics.Timer>
     private let unauthenticated: LabelledMetrics<CoreMetrics.Counter>
 
-    public init(registry: MetricsRegistry, store: String) {
+    /// `acceptsStaticAttestation`: see `EnclaveClientConfiguration.acceptsStaticAttestation`.
+    public init(registry: MetricsRegistry, store: String, acceptsStaticAttestation: Bool) {
         self.registry = registry
         let factory = registry.factory
         requests = LabelledMetrics(counters: .hostRequests, factory: factory)
@@ -25,7 +26,10 @@ public final class HostMetrics: EnclaveCallObserver {
         unauthenticated = LabelledMetrics(counters: .hostUnauthenticatedAnswers, factory: factory)
         CoreMetrics.Gauge(
             label: MetricFamily.hostBuild.rawValue,
-            dimensions: [("version", HostBuild.version), ("core_version", EnclaveCore.version), ("store", store)], factory: factory
+            dimensions: [
+                ("version", HostBuild.version), ("core_version", EnclaveCore.version), ("store", store),
+                ("accepts_static_attestation", String(acceptsStaticAttestation)),
+            ], factory: factory
         ).record(1)
     }
 

@@ -16,6 +16,11 @@ public enum HostStartup {
             logger.warning("ENCLAVE_RUNTIME_MODE=disabled: the enclave probe is SKIPPED; token operations will fail. Local only.")
             return nil
         }
+        if configuration.client.acceptsStaticAttestation && !configuration.shared.isLocal {
+            logger.warning(
+                "STATIC ATTESTATION ACCEPTED: TEE_ALLOWED_PCRS is unset, so an enclave runtime serving a configured document and key (which whoever configured it holds) is trusted; pin the enclave's PCRs to require AWS Nitro documents",
+                metadata: ["environment": "\(configuration.shared.environment.rawValue)"])
+        }
         let started = ContinuousClock.now
         let verified: VerifiedAttestation
         do {

@@ -2,6 +2,7 @@
 import EnclaveClient
 import EnclaveConfiguration
 import EnclaveCrypto
+import EnclaveHTTP
 import EnclaveLogging
 import EnclaveMetrics
 import Foundation
@@ -28,7 +29,9 @@ let logger = Logger(label: "api")
 
 do {
     let metrics = configuration.apiMetricsBindAddress.map { _ in
-        HostMetrics(registry: MetricsRegistry(), store: configuration.databaseURL == nil ? "sqlite" : "postgresql")
+        HostMetrics(
+            registry: MetricsRegistry(), store: configuration.databaseURL == nil ? "sqlite" : "postgresql",
+            acceptsStaticAttestation: configuration.client.acceptsStaticAttestation)
     }
     let connection = try EnclaveConnection(configuration: configuration.client, observer: metrics)
     let verified: VerifiedAttestation?
@@ -42,7 +45,8 @@ do {
         audit: try AuditTrail(path: nil, process: "api"), metrics: metrics)
     let bind = configuration.apiBindAddress
     let app = Application(
-        router: routes.build(), configuration: .init(address: .hostname(bind.host, port: bind.port)), logger: logger)
+        router: routes.build(), server: .guarded(.serving()), configuration: .init(address: .hostname(bind.host, port: bind.port)),
+        logger: logger)
     let group = stores.serviceGroup(
         running: app, metrics: metrics, metricsAddress: configuration.apiMetricsBindAddress, logger: logger)
     try await group.run()

@@ -28,7 +28,9 @@ let logger = Logger(label: "worker")
 
 do {
     let metrics = configuration.workerMetricsBindAddress.map { _ in
-        HostMetrics(registry: MetricsRegistry(), store: configuration.databaseURL == nil ? "sqlite" : "postgresql")
+        HostMetrics(
+            registry: MetricsRegistry(), store: configuration.databaseURL == nil ? "sqlite" : "postgresql",
+            acceptsStaticAttestation: configuration.client.acceptsStaticAttestation)
     }
     let connection = try EnclaveConnection(configuration: configuration.client, observer: metrics)
     do { _ = try await HostStartup.probe(configuration, connection: connection, logger: logger, metrics: metrics) } catch {

@@ -1,4 +1,5 @@
 import EnclaveConfiguration
+import EnclaveCrypto
 import Foundation
 import Testing
 
@@ -60,6 +61,34 @@ struct HostTests {
         ]))
         try await pinned.waitUntilReady()
         #expect(!pinned.log.contains("INSECURE DEV ATTESTATION"))
+    }
+
+    @Test("A staging host that accepts the static attestation source says so at start and in enclave_host_build_info")
+    func staticAttestationIsVisible() async throws {
+        // A runtime serving the static source: a configured document and evidence key.
+        let seed = (0..<32).map { UInt8($0 * 7 % 251) }
+        let publicKey = Data(try ChallengeSigner(seed: seed).publicKey).base64EncodedString()
+        let document = #"{"runtime":"nitro","measurement":"pcr0-static","issued_at":1767225600,"signature":"c2ln","public_key":"\#(publicKey)"}"#
+        let secret = String(repeating: "k", count: 32)
+        let runtime = try await RuntimeProcess(environment: localEnvironment([
+            "ENCLAVE_RUNTIME_MODE": "remote", "TEE_ATTESTATION_REQUIRED": "true", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "false",
+            "TEE_ALLOWED_MEASUREMENTS": "pcr0-static", "TEE_ATTESTATION_SIGNING_PRIVATE_KEY": Data(seed).base64EncodedString(),
+            "TEE_ATTESTATION_DOCUMENT": document, "ENCLAVE_DATA_KEY": Data(repeating: 5, count: 32).base64EncodedString(),
+            "GOOGLE_OAUTH_CLIENT_ID": "client", "GOOGLE_OAUTH_CLIENT_SECRET": "client-secret", "ENCLAVE_RPC_SHARED_SECRET": secret,
+        ]))
+        for (environment, warned) in [("staging", true), ("local", false)] {
+            let metricsPort = try freePort()
+            let api = try HostProcess("api", environment: hostEnvironment(base: runtime.base, [
+                "ALFRED_ENV": environment, "ENCLAVE_RUNTIME_MODE": "remote", "TEE_ATTESTATION_REQUIRED": "true",
+                "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "false", "TEE_ALLOWED_MEASUREMENTS": "pcr0-static",
+                "TEE_ATTESTATION_PUBLIC_KEY": publicKey, "ENCLAVE_RPC_SHARED_SECRET": secret,
+                "API_INTERNAL_TOKEN": String(repeating: "t", count: 32), "API_METRICS_BIND_ADDR": "127.0.0.1:\(metricsPort)",
+            ]))
+            try await api.waitUntilReady()
+            #expect(api.log.contains("STATIC ATTESTATION ACCEPTED") == warned, "\(environment): \(api.log)")
+            let scrape = String(decoding: try await httpCall(.GET, "http://127.0.0.1:\(metricsPort)/metrics").body, as: UTF8.self)
+            #expect(scrape.contains(#"accepts_static_attestation="true""#), "\(scrape)")
+        }
     }
 
     @Test("Hosts started before the runtime wait for it within the probe deadline")

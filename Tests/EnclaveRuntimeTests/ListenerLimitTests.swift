@@ -1,19 +1,30 @@
 import EnclaveConfiguration
 import EnclaveCrypto
+import EnclaveHTTP
+import EnclaveMetrics
 @testable import EnclaveRuntime
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 import Testing
 
-@Suite("Idle connections")
-struct IdleConnectionTests {
-    /// The idle timeout, and the gap between requests that must not trip it: far apart, so that a
-    /// busy machine's scheduling delays cannot make the test pass or fail by chance.
+/// Every listener's limits (issue 31): an idle timeout, a deadline for the whole request however
+/// its bytes trickle in, and a connection cap; the metrics listener's small enough that it can
+/// never take what the RPC listener needs.
+@Suite("Listener limits", .serialized)
+struct ListenerLimitTests {
+    /// The idle timeout and request deadline of the in-process listeners, and the gap between
+    /// requests that must not trip them: far apart, so that a busy machine's scheduling delays
+    /// cannot make the test pass or fail by chance.
     static let idle = 1.0
+    static let deadline = 1.5
     static let gap = 0.15
+    static let limits = ListenerLimits(
+        maxConnections: 4, idleTimeout: .milliseconds(Int64(idle * 1000)), requestDeadline: .milliseconds(Int64(deadline * 1000)))
 
     /// The raw bytes of a signed POST of `body` to `path`.
     static func signedRequest(_ path: String, _ body: [UInt8], clock: TestClock) -> [UInt8] {
@@ -27,7 +38,7 @@ struct IdleConnectionTests {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
-    @Test("A connection with no request, or stalled partway through one, is closed after the idle timeout; one waiting for its answer is not")
+    @Test("RPC listener: no request closes at the idle timeout, a stalled or trickling request at its deadline; one being answered is never cut")
     func idleTimeout() async throws {
         // A provider that accepts connections and never answers: an exchange waits out the provider timeout.
         let silentProvider = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
@@ -46,7 +57,7 @@ struct IdleConnectionTests {
 
         let clock = TestClock()
         let runtime = try EnclaveRuntimeApplication(
-            configuration: configuration, logger: testLogger, idleTimeout: .milliseconds(Int64(Self.idle * 1000)), now: clock.closure)
+            configuration: configuration, logger: testLogger, limits: Self.limits, now: clock.closure)
         try await runtime.application.test(.live) { client in
             let port = try #require(client.port)
 
@@ -58,14 +69,19 @@ struct IdleConnectionTests {
                 #expect(received.isEmpty && elapsed >= Self.idle * 0.8 && elapsed < 5, "closed after \(elapsed) s")
             }
 
-            // Half a request head, then silence.
+            // Half a request head, then silence; and a head trickled a byte at a time, which
+            // reset the old per-read timer forever: both closed at the request deadline.
             try await RawConnection.with(port: port) { connection in
                 try await connection.send(Array("POST /v1/rpc/ping HTTP/1.1\r\nhost: 127.0.0.1\r\nx-alfred-rpc-version: v1\r\n".utf8))
                 let start = ContinuousClock.now
                 _ = await connection.readUntilClosed()
                 let elapsed = Self.seconds(since: start)
-                #expect(elapsed >= Self.idle * 0.8 && elapsed < 5, "closed after \(elapsed) s")
+                #expect(elapsed >= Self.deadline * 0.8 && elapsed < 5, "closed after \(elapsed) s")
             }
+            try await Self.expectTrickleCut(port: port)
+
+            // The cap: four connections held, a fifth is closed before it is read; one freed, one more is served.
+            try await Self.expectCap(port: port, request: Array("GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n".utf8))
 
             // Requests closer together than the timeout keep the connection; the timeout counts
             // from the last answer.
@@ -92,5 +108,102 @@ struct IdleConnectionTests {
         }
         try await runtime.shutdown()
         try await silentProvider.close()
+    }
+
+    /// A request head sent one byte every 0.2 s without end: closed at the request deadline,
+    /// though a byte arrived a moment before.
+    static func expectTrickleCut(port: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await RawConnection.with(port: port, limit: .seconds(10)) { connection in
+            let start = ContinuousClock.now
+            let head = Array("GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nx-trickle: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 200)
+            var closed = false
+            for byte in head {
+                do { try await connection.send([byte]) } catch { closed = true; break }
+                try await Task.sleep(for: .milliseconds(200))
+                if seconds(since: start) > 6 { break }
+            }
+            _ = await connection.readUntilClosed()
+            let elapsed = seconds(since: start)
+            #expect((closed || elapsed < 6) && elapsed >= deadline * 0.8 && elapsed < 6, "closed after \(elapsed) s", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// `limits.maxConnections` idle connections held; one more is closed at once with nothing
+    /// read; after one is let go, a new connection is answered.
+    static func expectCap(port: Int, request: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        var held: [any Channel] = []
+        for _ in 0..<limits.maxConnections {
+            held.append(try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port).get())
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        try await RawConnection.with(port: port, limit: .seconds(3)) { connection in
+            let start = ContinuousClock.now
+            try? await connection.send(request)
+            let received = await connection.readUntilClosed()
+            #expect(received.isEmpty && seconds(since: start) < 0.8, "over the cap: closed at once, unanswered", sourceLocation: sourceLocation)
+        }
+        try await held.removeFirst().close()
+        try await Task.sleep(for: .milliseconds(200))
+        try await RawConnection.with(port: port) { connection in
+            try await connection.send(request)
+            #expect(await connection.readResponse()?.hasPrefix("HTTP/1.1 200") == true, sourceLocation: sourceLocation)
+        }
+        for channel in held { try? await channel.close() }
+    }
+
+    @Test("Metrics listener: idle and trickling connections are closed, and its cap holds")
+    func metricsListener() async throws {
+        let port = try freePort()
+        let address: EnclaveConfiguration.BindAddress? = .init("127.0.0.1:\(port)")
+        let listener = MetricsListener(bindAddress: try #require(address), metrics: MetricsRegistry(), logger: testLogger, limits: Self.limits)
+        let running = Task { try await listener.run() }
+        defer { running.cancel() }
+        for _ in 0..<100 where (try? await httpCall(.GET, "http://127.0.0.1:\(port)/metrics", timeout: .seconds(1)))?.status != 200 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await RawConnection.with(port: port) { connection in
+            let start = ContinuousClock.now
+            #expect(await connection.readUntilClosed().isEmpty)
+            let elapsed = Self.seconds(since: start)
+            #expect(elapsed >= Self.idle * 0.8 && elapsed < 5, "closed after \(elapsed) s")
+        }
+        try await Self.expectTrickleCut(port: port)
+        try await Self.expectCap(port: port, request: Array("GET /metrics HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n".utf8))
+        #expect(ListenerLimits.metrics.maxConnections <= 8)
+        #expect(ListenerLimits.serving(descriptorLimit: 256).maxConnections + ListenerLimits.metrics.maxConnections < 256 - 64)
+    }
+
+    @Test("A runtime limited to 256 descriptors keeps answering pings and healthz while 300 connections sit on its metrics port",
+          .startsProcesses)
+    func descriptorLimit() async throws {
+        let (port, metricsPort) = (try freePort(), try freePort())
+        let process = Process()
+        let logPath = try launchLogged(process, product: "enclave-runtime", environment: localEnvironment([
+            "ENCLAVE_RUNTIME_BIND_ADDR": "127.0.0.1:\(port)", "ENCLAVE_METRICS_BIND_ADDR": "127.0.0.1:\(metricsPort)",
+        ]), wrapper: ["/usr/bin/prlimit", "--nofile=256:256", "--"])
+        defer { killAndReap(process) }
+        let base = "http://127.0.0.1:\(port)"
+        for _ in 0..<200 where (try? await httpCall(.GET, base + "/healthz", timeout: .seconds(1)))?.status != 200 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let group = MultiThreadedEventLoopGroup.singleton
+        var idle: [any Channel] = []
+        for _ in 0..<300 {
+            if let channel = try? await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: metricsPort).get() { idle.append(channel) }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        for index in 0..<20 {
+            let healthz = try? await httpCall(.GET, base + "/healthz", timeout: .seconds(2))
+            #expect(healthz?.status == 200, "healthz \(index)")
+            let body = json(["contract_version": "v1", "request_id": "fd-\(index)"])
+            let ping = try? await httpCall(.POST, base + "/v1/rpc/ping", headers: signedHeaders(
+                path: "/v1/rpc/ping", body: body, timestamp: Int64(Date().timeIntervalSince1970)), body: body, timeout: .seconds(2))
+            #expect(ping?.status == 200, "ping \(index)")
+        }
+        // The listener is still there for a scraper once the crowd is gone.
+        for channel in idle { try? await channel.close() }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await httpCall(.GET, "http://127.0.0.1:\(metricsPort)/metrics").status == 200, "\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
     }
 }

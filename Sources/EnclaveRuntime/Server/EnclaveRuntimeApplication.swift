@@ -37,11 +37,10 @@ public struct EnclaveRuntimeApplication: Sendable {
 
     /// `now` is Unix seconds; tests inject a clock.
     public init(
-        configuration: RuntimeConfiguration, logger: Logger, idleTimeout: TimeAmount = Self.idleTimeout,
+        configuration: RuntimeConfiguration, logger: Logger, limits: ListenerLimits = .serving(),
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) throws {
-        try self.init(
-            configuration: configuration, logger: logger, idleTimeout: idleTimeout, now: now, extraRoutes: [], metrics: nil)
+        try self.init(configuration: configuration, logger: logger, limits: limits, now: now, extraRoutes: [], metrics: nil)
     }
 
     /// For the benchmark that prices signing answers: paths where the same runtime serves the ping
@@ -56,7 +55,7 @@ public struct EnclaveRuntimeApplication: Sendable {
     /// `floorPingPath`), or with metrics recorded into `metrics` (no listener) whatever the
     /// configuration says.
     @_spi(Benchmarks) public init(
-        configuration: RuntimeConfiguration, logger: Logger, idleTimeout: TimeAmount = Self.idleTimeout,
+        configuration: RuntimeConfiguration, logger: Logger, limits: ListenerLimits = .serving(),
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }, extraRoutes: [ExtraRoute],
         servesPingVariants: Bool = false, metrics registry: MetricsRegistry? = nil
     ) throws {
@@ -68,7 +67,7 @@ public struct EnclaveRuntimeApplication: Sendable {
         do {
             audit = try AuditTrail(path: configuration.auditLogPath, process: "enclave-runtime")
         } catch {
-            throw ConfigurationError("ENCLAVE_AUDIT_LOG", "must name a file the runtime can append to (\(error.reason))")
+            throw ConfigurationError("ENCLAVE_AUDIT_LOG", "must name a private file the runtime can append to: \(error.reason)")
         }
         let (signer, attestation, nsm) = try Self.attestation(configuration, logger: logger, now: now, metrics: metrics)
 
@@ -134,7 +133,7 @@ public struct EnclaveRuntimeApplication: Sendable {
         let bind = configuration.bindAddress
         application = Application(
             responder: ContractRouterResponder(router: ContractRouter(routes: routes, logger: logger, metrics: metrics)),
-            server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+            server: .guarded(limits),
             configuration: .init(address: .hostname(bind.host, port: bind.port), serverName: nil),
             logger: logger)
         // Shut down in reverse: the server drains its requests before the database pool closes.
@@ -170,12 +169,6 @@ public struct EnclaveRuntimeApplication: Sendable {
         return (signer, AttestationState(document.snapshot, maxAgeSeconds: nil), nil)
     }
 
-    /// How long a connection may sit without a request (or stalled partway through one) before
-    /// the server closes it, so leaked or abandoned connections do not pile up; a connection whose
-    /// answer is still being worked on is never closed. Longer than the 60 s after which
-    /// AsyncHTTPClient, the hosts' client, drops an idle pooled connection: the host closes first
-    /// and never sends on a connection the runtime is closing.
-    public static let idleTimeout: TimeAmount = .seconds(75)
 
 
     /// Releases the outbound HTTP client; call after the application stopped.

@@ -193,12 +193,18 @@ final class RuntimeProcess: @unchecked Sendable {
 /// Starts a built product with only `environment`'s project keys (none inherited from the test
 /// runner), in an empty working directory of its own (so no .env is read), its stdout and stderr
 /// captured to a fresh log file whose path is returned.
-func launchLogged(_ process: Process, product: String, environment: [String: String]) throws -> String {
+/// `wrapper`: a command that runs the product (its path is added last), e.g. prlimit.
+func launchLogged(_ process: Process, product: String, environment: [String: String], wrapper: [String] = []) throws -> String {
     let projectPrefixes = ["ENCLAVE_", "TEE_", "GOOGLE_", "API_", "HOST_", "WORKER_", "ALFRED_"]
     let inherited = ProcessInfo.processInfo.environment.filter { key, _ in !projectPrefixes.contains { key.hasPrefix($0) } }
     let logPath = temporaryDirectory() + "/\(product).log"
     try Data().write(to: URL(fileURLWithPath: logPath))
-    process.executableURL = URL(fileURLWithPath: builtProduct(product))
+    if let command = wrapper.first {
+        process.executableURL = URL(fileURLWithPath: command)
+        process.arguments = Array(wrapper.dropFirst()) + [builtProduct(product)]
+    } else {
+        process.executableURL = URL(fileURLWithPath: builtProduct(product))
+    }
     process.environment = inherited.merging(environment) { $1 }
     process.currentDirectoryURL = URL(fileURLWithPath: temporaryDirectory())
     let log = FileHandle(forWritingAtPath: logPath)!
