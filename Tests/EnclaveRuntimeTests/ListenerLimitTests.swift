@@ -112,19 +112,18 @@ struct ListenerLimitTests {
 
     /// A request head sent one byte every 0.2 s without end: closed at the request deadline,
     /// though a byte arrived a moment before.
-    static func expectTrickleCut(port: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        try await RawConnection.with(port: port, limit: .seconds(10)) { connection in
+    static func expectTrickleCut(port: Int, deadline: Double = deadline, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await RawConnection.with(port: port, limit: .seconds(Int64(deadline) + 8)) { connection in
             let start = ContinuousClock.now
             let head = Array("GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nx-trickle: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 200)
-            var closed = false
             for byte in head {
-                do { try await connection.send([byte]) } catch { closed = true; break }
+                do { try await connection.send([byte]) } catch { break }
                 try await Task.sleep(for: .milliseconds(200))
-                if seconds(since: start) > 6 { break }
+                if seconds(since: start) > deadline + 4 { break }
             }
             _ = await connection.readUntilClosed()
             let elapsed = seconds(since: start)
-            #expect((closed || elapsed < 6) && elapsed >= deadline * 0.8 && elapsed < 6, "closed after \(elapsed) s", sourceLocation: sourceLocation)
+            #expect(elapsed >= deadline * 0.8 && elapsed < deadline + 4, "closed after \(elapsed) s", sourceLocation: sourceLocation)
         }
     }
 
@@ -205,5 +204,15 @@ struct ListenerLimitTests {
         for channel in idle { try? await channel.close() }
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await httpCall(.GET, "http://127.0.0.1:\(metricsPort)/metrics").status == 200, "\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+    }
+
+    @Test("The api closes a request trickled a byte at a time at its 10 s deadline", .startsProcesses)
+    func apiListener() async throws {
+        let runtime = try await RuntimeProcess(environment: localEnvironment())
+        let api = try HostProcess("api", environment: hostEnvironment(base: runtime.base))
+        try await api.waitUntilReady()
+        #expect(ListenerLimits.serving().requestDeadline == .seconds(10))
+        try await Self.expectTrickleCut(port: api.apiPort, deadline: 10)
+        #expect(try await httpCall(.GET, api.apiBase + "/healthz").status == 200)
     }
 }
