@@ -89,6 +89,43 @@ struct NitroLiveTests {
         try await expectRefused("worker", simulator.hostEnvironment(base: impostor.base), step: "signature invalid")
     }
 
+    @Test("The link-cache attack against a running worker: after a poisoned document, a forged chain fails every re-check")
+    func workerCachePoisoning() async throws {
+        let simulator = try NitroSimulator()
+        // A stand-in holding a genuine simulator document for its own key, then the attack's two documents.
+        let fake = try PythonServer(script: "fake_enclave.py", arguments: ["nitro_poison"],
+                                    environment: bindingEnvironment.merging(["NSM_SOCKET": simulator.socket]) { $1 })
+        let metricsPort = try freePort()
+        let worker = try HostProcess("worker", environment: simulator.hostEnvironment(base: fake.base, [
+            "WORKER_TICK_SECONDS": "1", "WORKER_METRICS_BIND_ADDR": "127.0.0.1:\(metricsPort)",
+        ]))
+        try await worker.waitUntilReady()
+        func reverifications() async throws -> [String: Int] {
+            let text = String(decoding: try await httpCall(.GET, "http://127.0.0.1:\(metricsPort)/metrics").body, as: UTF8.self)
+            var counts: [String: Int] = [:]
+            for line in text.split(separator: "\n") where line.hasPrefix("enclave_host_reverifications_total{") {
+                guard let outcome = line.split(separator: "\"").dropFirst().first, let value = line.split(separator: " ").last else { continue }
+                counts[String(outcome)] = Int(Double(value) ?? 0)
+            }
+            return counts
+        }
+        func phase(_ name: String) async throws {
+            #expect(try await httpCall(.POST, fake.base + "/__phase", body: Array(name.utf8)).status == 200)
+        }
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await reverifications()["verified", default: 0] >= 1, "the genuine document passes")
+        try await phase("poison")
+        try await Task.sleep(for: .seconds(3))
+        try await phase("forged")
+        try await Task.sleep(for: .milliseconds(1500))  // a tick that began under the poison may still end verified
+        let before = try await reverifications()
+        try await Task.sleep(for: .seconds(4))
+        let after = try await reverifications()
+        #expect(after["verified", default: 0] == before["verified", default: 0], "no forged-chain tick verifies: \(before) -> \(after)")
+        #expect(after.values.reduce(0, +) > before.values.reduce(0, +) + 2, "the worker kept checking: \(after)")
+        #expect(worker.log.contains("enclave re-verification failed"))
+    }
+
     @Test("The NSM stops answering: once the last document is too old, challenges answer 503 attestation_unavailable, hosts fail closed, and all recover when it answers again")
     func simulatorStopped() async throws {
         let simulator = try NitroSimulator()
