@@ -7,6 +7,7 @@
 #     default 25 per 60 s of SECONDS).
 # Prints executions and coverage per target; crashes land in build/fuzz*/artifacts.
 # Usage: scripts/fuzz.sh [--c-only] [SECONDS] [EXAMPLES]   (EXAMPLES 0: no schemathesis run)
+# FUZZ_ONLY=fuzz_nitro_cache (a C target's name) runs that target alone, e.g. for a long run of one.
 # --c-only runs kind 1 alone: the test gate's brief run, since kind 2 needs a sanitizer build of the
 # whole server (about ten minutes on a fresh clone) and its findings are replayed by the Swift tests.
 set -euo pipefail
@@ -33,6 +34,7 @@ mkdir -p build/fuzz/work
 for target in build/fuzz/fuzz_*; do
   [[ -x $target && -f $target ]] || continue
   name=$(basename "$target")
+  [[ -n ${FUZZ_ONLY:-} && $name != "$FUZZ_ONLY" ]] && continue
   mkdir -p "build/fuzz/work/$name" "build/fuzz/artifacts/$name"
   log="build/fuzz/$name.log"
   if "$target" "build/fuzz/work/$name" "fuzz/corpus/$name" -max_total_time="$seconds" -print_final_stats=1 \
