@@ -158,12 +158,17 @@ final class ConnectionWatch: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
-    /// The end of a request was read: it is being worked on, and no timer may cut it.
+    /// The end of a request was read: it is being worked on, and no timer may cut it; unless it
+    /// was answered already (an early refusal), when the connection waits for the next one.
     func requestRead() {
         requestsRead += 1
         reading = false
-        timer?.cancel()
-        timer = nil
+        if requestsRead > answersWritten {
+            timer?.cancel()
+            timer = nil
+        } else {
+            arm(limits.idleTimeout)
+        }
     }
 
     /// The end of an answer was written: wait for the next request.
