@@ -77,7 +77,7 @@ public struct EnclaveRuntimeApplication: Sendable {
         let connectors = metrics.map { InstrumentedConnectorStore(store: stores.connectors, metrics: $0) } ?? stores.connectors
         metrics?.describe(
             attestationSource: nsm != nil ? "nsm" : shared.mode == .devShim ? "dev-shim" : "static", store: stores.kind.rawValue,
-            replayCache: stores.replayGuard as? ReplayCache, attestation: nsm != nil ? attestation : nil, now: now)
+            replayCache: stores.replayGuard as? ReplayCache, attestation: nsm != nil ? attestation : nil)
 
         // A refused connection is provider_unavailable at once; a redirect is an answer, not followed.
         let httpClient = BoundedCall.makeClient(connectTimeout: .milliseconds(Int64(configuration.providerTimeoutMilliseconds)))
