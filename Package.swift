@@ -43,7 +43,7 @@ let package = Package(
         ),
         // The only Swift code that touches pointers: a thin, safe wrapper over the C core.
         .target(name: "EnclaveCrypto", dependencies: ["CEnclaveCore"]),
-        // What CONTRACT.md fixes: paths, headers, version, error codes, wire identity, id syntax.
+        // What docs/contract.md fixes: paths, headers, version, error codes, wire identity, id syntax.
         .target(name: "EnclaveContract"),
         // Environment and .env reading, and the keys shared by the runtime and the hosts.
         .target(name: "EnclaveConfiguration"),

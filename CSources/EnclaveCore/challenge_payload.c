@@ -1,4 +1,4 @@
-/* The canonical attestation evidence string of CONTRACT.md section 4, shared by the runtime (which
+/* The canonical attestation evidence string of docs/contract.md §4, shared by the runtime (which
  * signs it) and every host (which verifies it), so no one rebuilds it by hand. */
 #include <inttypes.h>
 #include <stdio.h>

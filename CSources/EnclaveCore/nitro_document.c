@@ -1,4 +1,4 @@
-/* The structure of an AWS Nitro attestation document (CONTRACT.md section 3a): COSE_Sign1 and
+/* The structure of an AWS Nitro attestation document (docs/contract.md §3a): COSE_Sign1 and
  * its payload read with the strict CBOR reader, the document's time, and the PCR policy. No
  * cryptography here (nitro_verify.c). */
 #include <string.h>

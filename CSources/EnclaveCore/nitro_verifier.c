@@ -1,4 +1,4 @@
-/* The Nitro verifier (CONTRACT.md section 3a): ec_nitro_verify's checks, with a cache of proven
+/* The Nitro verifier (docs/contract.md §3a): ec_nitro_verify's checks, with a cache of proven
  * certificate paths between documents, so that a host re-checking an enclave's document pays for
  * its signature, not its chain. The cache may change how fast an answer comes, never the answer. */
 #include <openssl/evp.h>

@@ -1,4 +1,4 @@
-/* Verification of AWS Nitro attestation documents (CONTRACT.md section 3a) on OpenSSL: the pinned
+/* Verification of AWS Nitro attestation documents (docs/contract.md §3a) on OpenSSL: the pinned
  * root, the certificate chain at the verification time (X509_STORE), the leaf, the ES384 COSE
  * signature. The verifier that keeps proven paths between documents is nitro_verifier.c. */
 #define _DEFAULT_SOURCE 1 /* timegm */

@@ -1,4 +1,4 @@
-/* The Nitro Secure Module client (CONTRACT.md section 3a): an Attestation request in CBOR, sent
+/* The Nitro Secure Module client (docs/contract.md §3a): an Attestation request in CBOR, sent
  * through the NSM device's ioctl inside a Nitro Enclave, or, for local development only, over a
  * simulator's Unix socket with each message framed by a 4-byte big-endian length. The answer is
  * read with the strict CBOR reader. */

@@ -1,4 +1,4 @@
-/* HMAC-SHA256 of the canonical request message (CONTRACT.md section 2): signing and verifying.
+/* HMAC-SHA256 of the canonical request message (docs/contract.md §2): signing and verifying.
  *
  * The HMAC key schedule (the SHA-256 states after the ipad and opad blocks) is computed once per
  * key and copied per message. OpenSSL 3 has no allocation-free public HMAC with a reusable key, so
@@ -43,7 +43,7 @@ typedef struct {
     size_t body_len;
 } canonical_parts;
 
-/* The signed answer's message (CONTRACT.md section 2a): "v1-response" \0 REQUEST_SIGNATURE \0
+/* The signed answer's message (docs/contract.md §2a): "v1-response" \0 REQUEST_SIGNATURE \0
  * STATUS \0 BODY, the request signature in lowercase and the status as three digits. Everything
  * before the body has a fixed length and is laid out once, so it is hashed in one update. */
 #define RESPONSE_LABEL "v1-response"
@@ -246,7 +246,7 @@ int ec_rpc_verify(const ec_rpc_verifier *v, const char *method, size_t method_le
     return previous_ok ? 1 : -1;
 }
 
-/* ---- Authenticated answers (CONTRACT.md section 2a) ---------------------------------------- */
+/* ---- Authenticated answers (docs/contract.md §2a) ---------------------------------------- */
 
 static void response_mac(const hmac_key *k, const response_parts *p, uint8_t mac[EC_RPC_MAC_BYTES]) {
     SHA256_CTX inner = k->inner;

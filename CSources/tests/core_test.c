@@ -279,7 +279,7 @@ static void test_empty_keys_refused(void) {
     ec_rpc_verifier_free(v);
 }
 
-/* CONTRACT.md section 2a: the answer's signature binds the request signature, status and body. */
+/* docs/contract.md §2a: the answer's signature binds the request signature, status and body. */
 static void test_response_signatures(void) {
     const uint8_t cur[] = "current-secret-0123456789abcdef";
     const uint8_t prev[] = "previous-secret-0123456789abcdef";

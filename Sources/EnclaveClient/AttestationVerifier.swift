@@ -19,7 +19,7 @@ public struct VerifiedAttestation: Sendable, Equatable {
 }
 
 /// Verifies the enclave's attestation: its document, then fresh challenge-bound evidence
-/// (CONTRACT.md sections 3 and 4), against the pinned public key and the allowed measurements;
+/// (docs/contract.md §3 and §4), against the pinned public key and the allowed measurements;
 /// and when the enclave serves an AWS Nitro document (section 3a), that document: it must verify
 /// to the pinned root, satisfy the PCR policy, and vouch for the key the evidence verifies with.
 public final class AttestationVerifier: Sendable {

@@ -1,7 +1,7 @@
 import EnclaveContract
 
 /// One whole check of the enclave, as the startup probe and every worker tick run it: fresh
-/// challenge-bound evidence (CONTRACT.md sections 3 and 4), then a signed ping whose answer is
+/// challenge-bound evidence (docs/contract.md §3 and §4), then a signed ping whose answer is
 /// authenticated by the shared secret and whose `binding` verifies with the very key the evidence
 /// verified with (section 2a). So a relay that forwards attestation to the real enclave and
 /// answers RPCs itself fails, even one that holds the shared secret.

@@ -9,10 +9,10 @@ public struct EnclaveCheckFailure: Error, Sendable, Equatable, CustomStringConve
         case evidenceInvalid = "evidence invalid"
         case signatureInvalid = "signature invalid"
         case wrongSharedSecret = "wrong shared secret"
-        /// An RPC answer whose response signature or ping binding does not verify (CONTRACT.md 2a).
+        /// An RPC answer whose response signature or ping binding does not verify (docs/contract.md §2a).
         case answerNotAuthenticated = "answer not authenticated"
         /// The Nitro document does not verify (chain, signature, time, structure), or is missing
-        /// where TEE_ALLOWED_PCRS expects one (CONTRACT.md 3a).
+        /// where TEE_ALLOWED_PCRS expects one (docs/contract.md §3a).
         case attestationDocumentInvalid = "attestation document invalid"
         case pcrsNotAllowed = "PCRs not allowed"
         case debugEnclave = "debug enclave"

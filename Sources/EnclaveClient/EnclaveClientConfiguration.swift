@@ -4,7 +4,7 @@ import Foundation
 
 /// How a host reaches and judges the enclave, read and validated once at startup.
 ///
-/// Keys (defaults in brackets; CONFIG.md has every rule): the shared keys of `SharedSettings`
+/// Keys (defaults in brackets; docs/configuration.md has every rule): the shared keys of `SharedSettings`
 /// (hosts default ENCLAVE_RUNTIME_MODE to remote), ENCLAVE_RUNTIME_BASE_URL [http://127.0.0.1:8181],
 /// ENCLAVE_RUNTIME_PROBE_TIMEOUT_MS [2000], ENCLAVE_RUNTIME_PROBE_DEADLINE_MS [30000],
 /// ENCLAVE_RPC_TIMEOUT_MS [15000], TEE_ATTESTATION_PUBLIC_KEY [required when attestation is required
@@ -64,7 +64,7 @@ public struct EnclaveClientConfiguration: Sendable {
 
     /// Whether an enclave that serves the static attestation source (a configured document and
     /// evidence key, which whoever configured the runtime holds) is accepted: always in local,
-    /// elsewhere whenever no PCRs are pinned (CONTRACT.md 3a). Outside local the hosts say so at
+    /// elsewhere whenever no PCRs are pinned (docs/contract.md §3a). Outside local the hosts say so at
     /// start and in `enclave_host_build_info`, so that an operator can see it (issue 31).
     public var acceptsStaticAttestation: Bool { nitroPolicy == nil || shared.isLocal }
 

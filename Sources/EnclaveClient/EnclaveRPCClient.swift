@@ -25,7 +25,7 @@ public protocol EnclaveCallObserver: Sendable {
     func enclaveCall(_ operation: String, outcome: String, duration: Duration)
 }
 
-/// Signed RPC client for the enclave runtime (CONTRACT.md sections 2, 2a, 5, 6): a fresh 128-bit
+/// Signed RPC client for the enclave runtime (docs/contract.md §2, §2a, §5, §6): a fresh 128-bit
 /// nonce and request id per call, the signature from the C core, and no answer trusted before its
 /// response signature verifies for this very request; then the request id echo is checked. Each
 /// call, body included, ends by its deadline; connections are reused by AsyncHTTPClient's pool.
@@ -159,7 +159,7 @@ public final class EnclaveRPCClient: Sendable {
             let response = try await BoundedCall.send(request, with: http, timeout: timeout, maxBodyBytes: 1 << 20)
             status = response.status
             answer = Array(response.body.readableBytesView)
-            // CONTRACT.md section 2a: nothing in the answer is believed before this holds.
+            // docs/contract.md §2a: nothing in the answer is believed before this holds.
             let signatures = response.headers[RPCHeader.responseSignature]
             guard signatures.count == 1,
                 signer.verifiesResponse(requestSignature: signature, status: status, body: answer, responseSignature: signatures[0])

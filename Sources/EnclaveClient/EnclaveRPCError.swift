@@ -37,7 +37,7 @@ public struct EnclaveRPCError: Error, Sendable, Equatable, CustomStringConvertib
     }
 
     /// An answer whose response signature (or ping binding) does not verify: not the enclave's
-    /// word (CONTRACT.md section 2a). `claimed` is the code its body claims, for diagnosis only.
+    /// word (docs/contract.md §2a). `claimed` is the code its body claims, for diagnosis only.
     public static func notAuthenticated(_ detail: String, status: Int?, claimed: String? = nil) -> Self {
         .init(status: status, code: notAuthenticatedCode, message: detail, retryable: false, oauthError: nil)
             .claiming(claimed)

@@ -1,7 +1,7 @@
 import EnclaveCrypto
 import Foundation
 
-/// A host's judgement of the enclave's Nitro attestation document (CONTRACT.md section 3a): it
+/// A host's judgement of the enclave's Nitro attestation document (docs/contract.md §3a): it
 /// verifies at the current time to the pinned root (with the chain cache), is no older than the
 /// maximum age and no further ahead than the skew, and its PCRs satisfy TEE_ALLOWED_PCRS, a debug
 /// enclave (PCR0 all zero) refused unless allowed (local only). Each failure names its step.

@@ -50,7 +50,7 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
 
     static let defaultSocketDirectory = "/var/run/postgresql"
 
-    /// Parses `text` and applies CONFIG.md's rule for `variable`: outside local the server is on
+    /// Parses `text` and applies docs/configuration.md's rule for `variable`: outside local the server is on
     /// loopback, a Unix socket, or reached with sslmode=verify-full or verify-ca.
     public static func load(_ variable: String, _ text: String, local: Bool) throws(ConfigurationError) -> DatabaseURL {
         let url = try parse(variable, text)

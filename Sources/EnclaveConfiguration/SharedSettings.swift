@@ -10,12 +10,12 @@ public enum EnclaveMode: String, Sendable {
     case remote
 }
 
-/// Which process reads the configuration: the rules differ slightly (CONFIG.md).
+/// Which process reads the configuration: the rules differ slightly (docs/configuration.md).
 public enum ConfigurationRole: Sendable {
     case runtime, host
 }
 
-/// The keys shared by the enclave runtime and the hosts (CONFIG.md, first table), validated.
+/// The keys shared by the enclave runtime and the hosts (docs/configuration.md, first table), validated.
 public struct SharedSettings: Sendable {
     public var environment: DeploymentEnvironment
     public var mode: EnclaveMode
@@ -34,7 +34,7 @@ public struct SharedSettings: Sendable {
 
     public var isLocal: Bool { environment == .local }
 
-    /// Reads and checks every shared key in CONFIG.md's order; the first broken rule is thrown.
+    /// Reads and checks every shared key in docs/configuration.md's order; the first broken rule is thrown.
     public static func load(_ env: EnvironmentSource, role: ConfigurationRole) throws(ConfigurationError) -> SharedSettings {
         let environment: DeploymentEnvironment
         switch env.string("ALFRED_ENV", default: "local").lowercased() {
@@ -54,7 +54,7 @@ public struct SharedSettings: Sendable {
         if mode != .remote && !local {
             throw ConfigurationError("ENCLAVE_RUNTIME_MODE", "must be remote outside local (dev-shim and disabled are local only)")
         }
-        // A real enclave is never local by omission: local relaxes every guardrail (CONFIG.md, ALFRED_ENV).
+        // A real enclave is never local by omission: local relaxes every guardrail (docs/configuration.md, ALFRED_ENV).
         if mode == .remote && env.string("ENCLAVE_RUNTIME_MODE") != nil && env.string("ALFRED_ENV") == nil {
             throw ConfigurationError(
                 "ALFRED_ENV", "must be set explicitly when ENCLAVE_RUNTIME_MODE=remote (an unset environment never counts as local there)")

@@ -1,4 +1,4 @@
-/// Every error code of CONTRACT.md section 6 with its status and retryability.
+/// Every error code of docs/contract.md §6 with its status and retryability.
 public enum RPCErrorCode: String, Sendable, CaseIterable {
     case missingRequestHeader = "missing_request_header"
     case invalidRequestHeader = "invalid_request_header"

@@ -1,4 +1,4 @@
-/// The contract's version and the signed-RPC header names (CONTRACT.md sections 2 and 2a). Names
+/// The contract's version and the signed-RPC header names (docs/contract.md §2 and §2a). Names
 /// are lowercase, as HTTP/2 and NIO's HTTPTypes write them; on the wire they are case-insensitive.
 public enum RPCHeader {
     public static let version = "x-alfred-rpc-version"

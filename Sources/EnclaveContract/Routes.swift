@@ -1,4 +1,4 @@
-/// Every endpoint of CONTRACT.md section 1: method, exact path, whether it is a signed RPC.
+/// Every endpoint of docs/contract.md §1: method, exact path, whether it is a signed RPC.
 public struct ContractRoute: Sendable, Hashable {
     public enum Method: String, Sendable { case get = "GET", post = "POST" }
 

@@ -1,4 +1,4 @@
-/// The syntax of the contract's ids, which are accepted in any case on input (CONTRACT.md): 36
+/// The syntax of the contract's ids, which are accepted in any case on input (docs/contract.md): 36
 /// bytes, hyphens at offsets 8, 13, 18 and 23, hex digits of either case everywhere else.
 /// Foundation's `UUID(uuidString:)` is no check of that on Linux: it is `sscanf`, which also takes
 /// whitespace, signs and `0x` inside the groups (" 6f1c1f2e-...", "...-+a53-..."), and costs about

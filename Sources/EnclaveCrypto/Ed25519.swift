@@ -50,7 +50,7 @@ public enum Ed25519 {
     }
 }
 
-/// The fields of attestation evidence that are signed (CONTRACT.md section 4).
+/// The fields of attestation evidence that are signed (docs/contract.md §4).
 public struct ChallengeEvidenceFields: Sendable, Equatable {
     public var runtime: String
     public var measurement: String

@@ -8,7 +8,7 @@ public struct NSMError: Error, Hashable, Sendable, CustomStringConvertible {
     public var isUnreachable: Bool { reason == Int32(EC_NSM_UNREACHABLE) || reason == Int32(EC_NSM_IO) }
 }
 
-/// The C core's NSM client (CONTRACT.md section 3a). `device` is `/dev/nsm` inside a Nitro
+/// The C core's NSM client (docs/contract.md §3a). `device` is `/dev/nsm` inside a Nitro
 /// Enclave, or `unix:PATH` for a local simulator.
 public enum NSMClient {
     /// An attestation document vouching for `publicKey` and `userData`, no nonce. Blocks for the

@@ -21,7 +21,7 @@ public struct NitroError: Error, Hashable, Sendable, CustomStringConvertible {
     public static let missingField = Self(Int32(EC_NITRO_MISSING_FIELD))
 }
 
-/// The fields of an AWS Nitro attestation document (CONTRACT.md section 3a), copied out of the
+/// The fields of an AWS Nitro attestation document (docs/contract.md §3a), copied out of the
 /// document. Optional fields are nil when absent or CBOR null.
 public struct NitroAttestationDocument: Sendable, Equatable {
     public let moduleID: String

@@ -6,7 +6,7 @@ typealias CanonicalPartsCall<R> = (
     UnsafePointer<CChar>?, Int, UnsafePointer<UInt8>?, Int
 ) -> R
 
-/// Calls the C core with the signed parts of a request (CONTRACT.md section 2,
+/// Calls the C core with the signed parts of a request (docs/contract.md §2,
 /// METHOD \0 PATH \0 TS \0 NONCE \0 BODY) as (pointer, length) pairs.
 @inline(__always)
 func withCanonicalParts<R>(
@@ -87,7 +87,7 @@ public final class RPCSigner: @unchecked Sendable {
     }
 
     /// Whether `responseSignature` is the enclave's `x-alfred-rpc-response-signature` of an answer
-    /// (`status`, exact `body`) to the request signed `requestSignature` (CONTRACT.md section 2a).
+    /// (`status`, exact `body`) to the request signed `requestSignature` (docs/contract.md §2a).
     /// Constant-time; false for any malformed value.
     public func verifiesResponse(requestSignature: String, status: Int, body: RawSpan, responseSignature: String) -> Bool {
         withUTF8Pointer(requestSignature) { r, rl in
@@ -189,7 +189,7 @@ public final class RPCVerifier: @unchecked Sendable {
         check(method: method, path: path, timestamp: timestamp, nonce: nonce, body: body.span.bytes, signatureHex: signatureHex)
     }
 
-    /// `x-alfred-rpc-response-signature` of an answer (CONTRACT.md section 2a), under the secret
+    /// `x-alfred-rpc-response-signature` of an answer (docs/contract.md §2a), under the secret
     /// that verified the request (`verifiedBy`, `.current` or `.previous`).
     public func responseSignature(verifiedBy key: RPCSignatureCheck, requestSignature: String, status: Int, body: RawSpan) throws -> String {
         guard key != .invalid else { throw EnclaveCryptoError.invalidArgument }
@@ -203,7 +203,7 @@ public final class RPCVerifier: @unchecked Sendable {
     }
 }
 
-/// The message the ping answer's Ed25519 `binding` signs (CONTRACT.md section 2a):
+/// The message the ping answer's Ed25519 `binding` signs (docs/contract.md §2a):
 /// "v1-ping" \0 REQUEST_ID \0 REQUEST_SIGNATURE, the signature in lowercase hex.
 public enum PingBinding {
     public static func message(requestID: String, requestSignature: String) throws -> [UInt8] {

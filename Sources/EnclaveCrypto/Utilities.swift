@@ -49,7 +49,7 @@ public enum SecureRandom {
     }
 }
 
-/// Syntax checks of the signed-RPC headers (CONTRACT.md section 2).
+/// Syntax checks of the signed-RPC headers (docs/contract.md §2).
 public enum RPCHeaderSyntax {
     /// The value of `x-alfred-rpc-ts`: 1 to 19 ASCII digits within Int64, else nil.
     public static func timestamp(_ text: String) -> Int64? {
@@ -63,7 +63,7 @@ public enum RPCHeaderSyntax {
     }
 }
 
-/// The text rule of the evidence string's fields (CONTRACT.md section 4): no `|` and no control
+/// The text rule of the evidence string's fields (docs/contract.md §4): no `|` and no control
 /// character (C0, DEL, C1, U+2028, U+2029).
 public enum EvidenceText {
     public static func isValid(_ text: String) -> Bool {

@@ -91,7 +91,7 @@ public final class RequestPathFuzzing: @unchecked Sendable {
     private static let silent = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
     private static let responseSignatureHeader = HTTPField.Name(RPCHeader.responseSignature)!
 
-    /// CONTRACT.md section 2a: a response signature, when an answer carries one, verifies for the
+    /// docs/contract.md §2a: a response signature, when an answer carries one, verifies for the
     /// request's signature, status and body under the shared secret; every 200 of an RPC carries one.
     func answerSignatureViolation(
         path: String, status: Int, body: [UInt8], requestSignature: String?, responseSignatures: [String]

@@ -49,7 +49,7 @@ public final class AuditTrail: Sendable {
         public var description: String { "the audit log cannot be opened for appending: \(reason)" }
     }
 
-    /// `path` nil: stderr. Otherwise the file is held as the data key is (CONFIG.md,
+    /// `path` nil: stderr. Otherwise the file is held as the data key is (docs/configuration.md,
     /// ENCLAVE_AUDIT_LOG): created 0600, or an existing regular file, not a link, of this user,
     /// mode 0600, or a character device; anything else is refused at start rather than written
     /// through or repaired.

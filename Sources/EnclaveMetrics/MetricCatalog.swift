@@ -52,7 +52,7 @@ public enum MetricFamily: String, CaseIterable, Sendable {
     public var help: String {
         switch self {
         case .runtimeRequests: "Requests the enclave runtime answered, by route (unknown paths as 'other') and HTTP status."
-        case .runtimeAuthRefusals: "Signed RPCs refused by CONTRACT.md section 2, steps 1 to 7 (headers, signature, replay, body), by error code."
+        case .runtimeAuthRefusals: "Signed RPCs refused by docs/contract.md §2, steps 1 to 7 (headers, signature, replay, body), by error code."
         case .replayCacheEntries: "Nonces the in-memory replay cache holds, live or waiting for the sweep."
         case .replayCacheCapacity: "Nonces the in-memory replay cache can hold before it refuses with replay_cache_full."
         case .providerDuration: "Duration of calls to the OAuth provider, by operation and outcome."

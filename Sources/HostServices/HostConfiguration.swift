@@ -4,7 +4,7 @@ import Foundation
 
 /// The api's and the worker's whole configuration, read and validated once at startup.
 ///
-/// Keys (defaults in brackets; CONFIG.md has every rule): those of `EnclaveClientConfiguration`,
+/// Keys (defaults in brackets; docs/configuration.md has every rule): those of `EnclaveClientConfiguration`,
 /// then API_BIND_ADDR [127.0.0.1:8080], API_INTERNAL_TOKEN [local-dev-api-token in local only],
 /// HOST_STATE_DIR [.host], HOST_DATABASE_URL [unset: SQLite in HOST_STATE_DIR], WORKER_TICK_SECONDS [30],
 /// API_METRICS_BIND_ADDR and WORKER_METRICS_BIND_ADDR [unset: no metrics listener].

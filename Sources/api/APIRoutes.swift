@@ -142,7 +142,7 @@ struct APIRoutes: Sendable {
 
     /// Enclave errors as host statuses, by the contract's code. An enclave 401/403 means this host
     /// is misconfigured (wrong secret, clock, key policy): never passed on as if the caller were
-    /// unauthorized. An answer that is not authenticated (CONTRACT.md 2a) is not the enclave's
+    /// unauthorized. An answer that is not authenticated (docs/contract.md §2a) is not the enclave's
     /// word: 502, whatever it claimed.
     static func enclaveError(_ error: EnclaveRPCError, context: APIRequestContext) -> Response {
         context.audit.refusal = error.code

@@ -1,6 +1,6 @@
 // enclave-runtime: validates its configuration (exit 78 on any broken rule), then serves the
 // contract until SIGTERM or SIGINT, finishing in-flight requests within 10 seconds. It takes no
-// argument: configuration comes from the environment and .env (CONFIG.md).
+// argument: configuration comes from the environment and .env (docs/configuration.md).
 @_spi(Benchmarks) import EnclaveRuntime
 import Foundation
 

@@ -7,7 +7,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Testing
 
-/// CONTRACT.md section 2a: the enclave signs every answer to an authentic request, and the ping
+/// docs/contract.md §2a: the enclave signs every answer to an authentic request, and the ping
 /// binds the attested key to the request.
 @Suite("Authenticated answers: response signatures and the ping binding")
 struct AuthenticatedAnswerTests {

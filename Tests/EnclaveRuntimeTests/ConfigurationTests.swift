@@ -26,7 +26,7 @@ private func rejectedVariable(_ env: [String: String]) -> String? {
     return nil
 }
 
-@Suite("Runtime configuration: every rule of CONFIG.md")
+@Suite("Runtime configuration: every rule of docs/configuration.md")
 struct ConfigurationTests {
     @Test("Local defaults with the runbook's opt-in start in dev-shim")
     func localDefaults() throws {

@@ -4,7 +4,7 @@ import Foundation
 @testable import HostServices
 import Testing
 
-/// ENCLAVE_DATABASE_URL and HOST_DATABASE_URL: libpq's URL form, CONFIG.md's transport rule, and
+/// ENCLAVE_DATABASE_URL and HOST_DATABASE_URL: libpq's URL form, docs/configuration.md's transport rule, and
 /// the URL treated as the secret it is.
 @Suite("Database URLs")
 struct DatabaseURLTests {

@@ -18,7 +18,7 @@ final class RelayProcess: @unchecked Sendable {
     func rpcRequests() async throws -> Int { try await httpCall(.GET, base + "/__stats").json["rpc_requests"] as? Int ?? -1 }
 }
 
-/// CONTRACT.md section 2a from the hosts' side, with real processes: an answer is the enclave's only
+/// docs/contract.md §2a from the hosts' side, with real processes: an answer is the enclave's only
 /// when its response signature verifies for the host's request and the ping's binding verifies with
 /// the attested key. Also the hosts' deadlines and redirects (issue 21, items 4, 6 and 11).
 @Suite("Hosts: only the enclave's authenticated answers are trusted; deadlines and redirects", .serialized, .startsProcesses)
@@ -59,7 +59,7 @@ struct HostTrustTests {
         let connectorID = try #require(registered.json["connector_id"] as? String)
 
         // (A relay that holds the shared secret can sign its own answers to later RPCs: the gap
-        // CONTRACT.md 2a leaves to an attested channel. The worker's ticks, below, still catch it.)
+        // docs/contract.md §2a leaves to an attested channel. The worker's ticks, below, still catch it.)
         for mode in ["impostor", "alter_status", "alter_body", "alter_header", "strip_header"] {
             try await relay.setMode(mode)
             let token = try await httpCall(.POST, api.apiBase + "/v1/connectors/google/\(connectorID)/access-token", headers: auth, body: json(["user_id": userA]))

@@ -3,7 +3,7 @@ import EnclaveContract
 import Foundation
 import Testing
 
-/// CONTRACT.md section 3a with real processes: the runtime attesting through the NSM simulator,
+/// docs/contract.md §3a with real processes: the runtime attesting through the NSM simulator,
 /// hosts that pin the simulator's root and PCRs, and every way that must fail closed.
 @Suite("Nitro: runtime on the NSM simulator, hosts pinning root and PCRs", .serialized, .startsProcesses)
 struct NitroLiveTests {

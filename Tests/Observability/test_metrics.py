@@ -52,7 +52,7 @@ def ping_body():
 def test_runtime_counters_move_for_each_refusal_and_provider_outcome(system):
     before = samples(system.scrape("enclave-runtime"))
     ping = "/v1/rpc/ping"
-    # One of each authentication refusal (CONTRACT.md section 2, steps 1 to 6).
+    # One of each authentication refusal (docs/contract.md §2, steps 1 to 6).
     assert signed(system, ping, ping_body(), x_alfred_rpc_version=None)[0][0] == 401
     assert signed(system, ping, ping_body(), x_alfred_rpc_version="v2")[0][0] == 400
     assert signed(system, ping, ping_body(), nonce="has space")[0][0] == 401

@@ -7,7 +7,7 @@
  *   enclave-rpc sign PATH TS NONCE BODY       prints the x-alfred-rpc-signature (no network)
  *   enclave-rpc verify-nitro FILE [--at-ms MS] [--root PEM] [--pcrs POLICY] [--allow-debug]
  *                            [--max-age-s S]  verifies an AWS Nitro attestation document (COSE_Sign1,
- *                                             CONTRACT.md section 3a) at MS (default now) against
+ *                                             docs/contract.md §3a) at MS (default now) against
  *                                             the AWS root (or PEM), its timestamp at most S old
  *                                             (default 300); prints its fields as JSON; with
  *                                             POLICY (TEE_ALLOWED_PCRS syntax) its PCRs must match
@@ -19,7 +19,7 @@
  * warning printed (local development only).
  *
  * No RPC answer is believed before its x-alfred-rpc-response-signature verifies for the request
- * (CONTRACT.md section 2a). Exit status 0 only on a verified success; on failure one word goes to
+ * (docs/contract.md §2a). Exit status 0 only on a verified success; on failure one word goes to
  * stderr (the error envelope's code, unreachable, answer_not_authenticated[: claimed code],
  * bad_document, evidence_invalid, signature_invalid, key_mismatch, invalid_response) and the
  * status is 1 (2 for usage errors). */
@@ -180,7 +180,7 @@ static int fail(long status, const answer_t *answer) {
     return 1;
 }
 
-/* CONTRACT.md section 2a: 1 when the answer's response signature verifies for our request. */
+/* docs/contract.md §2a: 1 when the answer's response signature verifies for our request. */
 static int authenticated(const ec_rpc_signer *signer, const char *request_sig, long status, const answer_t *a) {
     return a->response_sig_count == 1 && a->response_sig_ok_len &&
            ec_rpc_signer_verify_response(signer, request_sig, EC_RPC_SIG_HEX_BYTES, (int)status,

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""An NSM simulator for local development and tests (CONTRACT.md section 3a): a Unix stream socket
+"""An NSM simulator for local development and tests (docs/contract.md §3a): a Unix stream socket
 speaking the NSM's CBOR Attestation request and answer, each message framed by a 4-byte big-endian
 length, several per connection. Documents have the real structure and sizes (COSE_Sign1, ES384,
 48-byte PCRs) and are signed by a throwaway CA made at start (root -> intermediate -> leaf, P-384),

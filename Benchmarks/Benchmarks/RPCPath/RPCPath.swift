@@ -3,7 +3,7 @@
 // cost per request is seen without the load generator's noise. Requests through the same
 // responder: the GET hello floor, the POST floor with a signed ping's exact headers and body
 // (`echo-signed`), and the signed ping. ping - echo-signed is the runtime's own work. Then, request
-// by request, what signing the answer adds (CONTRACT.md 2a) against its floor, one keyed HMAC of
+// by request, what signing the answer adds (docs/contract.md §2a) against its floor, one keyed HMAC of
 // the answer's bytes through the C core, both made in place; the signing step alone against that
 // HMAC alone; and a runtime that records metrics against one that does not. Every runtime audits
 // to /dev/null.

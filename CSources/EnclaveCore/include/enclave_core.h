@@ -89,7 +89,7 @@ EC_EXPORT int ec_process_is_protected(void);
 EC_EXPORT EC_WARN_UNUSED int ec_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg,
                                             size_t msg_len, uint8_t out[EC_RPC_MAC_BYTES]);
 
-/* ---- Signed RPC requests (CONTRACT.md section 2) ----------------------------------------- */
+/* ---- Signed RPC requests (docs/contract.md §2) ----------------------------------------- */
 
 /* HMAC-SHA256 under key of the canonical message METHOD \0 PATH \0 TS \0 NONCE \0 BODY, written
  * to out_hex as 64 lowercase hex digits and a NUL. Parts may be empty; the key may not (since 1.2
@@ -137,7 +137,7 @@ EC_EXPORT EC_WARN_UNUSED int ec_rpc_verify(const ec_rpc_verifier *v, const char 
                                            size_t nonce_len, const uint8_t *body, size_t body_len,
                                            const char *sig_hex, size_t sig_hex_len);
 
-/* ---- Authenticated answers (CONTRACT.md section 2a, since 1.2) ---------------------------- */
+/* ---- Authenticated answers (docs/contract.md §2a, since 1.2) ---------------------------- */
 
 /* x-alfred-rpc-response-signature: HMAC-SHA256 of "v1-response" \0 REQUEST_SIGNATURE \0 STATUS \0
  * BODY, with REQUEST_SIGNATURE the request's signature (64 hex digits, either case, bound in
@@ -180,7 +180,7 @@ EC_EXPORT EC_WARN_UNUSED int ec_parse_timestamp(const char *s, size_t len, int64
 /* x-alfred-rpc-nonce: 1 to 128 bytes, each 0x21..0x7e. */
 EC_EXPORT EC_WARN_UNUSED int ec_check_nonce(const char *s, size_t len);
 
-/* ---- Ed25519 (attestation evidence, CONTRACT.md section 4) ------------------------------- */
+/* ---- Ed25519 (attestation evidence, docs/contract.md §4) ------------------------------- */
 
 /* A signing key built once from a 32-byte seed (RFC 8032 private key). Immutable after creation,
  * so one signer may be used from many threads at once. */
@@ -234,7 +234,7 @@ EC_EXPORT EC_WARN_UNUSED int ec_open(const uint8_t key[EC_SEAL_KEY_BYTES], const
                                      size_t aad_len, const uint8_t *sealed, size_t sealed_len,
                                      uint8_t *out, size_t out_cap, size_t *out_len);
 
-/* ---- AWS Nitro attestation documents (CONTRACT.md section 3a, since 1.2) ------------------ */
+/* ---- AWS Nitro attestation documents (docs/contract.md §3a, since 1.2) ------------------ */
 
 #define EC_NITRO_MAX_PCRS 32
 #define EC_NITRO_MAX_CABUNDLE 8
@@ -306,7 +306,7 @@ EC_EXPORT const uint8_t *ec_nitro_aws_root_der(size_t *len);
 /* A fixed English phrase for a reason code (static storage); "unknown reason" for any other. */
 EC_EXPORT const char *ec_nitro_error_string(int reason);
 
-/* Reads the document's structure (CONTRACT.md section 3a's shape rules: COSE_Sign1 with
+/* Reads the document's structure (docs/contract.md §3a's shape rules: COSE_Sign1 with
  * {1: -35}, a 96-byte signature, the payload's fields, sizes and types, no duplicate key, nothing
  * after the top-level item) without any cryptography. 0 with *out filled, or -1 with *reason. */
 EC_EXPORT EC_WARN_UNUSED int ec_nitro_parse(const uint8_t *doc, size_t doc_len, ec_nitro_document *out, int *reason);
@@ -353,7 +353,7 @@ EC_EXPORT EC_WARN_UNUSED int ec_nitro_pcrs_match(const ec_nitro_document *d, con
  * the reason otherwise. */
 EC_EXPORT EC_WARN_UNUSED int ec_nitro_policy_check(const char *policy, size_t policy_len, int *reason);
 
-/* ---- The Nitro Secure Module (CONTRACT.md section 3a, since 1.2) ---------------------------- */
+/* ---- The Nitro Secure Module (docs/contract.md §3a, since 1.2) ---------------------------- */
 
 enum {
     EC_NSM_OK = 0,

@@ -2,7 +2,7 @@ import EnclaveContract
 import Foundation
 import NIOCore
 
-/// The runtime's attestation document (CONTRACT.md section 3). `json` is served byte for byte.
+/// The runtime's attestation document (docs/contract.md §3). `json` is served byte for byte.
 public struct AttestationDocument: Sendable {
     public let runtime: String
     public let measurement: String

@@ -2,7 +2,7 @@ import EnclaveCrypto
 import EnclaveJSON
 import Foundation
 
-/// Answers attestation challenges (CONTRACT.md section 4) with evidence signed by the C core,
+/// Answers attestation challenges (docs/contract.md §4) with evidence signed by the C core,
 /// carrying the latest NSM document when the runtime attests through the NSM (section 3a).
 public struct ChallengeService: Sendable {
     let state: AttestationState

@@ -7,7 +7,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// Attestation from the Nitro Secure Module (CONTRACT.md section 3a): a document at start, then
+/// Attestation from the Nitro Secure Module (docs/contract.md §3a): a document at start, then
 /// fresh ones in the background, never on the request path, each vouching for the evidence key
 /// made at start (`public_key`) with `user_data` "enclave-runtime/v1" and no nonce.
 final class NSMAttestation: Service, Sendable {

@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// What steps 1 to 6 of CONTRACT.md section 2 decided about a signed request.
+/// What steps 1 to 6 of docs/contract.md §2 decided about a signed request.
 enum AuthenticationOutcome: Sendable {
     /// Refused at steps 1 to 5: there is no authentic request to bind the answer to.
     case refused(RPCError)
@@ -27,7 +27,7 @@ struct AuthenticatedRequest: Sendable {
     var signature: VerifiedSignature
 }
 
-/// Authenticates signed RPC requests in the order of CONTRACT.md section 2; the first failing step
+/// Authenticates signed RPC requests in the order of docs/contract.md §2; the first failing step
 /// decides the answer, and nothing is recorded before step 6. Step 7 (the body's shape) belongs to
 /// the endpoints. Routing (404/405) has already happened when this runs.
 struct RPCAuthenticator: Sendable {

@@ -1,7 +1,7 @@
 import EnclaveCrypto
 import Synchronization
 
-/// Nonces seen within the skew window (CONTRACT.md section 2, step 6).
+/// Nonces seen within the skew window (docs/contract.md §2, step 6).
 ///
 /// A nonce is kept until `ts + maxSkew` has passed, and never evicted earlier: at capacity new
 /// nonces are refused (`replay_cache_full`). Entries are keyed 64-bit BLAKE2b fingerprints, not the

@@ -1,4 +1,4 @@
-/// Step 6 of CONTRACT.md section 2: a nonce is accepted once within its window. The in-memory
+/// Step 6 of docs/contract.md §2: a nonce is accepted once within its window. The in-memory
 /// `ReplayCache` serves one runtime; a fleet shares one in its database.
 public protocol ReplayGuard: Sendable {
     /// Records `nonce` of a request whose timestamp `timestamp` passed the skew check at `now`

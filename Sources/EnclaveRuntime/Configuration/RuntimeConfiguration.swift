@@ -5,7 +5,7 @@ import Logging
 
 /// The enclave runtime's whole configuration, read and validated once at startup.
 ///
-/// Keys (defaults in brackets; CONFIG.md has every rule): the shared keys of `SharedSettings`,
+/// Keys (defaults in brackets; docs/configuration.md has every rule): the shared keys of `SharedSettings`,
 /// then ENCLAVE_RUNTIME_BIND_ADDR [127.0.0.1:8181], ENCLAVE_RUNTIME_MEASUREMENT [dev-local-enclave],
 /// TEE_ATTESTATION_SIGNING_PRIVATE_KEY [dev-shim: fresh random], TEE_ATTESTATION_DOCUMENT_PATH /
 /// TEE_ATTESTATION_DOCUMENT [remote: one required], ENCLAVE_DATA_KEY [local: <state>/data.key],
@@ -110,7 +110,7 @@ public struct RuntimeConfiguration: Sendable {
             else { throw ConfigurationError(key, "must be an http(s) URL") }
             if !local && scheme != "https" { throw ConfigurationError(key, "must be https outside local") }
             // The PCRs measure the image, not its environment: outside local no setting may send a
-            // refresh token or the client secret anywhere but Google (CONFIG.md).
+            // refresh token or the client secret anywhere but Google (docs/configuration.md).
             if !local && text != fallback { throw ConfigurationError(key, "must be exactly \(fallback) outside local") }
             return url
         }
@@ -160,7 +160,7 @@ public struct RuntimeConfiguration: Sendable {
         return device
     }
 
-    /// CONFIG.md asks only for >= 1000. The table is allocated and written in full at start, so a
+    /// docs/configuration.md asks only for >= 1000. The table is allocated and written in full at start, so a
     /// capacity whose table does not fit in half the memory is refused here, with the largest that
     /// does, rather than crashing the allocation or pushing the machine into the OOM killer.
     static func replayCapacity(_ env: EnvironmentSource, memoryBytes: Int) throws(ConfigurationError) -> Int {
@@ -199,7 +199,7 @@ public struct RuntimeConfiguration: Sendable {
             throw ConfigurationError(variable, "must be a JSON attestation document with non-empty runtime and measurement")
         }
         // Both are fields of every challenge's evidence string: a value the evidence cannot carry
-        // would start a runtime whose every challenge fails (CONTRACT.md sections 3 and 4).
+        // would start a runtime whose every challenge fails (docs/contract.md §3 and §4).
         guard EvidenceText.isValid(document.runtime), EvidenceText.isValid(document.measurement) else {
             throw ConfigurationError(variable, "runtime and measurement must hold no '|' and no control character")
         }

@@ -1,6 +1,6 @@
 import EnclaveContract
 import EnclaveJSON
-/// JSON bodies of CONTRACT.md sections 4 and 5. Field names are the wire names.
+/// JSON bodies of docs/contract.md §4 and §5. Field names are the wire names.
 
 /// A response body written with `JSONWriter`, in the contract's field order.
 protocol JSONResponseBody {
@@ -241,7 +241,7 @@ struct HealthResponse: JSONResponseBody {
     }
 }
 
-/// CONTRACT.md section 4 request.
+/// docs/contract.md §4 request.
 struct ChallengeRequest: JSONRequestBody {
     var challengeNonce: String
     var issuedAt: Int64

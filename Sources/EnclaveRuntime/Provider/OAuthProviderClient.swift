@@ -13,7 +13,7 @@ struct TokenGrant: Sendable {
     var refreshToken: String?
 }
 
-/// Calls Google's OAuth 2.0 token and revoke endpoints (CONTRACT.md section 7). Every call has the
+/// Calls Google's OAuth 2.0 token and revoke endpoints (docs/contract.md §7). Every call has the
 /// configured deadline and a response size cap; failures map to the contract's provider codes. No
 /// token or client secret is put into an error or a log line.
 struct OAuthProviderClient: Sendable {

@@ -15,7 +15,7 @@ enum JSONResponse {
         return Response(status: status, headers: fields, body: .init(byteBuffer: body))
     }
 
-    /// The error envelope of an `/v1/rpc/` answer (CONTRACT.md section 6).
+    /// The error envelope of an `/v1/rpc/` answer (docs/contract.md §6).
     static func envelope(_ error: RPCError, requestID: String?, context: EnclaveRequestContext, headers: HTTPFields = [:]) -> Response {
         context.log.errorCode = error.code.rawValue
         if let requestID { context.log.requestID = requestID }

@@ -7,7 +7,7 @@ import NIOCore
 import EnclaveLogging
 
 /// A signed RPC's answer as status and exact body bytes, before it becomes an HTTP response:
-/// CONTRACT.md section 2a signs both.
+/// docs/contract.md §2a signs both.
 struct RPCAnswer: Sendable {
     var status: HTTPResponse.Status
     var body: [UInt8]

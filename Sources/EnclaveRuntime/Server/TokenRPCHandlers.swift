@@ -7,7 +7,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The signed RPC endpoints (CONTRACT.md section 5), each the last stage of `RPCPipeline`.
+/// The signed RPC endpoints (docs/contract.md §5), each the last stage of `RPCPipeline`.
 struct TokenRPCHandlers: Sendable {
     let identity: RenderedIdentity
     let store: any ConnectorStore

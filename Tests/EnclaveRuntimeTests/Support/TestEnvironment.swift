@@ -46,7 +46,7 @@ func insertSealedConnector(_ connectorID: String, vault: TokenVault, into store:
         keyID: vault.policy.keyID, keyVersion: vault.policy.keyVersion, sealedRefreshToken: Data(sealed)))
 }
 
-/// Headers of a signed RPC request (CONTRACT.md section 2).
+/// Headers of a signed RPC request (docs/contract.md §2).
 func signedHeaders(
     path: String, body: [UInt8], secret: String = SharedSettings.localSharedSecret, timestamp: Int64,
     nonce: String = UUID().uuidString

@@ -137,7 +137,7 @@ def hmac_sha256(key: bytes, msg: bytes) -> bytes:
 
 
 def sign_hex(key: bytes | str, method, path, ts, nonce, body) -> str:
-    """x-alfred-rpc-signature for a request (CONTRACT.md section 2)."""
+    """x-alfred-rpc-signature for a request (docs/contract.md §2)."""
     key = _b(key)
     out = ctypes.create_string_buffer(_SIG_HEX + 1)
     _check(_sign_hex(key, len(key), *_canonical(method, path, ts, nonce, body), out), "ec_rpc_sign_hex")
@@ -159,7 +159,7 @@ class RpcSigner:
         return self._out.value.decode()
 
     def sign_response_hex(self, request_sig: str | bytes, status: int, body: bytes) -> str:
-        """x-alfred-rpc-response-signature of an answer (CONTRACT.md section 2a) under this key."""
+        """x-alfred-rpc-response-signature of an answer (docs/contract.md §2a) under this key."""
         r, out = _b(request_sig), ctypes.create_string_buffer(_SIG_HEX + 1)
         _check(_signer_sign_response(self._h, r, len(r), status, body, len(body), out), "ec_rpc_signer_sign_response_hex")
         return out.value.decode()
@@ -253,7 +253,7 @@ def ed25519_verify(public_key: bytes, msg: bytes, sig: bytes) -> bool:
 
 def challenge_payload(runtime, measurement, challenge_nonce, issued_at: int, expires_at: int,
                       operation_purpose, request_id, evidence_issued_at: int) -> bytes:
-    """The canonical evidence string of CONTRACT.md section 4."""
+    """The canonical evidence string of docs/contract.md §4."""
     fields = [_b(x) for x in (runtime, measurement, challenge_nonce, operation_purpose, request_id)]
     cap = sum(map(len, fields)) + 3 * 20 + 8
     out, n = ctypes.create_string_buffer(cap), c_size_t()
@@ -265,7 +265,7 @@ def challenge_payload(runtime, measurement, challenge_nonce, issued_at: int, exp
 
 
 def ping_binding_payload(request_id: str | bytes, request_sig: str | bytes) -> bytes:
-    """The message the ping answer's Ed25519 `binding` signs (CONTRACT.md section 2a)."""
+    """The message the ping answer's Ed25519 `binding` signs (docs/contract.md §2a)."""
     i, s = _b(request_id), _b(request_sig)
     cap = len(i) + _size_fns["ping_binding_overhead"]()
     out, n = ctypes.create_string_buffer(cap), c_size_t()
@@ -279,7 +279,7 @@ def evidence_text_ok(text: str | bytes) -> bool:
     return _evidence_text_ok(t, len(t)) == 0
 
 
-# ---- AWS Nitro attestation documents (CONTRACT.md section 3a) --------------------------------
+# ---- AWS Nitro attestation documents (docs/contract.md §3a) --------------------------------
 
 
 class _View(Structure):

@@ -1,7 +1,7 @@
 """EnclaveClient: the enclave runtime's signed RPC and attestation, standard library HTTP only.
 
 Every RPC answer is trusted only once its x-alfred-rpc-response-signature verifies for the request
-it answers (CONTRACT.md section 2a); otherwise the call raises EnclaveError("answer_not_authenticated").
+it answers (docs/contract.md §2a); otherwise the call raises EnclaveError("answer_not_authenticated").
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """AWS Nitro attestation documents through the C core: the genuine documents of the vectors, and
 synthetic ones signed by a throwaway CA (tools/nitro/nitro_forge.py, OpenSSL through `cryptography`)
-that each break one rule of CONTRACT.md section 3a. The known failures of other verifiers come first."""
+that each break one rule of docs/contract.md §3a. The known failures of other verifiers come first."""
 import os
 import random
 import sys

@@ -1,6 +1,6 @@
 //! A signed ping from Rust over plain HTTP/1.1 (std only): `ping HOST:PORT` with
 //! ENCLAVE_RPC_SHARED_SECRET. The answer is trusted only when its x-alfred-rpc-response-signature
-//! verifies for this request (CONTRACT.md section 2a) and its `binding` verifies with the attested
+//! verifies for this request (docs/contract.md §2a) and its `binding` verifies with the attested
 //! key: TEE_ATTESTATION_PUBLIC_KEY when pinned, else the key the document publishes (local
 //! development; said on stderr). Exits 0 and prints the body only then; otherwise prints why.
 use std::io::{Read, Write};

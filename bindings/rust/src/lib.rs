@@ -1,5 +1,5 @@
 //! Safe Rust API over libenclave_core (the enclave runtime's crypto core): request signing and
-//! verification (CONTRACT.md section 2), Ed25519 evidence, BLAKE2b, AES-256-GCM sealing.
+//! verification (docs/contract.md §2), Ed25519 evidence, BLAKE2b, AES-256-GCM sealing.
 //! Handles free and wipe their keys on drop; opened plaintext is wiped on drop too.
 mod ffi;
 
@@ -64,7 +64,7 @@ pub fn sign_hex(key: &[u8], method: &str, path: &str, ts: &str, nonce: &str, bod
 }
 
 /// A signing key with its HMAC key schedule done once (empty keys are refused); signs requests
-/// and checks the enclave's authenticated answers (CONTRACT.md section 2a). Freed and wiped on drop.
+/// and checks the enclave's authenticated answers (docs/contract.md §2a). Freed and wiped on drop.
 pub struct RpcSigner(*mut c_void);
 
 unsafe impl Send for RpcSigner {}
@@ -223,7 +223,7 @@ pub fn verify(pk: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
     unsafe { ffi::ec_ed25519_verify(pk.as_ptr(), msg.as_ptr(), msg.len(), sig.as_ptr()) == 0 }
 }
 
-/// The canonical evidence payload of CONTRACT.md section 4.
+/// The canonical evidence payload of docs/contract.md §4.
 #[allow(clippy::too_many_arguments)]
 pub fn challenge_payload(
     runtime: &str, measurement: &str, nonce: &str, issued_at: i64, expires_at: i64, purpose: &str, request_id: &str,
@@ -319,7 +319,7 @@ fn nitro_error(reason: i32) -> NitroError {
     NitroError { reason, message }
 }
 
-/// The fields of a verified AWS Nitro attestation document (CONTRACT.md section 3a), copied out.
+/// The fields of a verified AWS Nitro attestation document (docs/contract.md §3a), copied out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NitroDocument {
     pub module_id: String,
