@@ -41,10 +41,15 @@ let package = Package(
             publicHeadersPath: "include",
             linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("b2"), .linkedLibrary("sodium")]
         ),
-        // The only Swift code that touches pointers: a thin, safe wrapper over the C core.
+        // The C core's cryptography behind a thin, safe wrapper; with EnclaveNSM, the only Swift
+        // code that touches pointers.
         .target(name: "EnclaveCrypto", dependencies: ["CEnclaveCore"]),
-        // What docs/contract.md fixes: paths, headers, version, error codes, wire identity, id syntax.
-        .target(name: "EnclaveContract"),
+        // The Nitro Secure Module's device I/O through the C core's NSM client (the other thin
+        // wrapper over the core; it holds no key).
+        .target(name: "EnclaveNSM", dependencies: ["CEnclaveCore"]),
+        // The protocol: every wire fact of docs/contract.md once (routes, headers and their syntax, id
+        // syntax, error codes, every body with its encoder and decoder); runtime and clients share it.
+        .target(name: "EnclaveContract", dependencies: ["EnclaveJSON"]),
         // Environment and .env reading, and the keys shared by the runtime and the hosts.
         .target(name: "EnclaveConfiguration"),
         // Outbound HTTP calls bounded whole, body included; no redirects.
@@ -92,6 +97,7 @@ let package = Package(
             name: "EnclaveRuntime",
             dependencies: [
                 "EnclaveCrypto",
+                "EnclaveNSM",
                 "EnclaveConfiguration",
                 "EnclaveContract",
                 "EnclaveHTTP",
@@ -123,7 +129,10 @@ let package = Package(
         // The benchmarks' floor routes, kept out of the production binary.
         .target(
             name: "EnclaveBenchmarkRoutes",
-            dependencies: ["EnclaveRuntime", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "EnclaveRuntime", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveMetrics",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
         ),
         // The runtime with those floors, for scripts/bench_load.py (local only).
         .executableTarget(name: "enclave-runtime-bench", dependencies: ["EnclaveRuntime", "EnclaveBenchmarkRoutes"]),
@@ -178,6 +187,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EnclaveCryptoTests", dependencies: ["EnclaveCrypto"]),
+        .testTarget(name: "EnclaveContractTests", dependencies: ["EnclaveContract", "EnclaveJSON", "EnclaveFuzzing"]),
         .testTarget(
             name: "EnclaveRuntimeTests",
             dependencies: [

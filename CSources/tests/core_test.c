@@ -92,14 +92,14 @@ static void run_vectors(const char *path) {
             CHECK((rc == 0) == valid);
             counts[1]++;
         } else if (strcmp(kind, "ed25519_sign") == 0) {
-            ec_signer *s = ec_signer_new(x);
+            ec_ed25519_signer *s = ec_ed25519_signer_new(x);
             uint8_t pk[32], sig[64];
-            CHECK(s != NULL && ec_signer_public_key(s, pk) == 0 && memcmp(pk, y, 32) == 0);
-            CHECK(ec_signer_sign(s, z, cl, sig) == 0 && memcmp(sig, w, 64) == 0);
+            CHECK(s != NULL && ec_ed25519_signer_public_key(s, pk) == 0 && memcmp(pk, y, 32) == 0);
+            CHECK(ec_ed25519_signer_sign(s, z, cl, sig) == 0 && memcmp(sig, w, 64) == 0);
             CHECK(ec_ed25519_verify(pk, z, cl, sig) == 0);
             sig[0] ^= 1;
             CHECK(ec_ed25519_verify(pk, z, cl, sig) == -1);
-            ec_signer_free(s);
+            ec_ed25519_signer_free(s);
             counts[2]++;
         } else if (strcmp(kind, "blake2b") == 0) {
             uint8_t out[64];
@@ -412,20 +412,29 @@ static void test_challenge_payload(void) {
 static void test_ed25519_signer(void) {
     uint8_t seed[32], pk[32], sig[64];
     CHECK(ec_random(seed, sizeof seed) == 0);
-    ec_signer *s = ec_signer_new(seed);
-    CHECK(s != NULL && ec_signer_public_key(s, pk) == 0);
+    ec_ed25519_signer *s = ec_ed25519_signer_new(seed);
+    CHECK(s != NULL && ec_ed25519_signer_public_key(s, pk) == 0);
     const uint8_t msg[] = "nitro|m|n|1|2|p|r|3";
-    CHECK(ec_signer_sign(s, msg, sizeof msg - 1, sig) == 0);
+    CHECK(ec_ed25519_signer_sign(s, msg, sizeof msg - 1, sig) == 0);
     CHECK(ec_ed25519_verify(pk, msg, sizeof msg - 1, sig) == 0);
     CHECK(ec_ed25519_verify(pk, msg, sizeof msg - 2, sig) == -1);
-    CHECK(ec_signer_sign(s, NULL, 0, sig) == 0 && ec_ed25519_verify(pk, NULL, 0, sig) == 0);
+    CHECK(ec_ed25519_signer_sign(s, NULL, 0, sig) == 0 && ec_ed25519_verify(pk, NULL, 0, sig) == 0);
     for (int bit = 0; bit < 512; bit += 7) {
         sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         CHECK(ec_ed25519_verify(pk, NULL, 0, sig) == -1);
         sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
     }
-    ec_signer_free(s);
-    CHECK(ec_signer_new(NULL) == NULL);
+    ec_ed25519_signer_free(s);
+    CHECK(ec_ed25519_signer_new(NULL) == NULL);
+    /* The deprecated names of 1.2 are the same functions. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    uint8_t old_pk[32], old_sig[64];
+    ec_signer *old = ec_signer_new(seed);
+    CHECK(old != NULL && ec_signer_public_key(old, old_pk) == 0 && memcmp(old_pk, pk, 32) == 0);
+    CHECK(ec_signer_sign(old, msg, sizeof msg - 1, old_sig) == 0 && ec_ed25519_verify(pk, msg, sizeof msg - 1, old_sig) == 0);
+    ec_signer_free(old);
+#pragma GCC diagnostic pop
 }
 
 static void test_blake2b_bounds(void) {

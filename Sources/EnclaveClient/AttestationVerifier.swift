@@ -1,7 +1,9 @@
 import AsyncHTTPClient
 import EnclaveConfiguration
+import EnclaveContract
 import EnclaveCrypto
 import EnclaveHTTP
+import EnclaveJSON
 import Foundation
 import Logging
 import NIOCore
@@ -50,18 +52,18 @@ public final class AttestationVerifier: Sendable {
 
     public func verify(purpose: String = "host-attestation") async throws(EnclaveCheckFailure) -> VerifiedAttestation {
         // The document.
-        let document = try await getJSON("/v1/attestation/document")
-        guard let runtime = document["runtime"] as? String, !runtime.isEmpty,
-            let measurement = document["measurement"] as? String, !measurement.isEmpty
+        guard let document = try await get("/v1/attestation/document", as: AttestationDocumentBody.self),
+            !document.runtime.isEmpty, !document.measurement.isEmpty
         else { throw EnclaveCheckFailure(.badDocument, "the document lacks runtime or measurement") }
-        guard runtime.lowercased() == settings.expectedRuntime.lowercased() else {
+        let measurement = document.measurement
+        guard document.runtime.lowercased() == settings.expectedRuntime.lowercased() else {
             throw EnclaveCheckFailure(.badDocument, "the document's runtime is not TEE_EXPECTED_RUNTIME")
         }
         guard settings.allowedMeasurements.contains(measurement) else {
             throw EnclaveCheckFailure(.measurementNotAllowed, "the document's measurement is not in TEE_ALLOWED_MEASUREMENTS")
         }
         var published: [UInt8]?
-        if let text = document["public_key"] as? String {
+        if let text = document.publicKey {
             guard let key = Data(base64Encoded: text), key.count == 32 else {
                 throw EnclaveCheckFailure(.badDocument, "the document's public_key is not a 32-byte base64 key")
             }
@@ -70,9 +72,9 @@ public final class AttestationVerifier: Sendable {
         var skipped: [String] = []
         let key: [UInt8]?
         var nitroDocument: String?
-        if document["format"] as? String == "aws-nitro-cose" {
+        if document.format == AttestationDocumentBody.nitroFormat {
             // The key comes from the document AWS hardware signed, not from the JSON beside it.
-            nitroDocument = document["attestation_document"] as? String
+            nitroDocument = document.attestationDocument
             let vouched = try checkNitro(nitroDocument, measurement: measurement)
             guard published == vouched else {
                 throw EnclaveCheckFailure(.attestationDocumentInvalid, "public_key is not the key the Nitro document vouches for")
@@ -104,38 +106,38 @@ public final class AttestationVerifier: Sendable {
         let issuedAt = now()
         let expiresAt = issuedAt + Int64(min(60, settings.attestationMaxAgeSeconds))
         pending.withLock { _ = $0.insert(nonce) }
-        let challenge: [String: Any] = [
-            "challenge_nonce": nonce, "issued_at": issuedAt, "expires_at": expiresAt, "operation_purpose": purpose,
-            "request_id": requestID,
-        ]
-        let evidence: [String: Any]
+        let challenge = ChallengeRequest(
+            challengeNonce: nonce, issuedAt: issuedAt, expiresAt: expiresAt, operationPurpose: purpose, requestID: requestID)
+        let answer: ChallengeResponse?
         do {
-            evidence = try await postJSON("/v1/attestation/challenge", challenge)
+            answer = try await post("/v1/attestation/challenge", challenge, as: ChallengeResponse.self)
         } catch {
             pending.withLock { _ = $0.remove(nonce) }
             throw error
         }
-        let echoedNonce = evidence["challenge_nonce"] as? String ?? ""
+        let echoedNonce = answer?.challengeNonce ?? ""
         // Consumed whatever the outcome: a nonce is never accepted twice.
         let wasPending = pending.withLock { $0.remove(echoedNonce) != nil }
         pending.withLock { _ = $0.remove(nonce) }
+        guard let evidence = answer else { throw EnclaveCheckFailure(.evidenceInvalid, "the evidence is not the contract's shape") }
         guard wasPending, echoedNonce == nonce else { throw EnclaveCheckFailure(.evidenceInvalid, "the evidence echoes another challenge nonce") }
-        guard (evidence["issued_at"] as? Int).map(Int64.init) == issuedAt, (evidence["expires_at"] as? Int).map(Int64.init) == expiresAt,
-            evidence["operation_purpose"] as? String == purpose, evidence["request_id"] as? String == requestID
+        guard evidence.issuedAt == issuedAt, evidence.expiresAt == expiresAt, evidence.operationPurpose == purpose,
+            evidence.requestID == requestID
         else { throw EnclaveCheckFailure(.evidenceInvalid, "the evidence does not echo the challenge") }
-        guard let evidenceRuntime = evidence["runtime"] as? String, evidenceRuntime.lowercased() == settings.expectedRuntime.lowercased()
-        else { throw EnclaveCheckFailure(.evidenceInvalid, "the evidence's runtime is not TEE_EXPECTED_RUNTIME") }
-        guard let evidenceMeasurement = evidence["measurement"] as? String, settings.allowedMeasurements.contains(evidenceMeasurement)
-        else { throw EnclaveCheckFailure(.measurementNotAllowed, "the evidence's measurement is not allowed") }
-        guard let evidenceIssuedAt = (evidence["evidence_issued_at"] as? Int).map(Int64.init) else {
-            throw EnclaveCheckFailure(.evidenceInvalid, "the evidence lacks evidence_issued_at")
+        let evidenceRuntime = evidence.runtime, evidenceMeasurement = evidence.measurement
+        guard evidenceRuntime.lowercased() == settings.expectedRuntime.lowercased() else {
+            throw EnclaveCheckFailure(.evidenceInvalid, "the evidence's runtime is not TEE_EXPECTED_RUNTIME")
         }
+        guard settings.allowedMeasurements.contains(evidenceMeasurement) else {
+            throw EnclaveCheckFailure(.measurementNotAllowed, "the evidence's measurement is not allowed")
+        }
+        let evidenceIssuedAt = evidence.evidenceIssuedAt
         let skew = Int64(settings.maxSkewSeconds)
         guard evidenceIssuedAt >= issuedAt - skew, evidenceIssuedAt <= expiresAt, abs(now() - evidenceIssuedAt) <= skew else {
             throw EnclaveCheckFailure(.evidenceInvalid, "evidence_issued_at is outside the challenge window or stale")
         }
         // A challenge answer carries the latest Nitro document: it must vouch for the same key.
-        if let carried = evidence["attestation_document"] as? String, carried != nitroDocument {
+        if let carried = evidence.attestationDocument, carried != nitroDocument {
             guard nitroDocument != nil, try checkNitro(carried, measurement: evidenceMeasurement) == key else {
                 throw EnclaveCheckFailure(.attestationDocumentInvalid, "the challenge answer carries a document for another key")
             }
@@ -145,7 +147,7 @@ public final class AttestationVerifier: Sendable {
                 runtime: evidenceRuntime, measurement: evidenceMeasurement, challengeNonce: echoedNonce, issuedAt: issuedAt,
                 expiresAt: expiresAt, operationPurpose: purpose, requestID: requestID, evidenceIssuedAt: evidenceIssuedAt)
             guard let payload = try? fields.canonicalPayload(),
-                let signature = (evidence["signature"] as? String).flatMap({ Data(base64Encoded: $0) }),
+                let signature = Data(base64Encoded: evidence.signature),
                 Ed25519.verify(publicKey: key, message: payload, signature: [UInt8](signature))
             else { throw EnclaveCheckFailure(.signatureInvalid, "the evidence signature does not verify") }
         }
@@ -169,19 +171,20 @@ public final class AttestationVerifier: Sendable {
         return key
     }
 
-    private func getJSON(_ path: String) async throws(EnclaveCheckFailure) -> [String: Any] {
-        try await send(HTTPClientRequest(url: baseURL + path), path)
+    /// The decoded answer; nil when it is JSON of another shape.
+    private func get<Body: WireBody>(_ path: String, as: Body.Type) async throws(EnclaveCheckFailure) -> Body? {
+        Body(json: try await send(HTTPClientRequest(url: baseURL + path), path))
     }
 
-    private func postJSON(_ path: String, _ object: [String: Any]) async throws(EnclaveCheckFailure) -> [String: Any] {
+    private func post<Body: WireBody>(_ path: String, _ body: some WireBody, as: Body.Type) async throws(EnclaveCheckFailure) -> Body? {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: object)) ?? Data()))
-        return try await send(request, path)
+        request.body = .bytes(ByteBuffer(bytes: body.jsonBytes))
+        return Body(json: try await send(request, path))
     }
 
-    private func send(_ request: HTTPClientRequest, _ path: String) async throws(EnclaveCheckFailure) -> [String: Any] {
+    private func send(_ request: HTTPClientRequest, _ path: String) async throws(EnclaveCheckFailure) -> JSONValue {
         let status: Int
         let body: ByteBuffer
         do {
@@ -191,7 +194,7 @@ public final class AttestationVerifier: Sendable {
             throw EnclaveCheckFailure(.unreachable, "no answer from \(path)")
         }
         guard status == 200 else { throw EnclaveCheckFailure(.badStatus, "\(path) answered \(status)") }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] else {
+        guard let object = JSONValue(parsing: Array(body.readableBytesView)), case .object = object else {
             throw EnclaveCheckFailure(path.hasSuffix("document") ? .badDocument : .evidenceInvalid, "\(path) answered something other than a JSON object")
         }
         return object

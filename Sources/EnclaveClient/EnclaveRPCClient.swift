@@ -54,51 +54,40 @@ public final class EnclaveRPCClient: Sendable {
     /// A signed ping. With `bindingKey` (the Ed25519 key the host verified evidence with), its
     /// `binding` must verify for this request: only the holder of the attested key can answer.
     public func ping(bindingKey: [UInt8]?) async throws(EnclaveRPCError) -> AttestedIdentity {
-        struct Answer: Decodable { var request_id: String; var attested_identity: AttestedIdentity; var binding: String? }
         let requestID = Self.newRequestID()
-        let (answer, signature): (Answer, String) = try await call(
-            ContractRoute.ping.path, ["contract_version": contractVersion, "request_id": requestID], requestID: requestID)
+        let (answer, signature) = try await call(.ping, PingRPCRequest(requestID: requestID), answer: PingResponse.self)
         if let bindingKey {
-            guard let binding = answer.binding.flatMap({ Data(base64Encoded: $0) }),
+            guard let binding = answer.binding,
                 let message = try? PingBinding.message(requestID: requestID, requestSignature: signature),
-                Ed25519.verify(publicKey: bindingKey, message: message, signature: [UInt8](binding))
+                Ed25519.verify(publicKey: bindingKey, message: message, signature: binding)
             else { throw .notAuthenticated("the ping's binding does not verify with the attested key", status: 200) }
         }
-        return answer.attested_identity
+        return answer.attestedIdentity
     }
 
     /// `requestID` names the call in both sides' audit trails; a fresh one when nil.
     public func exchange(userID: String, connectorID: String, requestID: String? = nil) async throws(EnclaveRPCError) -> AccessTokenGrant {
-        struct Answer: Decodable { var request_id: String; var access_token: String; var expires_in: Int?; var scope: String? }
-        let requestID = requestID ?? Self.newRequestID()
-        let (answer, _): (Answer, String) = try await call(
-            ContractRoute.exchange.path, Self.connectorBody(requestID, userID, connectorID), requestID: requestID)
-        return AccessTokenGrant(accessToken: answer.access_token, expiresIn: answer.expires_in, scope: answer.scope)
+        let request = ConnectorRPCRequest(
+            requestID: requestID ?? Self.newRequestID(), connector: ConnectorReference(userID: userID, connectorID: connectorID))
+        let (answer, _) = try await call(.exchange, request, answer: ExchangeResponse.self)
+        return AccessTokenGrant(accessToken: answer.accessToken, expiresIn: answer.expiresIn, scope: answer.scope)
     }
 
     public func revoke(userID: String, connectorID: String, requestID: String? = nil) async throws(EnclaveRPCError) {
-        struct Answer: Decodable { var request_id: String }
-        let requestID = requestID ?? Self.newRequestID()
-        let _: (Answer, String) = try await call(
-            ContractRoute.revoke.path, Self.connectorBody(requestID, userID, connectorID), requestID: requestID)
+        let request = ConnectorRPCRequest(
+            requestID: requestID ?? Self.newRequestID(), connector: ConnectorReference(userID: userID, connectorID: connectorID))
+        _ = try await call(.revoke, request, answer: AcknowledgementResponse.self)
     }
 
     public func register(
         userID: String, authorizationCode: String, redirectURI: String, codeVerifier: String?, requestID: String? = nil
     ) async throws(EnclaveRPCError) -> RegisteredConnector {
-        struct Connector: Decodable { var connector_id: String }
-        struct Answer: Decodable {
-            var request_id: String; var connector: Connector; var access_token: String; var expires_in: Int?; var scope: String?
-        }
-        let requestID = requestID ?? Self.newRequestID()
-        var body: [String: Any] = [
-            "contract_version": contractVersion, "request_id": requestID, "user_id": userID,
-            "authorization_code": authorizationCode, "redirect_uri": redirectURI,
-        ]
-        if let codeVerifier { body["code_verifier"] = codeVerifier }
-        let (answer, _): (Answer, String) = try await call(ContractRoute.register.path, body, requestID: requestID)
+        let request = RegisterRPCRequest(
+            requestID: requestID ?? Self.newRequestID(), userID: userID, authorizationCode: authorizationCode,
+            redirectURI: redirectURI, codeVerifier: codeVerifier)
+        let (answer, _) = try await call(.register, request, answer: RegisterResponse.self)
         return RegisteredConnector(
-            connectorID: answer.connector.connector_id, accessToken: answer.access_token, expiresIn: answer.expires_in,
+            connectorID: answer.connector.connectorID, accessToken: answer.accessToken, expiresIn: answer.expiresIn,
             scope: answer.scope)
     }
 
@@ -107,19 +96,15 @@ public final class EnclaveRPCClient: Sendable {
 
     static func newRequestID() -> String { UUID().uuidString.lowercased() }
 
-    static func connectorBody(_ requestID: String, _ userID: String, _ connectorID: String) -> [String: Any] {
-        ["contract_version": contractVersion, "request_id": requestID, "connector": ["user_id": userID, "connector_id": connectorID]]
-    }
-
     /// Sends one signed request, observed; returns the decoded answer and the request's signature.
-    private func call<Answer: Decodable>(
-        _ path: String, _ object: [String: Any], requestID: String
+    private func call<Request: RPCMessage, Answer: RPCMessage>(
+        _ route: ContractRoute, _ request: Request, answer: Answer.Type
     ) async throws(EnclaveRPCError) -> (Answer, String) {
-        guard let observer else { return try await unobservedCall(path, object, requestID: requestID) }
+        guard let observer else { return try await unobservedCall(route.path, request, answer: answer) }
         let started = ContinuousClock.now
-        let operation = Self.operations[path] ?? "other"
+        let operation = Self.operations[route.path] ?? "other"
         do {
-            let result: (Answer, String) = try await unobservedCall(path, object, requestID: requestID)
+            let result = try await unobservedCall(route.path, request, answer: answer)
             observer.enclaveCall(operation, outcome: "ok", duration: ContinuousClock.now - started)
             return result
         } catch {
@@ -133,13 +118,10 @@ public final class EnclaveRPCClient: Sendable {
         ContractRoute.register.path: "register",
     ]
 
-    private func unobservedCall<Answer: Decodable>(
-        _ path: String, _ object: [String: Any], requestID: String
+    private func unobservedCall<Request: RPCMessage, Answer: RPCMessage>(
+        _ path: String, _ rpc: Request, answer: Answer.Type
     ) async throws(EnclaveRPCError) -> (Answer, String) {
-        guard let body = try? JSONSerialization.data(withJSONObject: object) else {
-            throw .invalidResponse("the request could not be encoded", status: nil)
-        }
-        let bytes = [UInt8](body)
+        let bytes = rpc.jsonBytes
         let timestamp = String(now())
         let nonce = (try? SecureRandom.bytes(16))?.map { String(format: "%02x", $0) }.joined() ?? ""
         guard nonce.count == 32 else { throw .unreachable("no randomness for the request nonce") }
@@ -176,31 +158,22 @@ public final class EnclaveRPCClient: Sendable {
             throw .unreachable("the enclave runtime could not be reached for \(path)")
         }
         guard (200..<300).contains(status) else { throw Self.decodeError(status: status, body: answer) }
-        guard let decoded = try? JSONDecoder().decode(Answer.self, from: Data(answer)) else {
+        guard let decoded = Answer(jsonBytes: answer) else {
             throw .invalidResponse("the answer to \(path) is not the contract's shape", status: status)
         }
         // The answer must belong to this request.
-        guard (try? JSONDecoder().decode(RequestIDEcho.self, from: Data(answer)))?.request_id == requestID else {
+        guard decoded.requestID == rpc.requestID else {
             throw .invalidResponse("the answer to \(path) echoes another request_id", status: status)
         }
         return (decoded, signature)
     }
 
-    struct RequestIDEcho: Decodable { var request_id: String }
-
     static func decodeError(status: Int, body: [UInt8]) -> EnclaveRPCError {
-        struct Envelope: Decodable {
-            struct Body: Decodable {
-                var code: String; var message: String; var retryable: Bool; var provider_status: Int?; var oauth_error: String?
-            }
-            var error: Body
-        }
-        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(body)) else {
+        guard let envelope = ErrorEnvelope(jsonBytes: body) else {
             return .invalidResponse("status \(status) without the error envelope", status: status)
         }
-        let e = envelope.error
         return EnclaveRPCError(
-            status: status, code: e.code, message: e.message, retryable: e.retryable, providerStatus: e.provider_status,
-            oauthError: e.oauth_error)
+            status: status, code: envelope.code, message: envelope.message, retryable: envelope.retryable,
+            providerStatus: envelope.providerStatus, oauthError: envelope.oauthError)
     }
 }

@@ -10,7 +10,4 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
     }
 
     public var description: String { "configuration error: \(variable) \(rule)" }
-
-    /// The exit status for a bad configuration (sysexits.h EX_CONFIG).
-    public static let exitStatus: Int32 = 78
 }

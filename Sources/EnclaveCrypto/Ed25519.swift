@@ -10,11 +10,11 @@ public final class ChallengeSigner: @unchecked Sendable {
     /// `seed` is the 32-byte RFC 8032 private key.
     public init(seed: [UInt8]) throws {
         guard seed.count == Int(EC_ED25519_SEED_BYTES) else { throw EnclaveCryptoError.invalidKeyLength }
-        guard let handle = seed.withUnsafeBufferPointer({ ec_signer_new($0.baseAddress) }) else {
+        guard let handle = seed.withUnsafeBufferPointer({ ec_ed25519_signer_new($0.baseAddress) }) else {
             throw EnclaveCryptoError.operationFailed
         }
         self.handle = handle
-        publicKey = try .filled(count: Int(EC_ED25519_PUBLIC_KEY_BYTES)) { ec_signer_public_key(handle, $0) }
+        publicKey = try .filled(count: Int(EC_ED25519_PUBLIC_KEY_BYTES)) { ec_ed25519_signer_public_key(handle, $0) }
     }
 
     /// A signer with a fresh random key (dev-shim mode).
@@ -24,12 +24,12 @@ public final class ChallengeSigner: @unchecked Sendable {
         return try ChallengeSigner(seed: seed)
     }
 
-    deinit { ec_signer_free(handle) }
+    deinit { ec_ed25519_signer_free(handle) }
 
     /// The 64-byte Ed25519 signature of `message`.
     public func sign(_ message: RawSpan) throws -> [UInt8] {
         try withBytes(message) { m, n in
-            try .filled(count: Int(EC_ED25519_SIGNATURE_BYTES)) { ec_signer_sign(handle, m, n, $0) }
+            try .filled(count: Int(EC_ED25519_SIGNATURE_BYTES)) { ec_ed25519_signer_sign(handle, m, n, $0) }
         }
     }
 

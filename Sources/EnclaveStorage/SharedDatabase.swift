@@ -16,9 +16,6 @@ public enum StoreError: Error, Sendable, Equatable {
 }
 
 extension StoreError {
-    /// The exit status of a process whose database cannot be used at start (sysexits.h EX_UNAVAILABLE).
-    public static let exitStatus: Int32 = 69
-
     /// The line a process prints when its database cannot be used at start.
     public static func startFailure(_ error: StoreError, variable: String) -> String {
         switch error {

@@ -28,7 +28,7 @@ final class APIAuditFields: @unchecked Sendable {
 /// counts it by route and status. Outermost on the group, so a refused bearer token is audited too.
 struct AuditMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
-    let audit: AuditTrail
+    let audit: AuditRecorder
     let metrics: HostMetrics?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -49,9 +49,9 @@ struct AuditMiddleware: RouterMiddleware {
         let fields = context.audit
         // The route's pattern, never the path (which holds the connector id).
         let route = context.endpointPath ?? "unmatched"
-        audit.record(AuditEvent(
-            route: route, outcome: fields.refusal ?? (status < 400 ? AuditEvent.allowed : "\(status)"), userID: fields.userID,
-            connectorID: fields.connectorID, requestID: fields.requestID, duration: ContinuousClock.now - started))
+        audit.record(
+            route: route, status: status, refusal: fields.refusal, userID: fields.userID, connectorID: fields.connectorID,
+            requestID: fields.requestID, since: started)
         metrics?.request(route: route, status: status)
     }
 }

@@ -35,7 +35,7 @@ struct APIRoutes: Sendable {
             ] as [String: Any])
         }
         let api = router.group()
-            .add(middleware: AuditMiddleware(audit: audit, metrics: metrics))
+            .add(middleware: AuditMiddleware(audit: AuditRecorder(trail: audit), metrics: metrics))
             .add(middleware: BearerTokenMiddleware(token: token))
             .add(middleware: HostErrorMiddleware())
         api.post(.init(stringLiteral: Self.registerRoute)) { request, context in try await register(request, context: context) }

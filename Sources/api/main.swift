@@ -13,16 +13,16 @@ import Logging
 import ServiceLifecycle
 
 /// One line on stderr, then the exit status.
-func fail(_ line: String, status: Int32) -> Never {
+func fail(_ line: String, status: ExitStatus) -> Never {
     FileHandle.standardError.write(Data("api: \(line)\n".utf8))
-    exit(status)
+    exit(status.rawValue)
 }
 
 // First: the hosts hold the shared secret (see ProcessProtection); EX_OSERR when that fails.
-do { try ProcessProtection.apply() } catch { fail("\(error)", status: 71) }
+do { try ProcessProtection.apply() } catch { fail("\(error)", status: .osError) }
 let configuration: HostConfiguration
 do { configuration = try HostConfiguration.load(EnvironmentSource.process()) } catch {
-    fail("\(error)", status: ConfigurationError.exitStatus)
+    fail("\(error)", status: .configuration)
 }
 LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
 let logger = Logger(label: "api")
@@ -36,7 +36,7 @@ do {
     let connection = try EnclaveConnection(configuration: configuration.client, observer: metrics)
     let verified: VerifiedAttestation?
     do { verified = try await HostStartup.probe(configuration, connection: connection, logger: logger, metrics: metrics) } catch {
-        fail("\(error)", status: 1)
+        fail("\(error)", status: .failure)
     }
     let stores = try HostJobStores(configuration, role: "api", logger: logger)
     metrics?.watchJobs(stores.jobs)
@@ -52,8 +52,8 @@ do {
     try await group.run()
     try await connection.shutdown()
 } catch let error as StoreError {
-    fail(StoreError.startFailure(error, variable: "HOST_DATABASE_URL"), status: StoreError.exitStatus)
+    fail(StoreError.startFailure(error, variable: "HOST_DATABASE_URL"), status: .unavailable)
 } catch {
     logger.critical("api stopped on an error", metadata: ["error": "\(type(of: error))"])
-    exit(1)
+    exit(ExitStatus.failure.rawValue)
 }

@@ -12,16 +12,16 @@ import Logging
 import ServiceLifecycle
 
 /// One line on stderr, then the exit status.
-func fail(_ line: String, status: Int32) -> Never {
+func fail(_ line: String, status: ExitStatus) -> Never {
     FileHandle.standardError.write(Data("worker: \(line)\n".utf8))
-    exit(status)
+    exit(status.rawValue)
 }
 
 // First: the hosts hold the shared secret (see ProcessProtection); EX_OSERR when that fails.
-do { try ProcessProtection.apply() } catch { fail("\(error)", status: 71) }
+do { try ProcessProtection.apply() } catch { fail("\(error)", status: .osError) }
 let configuration: HostConfiguration
 do { configuration = try HostConfiguration.load(EnvironmentSource.process()) } catch {
-    fail("\(error)", status: ConfigurationError.exitStatus)
+    fail("\(error)", status: .configuration)
 }
 LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
 let logger = Logger(label: "worker")
@@ -34,7 +34,7 @@ do {
     }
     let connection = try EnclaveConnection(configuration: configuration.client, observer: metrics)
     do { _ = try await HostStartup.probe(configuration, connection: connection, logger: logger, metrics: metrics) } catch {
-        fail("\(error)", status: 1)
+        fail("\(error)", status: .failure)
     }
     let stores = try HostJobStores(configuration, role: "worker", logger: logger)
     metrics?.watchJobs(stores.jobs)
@@ -47,8 +47,8 @@ do {
     try await connection.shutdown()
     logger.info("stopped")
 } catch let error as StoreError {
-    fail(StoreError.startFailure(error, variable: "HOST_DATABASE_URL"), status: StoreError.exitStatus)
+    fail(StoreError.startFailure(error, variable: "HOST_DATABASE_URL"), status: .unavailable)
 } catch {
     logger.critical("worker stopped on an error", metadata: ["error": "\(type(of: error))"])
-    exit(1)
+    exit(ExitStatus.failure.rawValue)
 }

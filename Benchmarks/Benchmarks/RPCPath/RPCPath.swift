@@ -8,12 +8,12 @@
 // HMAC alone; and a runtime that records metrics against one that does not. Every runtime audits
 // to /dev/null.
 import Benchmark
-@_spi(Benchmarks) import EnclaveBenchmarkRoutes
+import EnclaveBenchmarkRoutes
 import EnclaveConfiguration
 import EnclaveCrypto
 import EnclaveLogging
 import EnclaveMetrics
-@_spi(Benchmarks) import EnclaveRuntime
+import EnclaveRuntime
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -30,7 +30,7 @@ let accessLogger: Logger = {
 }()
 
 /// One runtime, as `enclave-runtime-bench` builds it, logging and auditing to /dev/null.
-func makeRuntime(servesPingVariants: Bool = false, metrics: MetricsRegistry? = nil) throws -> EnclaveRuntimeApplication {
+func makeRuntime(metrics: MetricsRegistry? = nil) throws -> EnclaveRuntimeApplication {
     let state = FileManager.default.temporaryDirectory.appendingPathComponent("bench-rpc-path-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
     let configuration = try RuntimeConfiguration.load(EnvironmentSource([
@@ -38,8 +38,7 @@ func makeRuntime(servesPingVariants: Bool = false, metrics: MetricsRegistry? = n
         "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": secret, "ENCLAVE_AUDIT_LOG": "/dev/null",
     ]))
     return try EnclaveRuntimeApplication(
-        configuration: configuration, logger: accessLogger, extraRoutes: FloorRoutes.routes(maxBodyBytes: configuration.maxBodyBytes),
-        servesPingVariants: servesPingVariants, metrics: metrics)
+        configuration: configuration, logger: accessLogger, composition: FloorRoutes.composition(configuration, metrics: metrics))
 }
 
 /// Builds requests as `enclave-load` sends them (after HTTP/1 parsing): unique nonce, current time.
@@ -77,7 +76,7 @@ let benchmarks: @Sendable () -> Void = {
         // dominate a request of a few microseconds.
         scalingFactor: .kilo, maxDuration: .seconds(3), maxIterations: 200)
 
-    let runtime = try! makeRuntime(servesPingVariants: true)
+    let runtime = try! makeRuntime()
     let measured = try! makeRuntime(metrics: MetricsRegistry())
     let channel = EmbeddedChannel()
     let silent = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -145,7 +144,7 @@ let benchmarks: @Sendable () -> Void = {
     @Sendable func difference(_ a: Duration, _ b: Duration, _ count: Int) -> Int { 5_000 + Int(((a - b) / count) / .nanoseconds(1)) }
     Benchmark("request path signed ping: signed, unsigned and HMAC floor, interleaved", configuration: long([signedMinusUnsigned, floorMinusUnsigned])) {
         benchmark in
-        let sides: [Side] = [(runtime, ping), (runtime, EnclaveRuntimeApplication.unsignedPingPath), (runtime, EnclaveRuntimeApplication.floorPingPath)]
+        let sides: [Side] = [(runtime, ping), (runtime, FloorRoutes.unsignedPingPath), (runtime, FloorRoutes.floorPingPath)]
         try await interleaved(benchmark, sides) { times, count in
             benchmark.measurement(signedMinusUnsigned, difference(times[0], times[1], count))
             benchmark.measurement(floorMinusUnsigned, difference(times[2], times[1], count))

@@ -67,7 +67,7 @@ let benchmarks: @Sendable () -> Void = {
             if case .success(let json) = service.answer(body) { blackHole(json) }
         }
     }
-    Benchmark("challenge evidence bare ec_signer_sign", configuration: signing) { benchmark in
+    Benchmark("challenge evidence bare ec_ed25519_signer_sign", configuration: signing) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try signer.sign(payload))
         }

@@ -82,7 +82,7 @@ let benchmarks: @Sendable () -> Void = {
     ).canonicalPayload()
     let signConfiguration = Benchmark.Configuration(scalingFactor: .one)
 
-    Benchmark("sign challenge ec_signer_sign", configuration: signConfiguration) { benchmark in
+    Benchmark("sign challenge ec_ed25519_signer_sign", configuration: signConfiguration) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try challengeSigner.sign(payload))
         }

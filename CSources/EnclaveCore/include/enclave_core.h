@@ -22,13 +22,15 @@ extern "C" {
 #if defined(__GNUC__) || defined(__clang__)
 #define EC_EXPORT __attribute__((visibility("default")))
 #define EC_WARN_UNUSED __attribute__((warn_unused_result))
+#define EC_DEPRECATED(message) __attribute__((deprecated(message)))
 #else
 #define EC_EXPORT
 #define EC_WARN_UNUSED
+#define EC_DEPRECATED(message)
 #endif
 
 #define EC_VERSION_MAJOR 1
-#define EC_VERSION_MINOR 2
+#define EC_VERSION_MINOR 3
 #define EC_VERSION_PATCH 0
 
 #define EC_RPC_MAC_BYTES 32
@@ -184,15 +186,23 @@ EC_EXPORT EC_WARN_UNUSED int ec_check_nonce(const char *s, size_t len);
 
 /* A signing key built once from a 32-byte seed (RFC 8032 private key). Immutable after creation,
  * so one signer may be used from many threads at once. */
-typedef struct ec_signer ec_signer;
+typedef struct ec_ed25519_signer ec_ed25519_signer;
 
-EC_EXPORT ec_signer *ec_signer_new(const uint8_t seed[EC_ED25519_SEED_BYTES]);
+EC_EXPORT ec_ed25519_signer *ec_ed25519_signer_new(const uint8_t seed[EC_ED25519_SEED_BYTES]);
 /* Wipes and frees; NULL is ignored. */
-EC_EXPORT void ec_signer_free(ec_signer *s);
-EC_EXPORT EC_WARN_UNUSED int ec_signer_public_key(const ec_signer *s,
+EC_EXPORT void ec_ed25519_signer_free(ec_ed25519_signer *s);
+EC_EXPORT EC_WARN_UNUSED int ec_ed25519_signer_public_key(const ec_ed25519_signer *s,
                                                   uint8_t pk[EC_ED25519_PUBLIC_KEY_BYTES]);
-EC_EXPORT EC_WARN_UNUSED int ec_signer_sign(const ec_signer *s, const uint8_t *msg, size_t len,
+EC_EXPORT EC_WARN_UNUSED int ec_ed25519_signer_sign(const ec_ed25519_signer *s, const uint8_t *msg, size_t len,
                                             uint8_t sig[EC_ED25519_SIGNATURE_BYTES]);
+/* The names of 1.2 and earlier, for one release: the same functions. */
+typedef ec_ed25519_signer ec_signer;
+EC_EXPORT EC_DEPRECATED("use ec_ed25519_signer_new") ec_signer *ec_signer_new(const uint8_t seed[EC_ED25519_SEED_BYTES]);
+EC_EXPORT EC_DEPRECATED("use ec_ed25519_signer_free") void ec_signer_free(ec_signer *s);
+EC_EXPORT EC_DEPRECATED("use ec_ed25519_signer_public_key") int ec_signer_public_key(const ec_signer *s,
+                                                                                    uint8_t pk[EC_ED25519_PUBLIC_KEY_BYTES]);
+EC_EXPORT EC_DEPRECATED("use ec_ed25519_signer_sign") int ec_signer_sign(const ec_signer *s, const uint8_t *msg, size_t len,
+                                                                       uint8_t sig[EC_ED25519_SIGNATURE_BYTES]);
 /* Returns 0 when sig is a valid signature of msg under pk, -1 otherwise. */
 EC_EXPORT EC_WARN_UNUSED int ec_ed25519_verify(const uint8_t pk[EC_ED25519_PUBLIC_KEY_BYTES],
                                                const uint8_t *msg, size_t len,

@@ -1,6 +1,6 @@
 import EnclaveContract
 import EnclaveCrypto
-import EnclaveJSON
+import EnclaveNSM
 import Foundation
 import Logging
 import NIOCore
@@ -60,19 +60,12 @@ final class NSMAttestation: Service, Sendable {
         let identity = AttestedIdentity(runtime: "nitro", measurement: parsed.measurement)
         let issuedAt = parsed.timestampMilliseconds / 1000
         let encoded = Data(document).base64EncodedString()
-        var json = JSONWriter(capacity: encoded.utf8.count + 256)
-        json.beginObject()
-        json.key("runtime"); json.string(identity.runtime)
-        json.key("measurement"); json.string(identity.measurement)
-        json.key("issued_at"); json.integer(issuedAt)
-        json.key("signature"); json.null()
-        json.key("dev_shim"); json.bool(false)
-        json.key("public_key"); json.base64(publicKey)
-        json.key("format"); json.string("aws-nitro-cose")
-        json.key("attestation_document"); json.string(encoded)
-        json.endObject()
+        let body = AttestationDocumentBody(
+            runtime: identity.runtime, measurement: identity.measurement, issuedAt: Int(issuedAt), devShim: false,
+            publicKey: Data(publicKey).base64EncodedString(), format: AttestationDocumentBody.nitroFormat,
+            attestationDocument: encoded)
         return AttestationSnapshot(
-            identity: identity, documentJSON: ByteBuffer(bytes: json.finish()), attestationDocument: encoded,
+            identity: identity, documentJSON: ByteBuffer(bytes: body.jsonBytes), attestationDocument: encoded,
             issuedAtMilliseconds: parsed.timestampMilliseconds)
     }
 

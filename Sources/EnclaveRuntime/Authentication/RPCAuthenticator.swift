@@ -84,7 +84,7 @@ struct RPCAuthenticator: Sendable {
         case .failure(let error): return .refused(error)
         case .success(let value): signature = value
         }
-        guard Self.isSignatureSyntax(signature) else {
+        guard RPCHeaderSyntax.isValidSignature(signature) else {
             return .refused(.init(.invalidRequestHeader, "x-alfred-rpc-signature must be 64 hex digits"))
         }
         // 3. Size: the declared length first, then what actually arrives.
@@ -127,22 +127,6 @@ struct RPCAuthenticator: Sendable {
     static func isFresh(_ timestamp: Int64, now: Int64, maxSkew: Int64) -> Bool {
         let (difference, overflow) = now.subtractingReportingOverflow(timestamp)
         return !overflow && difference.magnitude <= UInt64(maxSkew)
-    }
-
-    /// 64 hex digits, either case. Without branches per byte: digits and letters of a signature
-    /// alternate at random, so a branch on each byte is mispredicted about every other byte.
-    private static func isSignatureSyntax(_ text: String) -> Bool {
-        guard text.utf8.count == 64 else { return false }
-        var text = text
-        return text.withUTF8 { bytes in
-            var allHex: UInt8 = 1
-            for byte in bytes {
-                let digit: UInt8 = byte &- 0x30 < 10 ? 1 : 0
-                let letter: UInt8 = (byte | 0x20) &- 0x61 < 6 ? 1 : 0
-                allHex &= digit | letter
-            }
-            return allHex == 1
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import EnclaveContract
 import EnclaveCrypto
 
 /// Seals and opens refresh tokens under the data key. The associated data binds user id,

@@ -1,3 +1,4 @@
+import EnclaveContract
 import AsyncHTTPClient
 import EnclaveHTTP
 import EnclaveJSON

@@ -11,23 +11,9 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// A route beside the contract's, for benchmarks only (the floors they measure against).
-@_spi(Benchmarks) public struct ExtraRoute: Sendable {
-    public typealias Handler = @Sendable (Request, EnclaveRequestContext) async throws -> Response
-    public var method: HTTPRequest.Method
-    public var path: String
-    public var handler: Handler
-
-    public init(method: HTTPRequest.Method, path: String, handler: @escaping Handler) {
-        self.method = method
-        self.path = path
-        self.handler = handler
-    }
-}
-
 /// Builds the enclave runtime from a validated configuration; shared by the executable and tests.
 public struct EnclaveRuntimeApplication: Sendable {
-    public let application: Application<ContractRouterResponder>
+    public let application: Application<AccessLog>
     /// Everything the process runs: the HTTP server (once the store is ready) and the background
     /// work (the database pool and the replay guard's purge, the NSM refresher, the metrics listener).
     public let services: [any Service]
@@ -35,32 +21,14 @@ public struct EnclaveRuntimeApplication: Sendable {
     /// The Prometheus registry, when metrics are on.
     public let metrics: MetricsRegistry?
 
-    /// `now` is Unix seconds; tests inject a clock.
+    /// `now` is Unix seconds; tests inject a clock. `composition` adds routes beside the
+    /// contract's (the benchmarks' floors); a deployment adds none.
     public init(
         configuration: RuntimeConfiguration, logger: Logger, limits: ListenerLimits = .serving(),
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
-    ) throws {
-        try self.init(configuration: configuration, logger: logger, limits: limits, now: now, extraRoutes: [], metrics: nil)
-    }
-
-    /// For the benchmark that prices signing answers: paths where the same runtime serves the ping
-    /// again, its answers not signed, or not signed but with one keyed HMAC of the answer made
-    /// instead (the floor). As long as the ping's own path, so the request's signature and its
-    /// route cost the same, and on the same runtime, so all of them meet the same state.
-    @_spi(Benchmarks) public static let unsignedPingPath = "/bench/uping"
-    @_spi(Benchmarks) public static let floorPingPath = "/bench/hping"
-
-    /// The runtime with routes beside the contract's (the benchmarks' floors), and, for the
-    /// benchmarks that price them, the ping again without signing its answers (`unsignedPingPath`,
-    /// `floorPingPath`), or with metrics recorded into `metrics` (no listener) whatever the
-    /// configuration says.
-    @_spi(Benchmarks) public init(
-        configuration: RuntimeConfiguration, logger: Logger, limits: ListenerLimits = .serving(),
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }, extraRoutes: [ExtraRoute],
-        servesPingVariants: Bool = false, metrics registry: MetricsRegistry? = nil
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }, composition: RuntimeComposition = .init()
     ) throws {
         let shared = configuration.shared
-        let registry = registry ?? configuration.metricsBindAddress.map { _ in MetricsRegistry() }
+        let registry = composition.metrics ?? configuration.metricsBindAddress.map { _ in MetricsRegistry() }
         let metrics = registry.map { RuntimeMetrics(registry: $0) }
         self.metrics = registry
         let audit: AuditTrail
@@ -88,17 +56,23 @@ public struct EnclaveRuntimeApplication: Sendable {
                 timeout: .milliseconds(configuration.providerTimeoutMilliseconds), metrics: metrics)
         }
 
+        let verifier = try RPCVerifier(secret: shared.sharedSecret, previousSecret: shared.previousSharedSecret)
         let pipeline = RPCPipeline(
             authenticator: RPCAuthenticator(
-                verifier: try RPCVerifier(secret: shared.sharedSecret, previousSecret: shared.previousSharedSecret),
+                verifier: verifier,
                 replayGuard: stores.replayGuard,
                 maxSkewSeconds: Int64(shared.maxSkewSeconds), maxBodyBytes: configuration.maxBodyBytes, now: now),
-            audit: audit, metrics: metrics, logger: logger)
-        let rpc = TokenRPCHandlers(
-            identity: RenderedIdentity(attestation.current.identity), store: connectors, vault: vault, provider: provider,
-            evidenceSigner: signer, now: now)
-        let unauthenticated = AttestationHandlers(
-            health: HealthAnswers(environment: shared.environment.rawValue, mode: shared.mode.rawValue, stores: stores),
+            answerSigning: ContractAnswerSigning(verifier: verifier),
+            audit: AuditRecorder(trail: audit) { path in
+                metrics?.auditWriteFailed()
+                logger.error("the audit event could not be written; token RPCs are refused until it can", metadata: ["path": .string(path)])
+            },
+            metrics: metrics)
+        let identity = attestation.current.identity
+        let rpc = TokenRPCHandlers(identity: identity, store: connectors, vault: vault, provider: provider, now: now)
+        let ping = PingHandler(identity: identity, evidenceSigner: signer)
+        let health = HealthHandler(environment: shared.environment.rawValue, mode: shared.mode.rawValue, stores: stores)
+        let attestationEndpoints = AttestationHandlers(
             state: attestation,
             challenge: ChallengeService(
                 state: attestation, signer: signer, maxAgeSeconds: Int64(shared.attestationMaxAgeSeconds),
@@ -106,33 +80,32 @@ public struct EnclaveRuntimeApplication: Sendable {
             metrics: metrics)
 
         var routes: [String: ContractRouter.Route] = [
-            ContractRoute.healthz.path: .init(method: .get, handler: { unauthenticated.healthz($0, context: $1) }),
+            ContractRoute.healthz.path: .init(method: .get, handler: { health.healthz($0, context: $1) }),
             ContractRoute.attestationDocument.path: .init(
-                method: .get, handler: { unauthenticated.attestationDocument($0, context: $1) }),
+                method: .get, handler: { attestationEndpoints.attestationDocument($0, context: $1) }),
             ContractRoute.attestationChallenge.path: .init(
-                method: .post, handler: { try await unauthenticated.attestationChallenge($0, context: $1) }),
+                method: .post, handler: { try await attestationEndpoints.attestationChallenge($0, context: $1) }),
             ContractRoute.exchange.path: .init(
                 method: .post, handler: pipeline.handler(actsOnTokens: true) { await rpc.exchange($0, context: $1) }),
             ContractRoute.revoke.path: .init(
                 method: .post, handler: pipeline.handler(actsOnTokens: true) { await rpc.revoke($0, context: $1) }),
             ContractRoute.register.path: .init(
                 method: .post, handler: pipeline.handler(actsOnTokens: true) { await rpc.register($0, context: $1) }),
-            ContractRoute.ping.path: .init(method: .post, handler: pipeline.handler(actsOnTokens: false) { await rpc.ping($0, context: $1) }),
+            ContractRoute.ping.path: .init(method: .post, handler: pipeline.handler(actsOnTokens: false) { await ping.ping($0, context: $1) }),
         ]
-        if servesPingVariants {
-            for (path, signing) in [(Self.unsignedPingPath, RPCPipeline.AnswerSigning.unsigned), (Self.floorPingPath, .floor(key: shared.sharedSecret))] {
+        for extra in composition.routes {
+            precondition(routes[extra.path] == nil, "an extra route may not replace a contract route")
+            switch extra.serves {
+            case .handler(let handler): routes[extra.path] = .init(method: extra.method, handler: handler)
+            case .ping(let signing):
                 var variant = pipeline
                 variant.answerSigning = signing
-                routes[path] = .init(method: .post, handler: variant.handler(actsOnTokens: false) { await rpc.ping($0, context: $1) })
+                routes[extra.path] = .init(method: extra.method, handler: variant.handler(actsOnTokens: false) { await ping.ping($0, context: $1) })
             }
-        }
-        for extra in extraRoutes {
-            precondition(routes[extra.path] == nil, "an extra route may not replace a contract route")
-            routes[extra.path] = .init(method: extra.method, handler: extra.handler)
         }
         let bind = configuration.bindAddress
         application = Application(
-            responder: ContractRouterResponder(router: ContractRouter(routes: routes, logger: logger, metrics: metrics)),
+            responder: AccessLog(router: ContractRouter(routes: routes), logger: logger, metrics: metrics),
             server: .guarded(limits),
             configuration: .init(address: .hostname(bind.host, port: bind.port), serverName: nil),
             logger: logger)
@@ -169,20 +142,8 @@ public struct EnclaveRuntimeApplication: Sendable {
         return (signer, AttestationState(document.snapshot, maxAgeSeconds: nil), nil)
     }
 
-
-
     /// Releases the outbound HTTP client; call after the application stopped.
     public func shutdown() async throws {
         try await httpClient.shutdown()
-    }
-}
-
-/// The public face of `ContractRouter`, so the application type can be named outside the module.
-public struct ContractRouterResponder: HTTPResponder {
-    public typealias Context = EnclaveRequestContext
-    let router: ContractRouter
-
-    public func respond(to request: Request, context: EnclaveRequestContext) async throws -> Response {
-        try await router.respond(to: request, context: context)
     }
 }

@@ -1,10 +1,11 @@
+import EnclaveContract
 import HTTPTypes
 import Hummingbird
 import NIOCore
 
 /// JSON responses, written with `JSONWriter` (see there for why not `JSONEncoder`).
 enum JSONResponse {
-    static func make(_ status: HTTPResponse.Status, _ value: some JSONResponseBody, headers: HTTPFields = [:]) -> Response {
+    static func make(_ status: HTTPResponse.Status, _ value: some WireBody, headers: HTTPFields = [:]) -> Response {
         raw(status, ByteBuffer(bytes: value.jsonBytes), headers: headers)
     }
 
@@ -23,10 +24,16 @@ enum JSONResponse {
     }
 
     /// The flat `{"code","message"}` error of the attestation endpoints.
-    static func plainError(
-        _ status: HTTPResponse.Status, code: String, message: String, context: EnclaveRequestContext, headers: HTTPFields = [:]
-    ) -> Response {
-        context.log.errorCode = code
-        return make(status, PlainError(code: code, message: message), headers: headers)
+    static func plainError(_ code: PlainErrorCode, message: String, context: EnclaveRequestContext, headers: HTTPFields = [:]) -> Response {
+        context.log.errorCode = code.rawValue
+        return make(code.httpStatus, PlainError(code, message: message), headers: headers)
     }
+}
+
+extension RPCErrorCode {
+    var httpStatus: HTTPResponse.Status { HTTPResponse.Status(code: status) }
+}
+
+extension PlainErrorCode {
+    var httpStatus: HTTPResponse.Status { HTTPResponse.Status(code: status) }
 }

@@ -12,7 +12,7 @@ struct RPCAnswer: Sendable {
     var status: HTTPResponse.Status
     var body: [UInt8]
 
-    static func ok(_ value: some JSONResponseBody) -> RPCAnswer {
+    static func ok(_ value: some WireBody) -> RPCAnswer {
         RPCAnswer(status: .ok, body: value.jsonBytes)
     }
 
@@ -35,20 +35,11 @@ struct RPCAnswer: Sendable {
 struct RPCPipeline: Sendable {
     typealias Endpoint = @Sendable (AuthenticatedRequest, EnclaveRequestContext) async -> RPCAnswer
 
-    /// How answers to authentic requests are signed: always, but in the benchmark that prices it.
-    enum AnswerSigning: Sendable {
-        case signed
-        case unsigned
-        /// Not signed; one keyed HMAC of the answer's body through the C core instead, the floor
-        /// of what signing costs, made where signing happens.
-        case floor(key: [UInt8])
-    }
-
     let authenticator: RPCAuthenticator
-    var answerSigning = AnswerSigning.signed
-    let audit: AuditTrail
+    /// `ContractAnswerSigning`, except on a benchmark's composed routes.
+    var answerSigning: any AnswerSigning
+    let audit: AuditRecorder
     let metrics: RuntimeMetrics?
-    let logger: Logger
 
     static let responseSignatureHeader = HTTPField.Name(RPCHeader.responseSignature)!
     static let unaudited = RPCError(.rpcInternalError, "the audit trail cannot be written; retry shortly")
@@ -97,15 +88,9 @@ struct RPCPipeline: Sendable {
     /// Writes the decision's audit event; false (logged, counted) when it could not be written.
     private func record(_ answer: RPCAnswer, context: EnclaveRequestContext, since started: ContinuousClock.Instant) -> Bool {
         let fields = context.log
-        let event = AuditEvent(
-            route: context.path, outcome: answer.status == .ok ? AuditEvent.allowed : fields.errorCode ?? "\(answer.status.code)",
-            userID: fields.userID, connectorID: fields.connectorID, requestID: fields.requestID, duration: ContinuousClock.now - started)
-        guard audit.record(event) else {
-            metrics?.auditWriteFailed()
-            logger.error("the audit event could not be written; token RPCs are refused until it can", metadata: ["path": .string(context.path)])
-            return false
-        }
-        return true
+        return audit.record(
+            route: context.path, status: Int(answer.status.code), refusal: fields.errorCode, userID: fields.userID,
+            connectorID: fields.connectorID, requestID: fields.requestID, since: started)
     }
 
     private func response(for answer: RPCAnswer, verified: VerifiedSignature?) -> Response {
@@ -114,19 +99,12 @@ struct RPCPipeline: Sendable {
         headers.reserveCapacity(3)
         headers.append(HTTPField(name: .contentType, value: "application/json"))
         headers.append(HTTPField(name: .contentLength, value: String(answer.body.count)))
-        if let verified {
-            switch answerSigning {
-            case .signed:
-                // Fails only for a malformed signature or status, which authentication has ruled out.
-                if let signature = try? authenticator.verifier.responseSignature(
-                    verifiedBy: verified.key, requestSignature: verified.requestSignature, status: Int(answer.status.code),
-                    body: answer.body.span.bytes)
-                {
-                    headers.append(HTTPField(name: Self.responseSignatureHeader, value: signature))
-                }
-            case .unsigned: break
-            case .floor(let key): _ = try? HMACSHA256.mac(key: key, message: answer.body)
-            }
+        if let verified,
+            let signature = answerSigning.responseSignature(
+                for: AuthenticAnswer(
+                    status: Int(answer.status.code), body: answer.body, requestSignature: verified.requestSignature, key: verified.key))
+        {
+            headers.append(HTTPField(name: Self.responseSignatureHeader, value: signature))
         }
         return Response(status: answer.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }

@@ -11,29 +11,32 @@ import ServiceLifecycle
 /// 10 s. It returns the exit status; the executables (`enclave-runtime`, and
 /// `enclave-runtime-bench` with its floor routes) pass it to `exit`.
 public enum RuntimeLauncher {
-    /// 0 after a graceful stop; 71 when the process cannot be protected; 78 for a configuration
-    /// (or local data key) that breaks a rule, with one line on stderr naming it; 69 when the
-    /// shared database cannot be reached (or migrated) at start; 1 on any other error.
-    @_spi(Benchmarks) public static func run(
-        program: String, extraRoutes: @Sendable (RuntimeConfiguration) -> [ExtraRoute] = { _ in [] }, localOnly: Bool = false
-    ) async -> Int32 {
+    /// `success` after a graceful stop; `osError` when the process cannot be protected;
+    /// `configuration` for a configuration (or local data key) that breaks a rule, with one line
+    /// on stderr naming it; `unavailable` when the shared database cannot be reached (or migrated)
+    /// at start; `software` when the NSM gives no first document; `failure` on any other error.
+    /// `composition` adds routes beside the contract's (`enclave-runtime-bench`'s floors, which
+    /// are `localOnly`: refused unless ALFRED_ENV is local).
+    public static func run(
+        program: String, composition: @Sendable (RuntimeConfiguration) -> RuntimeComposition = { _ in .init() }, localOnly: Bool = false
+    ) async -> ExitStatus {
         func fail(_ line: String) { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
         // Before any secret is read: no core file, and no other process of this user reads this
         // one's memory or environment (EX_OSERR when that cannot be had).
         do { try ProcessProtection.apply() } catch {
             fail("\(program): \(error)")
-            return 71
+            return .osError
         }
         let configuration: RuntimeConfiguration
         do {
             configuration = try RuntimeConfiguration.load(EnvironmentSource.process())
         } catch {
             fail("\(error)")
-            return ConfigurationError.exitStatus
+            return .configuration
         }
         if localOnly && !configuration.shared.isLocal {
             fail("configuration error: \(program) is only allowed when ALFRED_ENV is local")
-            return ConfigurationError.exitStatus
+            return .configuration
         }
 
         let level = configuration.logLevel
@@ -48,7 +51,7 @@ public enum RuntimeLauncher {
         }
         do {
             let runtime = try EnclaveRuntimeApplication(
-                configuration: configuration, logger: logger, extraRoutes: extraRoutes(configuration))
+                configuration: configuration, logger: logger, composition: composition(configuration))
             var group = ServiceGroupConfiguration(
                 services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             group.maximumGracefulShutdownDuration = .seconds(10)
@@ -56,27 +59,27 @@ public enum RuntimeLauncher {
             try await ServiceGroup(configuration: group).run()
             try await runtime.shutdown()
             logger.info("stopped")
-            return 0
+            return .success
         } catch let error as DataKeyError {
             // Names the file and the broken rule, never the key.
             fail("\(program): \(error)")
-            return ConfigurationError.exitStatus
+            return .configuration
         } catch let error as ConfigurationError {
             // Found while building the runtime (ENCLAVE_AUDIT_LOG that cannot be appended to).
             fail("\(error)")
-            return ConfigurationError.exitStatus
+            return .configuration
         } catch let error as StoreError {
             // The URL is a secret: the variable is named, never its value.
             fail("\(program): " + StoreError.startFailure(error, variable: "ENCLAVE_DATABASE_URL"))
-            return StoreError.exitStatus
+            return .unavailable
         } catch let error as NSMStartError {
             // No first document: an NSM that does not answer (EX_SOFTWARE), or one it cannot use.
             fail("\(program): \(error)")
-            if case .unavailable = error { return 70 }
-            return ConfigurationError.exitStatus
+            if case .unavailable = error { return .software }
+            return .configuration
         } catch {
             logger.critical("the enclave runtime stopped on an error", metadata: ["error": "\(type(of: error))"])
-            return 1
+            return .failure
         }
     }
 }

@@ -7,29 +7,18 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The signed RPC endpoints (docs/contract.md §5), each the last stage of `RPCPipeline`.
+/// The token RPCs (docs/contract.md §5): exchange, revoke and register, each the last stage of
+/// `RPCPipeline`; step 7 (the body) is `RPCBodyCheck`'s.
 struct TokenRPCHandlers: Sendable {
-    let identity: RenderedIdentity
+    let identity: AttestedIdentity
     let store: any ConnectorStore
     let vault: TokenVault
     /// nil in local mode without OAuth client settings: token RPCs answer provider_not_configured.
     let provider: OAuthProviderClient?
-    /// The key that signs challenge evidence; it also signs the ping's `binding` (section 2a).
-    let evidenceSigner: ChallengeSigner
     let now: @Sendable () -> Int64
 
-    func ping(_ request: AuthenticatedRequest, context: EnclaveRequestContext) async -> RPCAnswer {
-        await respond(request, context, decoding: PingRPCRequest.self) { ping throws(RPCError) in
-            // Proves the answer comes from the holder of the attested key, for this very request.
-            guard let message = try? PingBinding.message(requestID: ping.requestID, requestSignature: request.signature.requestSignature),
-                let binding = try? evidenceSigner.sign(message)
-            else { throw RPCError(.rpcInternalError, "the ping binding could not be signed") }
-            return PingResponse(requestID: ping.requestID, attestedIdentity: identity, binding: binding)
-        }
-    }
-
     func exchange(_ request: AuthenticatedRequest, context: EnclaveRequestContext) async -> RPCAnswer {
-        await respond(request, context, decoding: ConnectorRPCRequest.self) { rpc throws(RPCError) in
+        await RPCBodyCheck.respond(request, context, decoding: ConnectorRPCRequest.self) { rpc throws(RPCError) in
             let provider = try requireProvider()
             let record = try await activeConnector(rpc.connector)
             let refreshToken = try vault.open(record)
@@ -57,7 +46,7 @@ struct TokenRPCHandlers: Sendable {
     }
 
     func revoke(_ request: AuthenticatedRequest, context: EnclaveRequestContext) async -> RPCAnswer {
-        await respond(request, context, decoding: ConnectorRPCRequest.self) { rpc throws(RPCError) in
+        await RPCBodyCheck.respond(request, context, decoding: ConnectorRPCRequest.self) { rpc throws(RPCError) in
             let provider = try requireProvider()
             let record = try await ownedConnector(rpc.connector)
             if record.status == .active {
@@ -75,7 +64,7 @@ struct TokenRPCHandlers: Sendable {
     }
 
     func register(_ request: AuthenticatedRequest, context: EnclaveRequestContext) async -> RPCAnswer {
-        await respond(request, context, decoding: RegisterRPCRequest.self) { rpc throws(RPCError) in
+        await RPCBodyCheck.respond(request, context, decoding: RegisterRPCRequest.self) { rpc throws(RPCError) in
             let provider = try requireProvider()
             let grant = try await provider.exchangeCode(
                 rpc.authorizationCode, redirectURI: rpc.redirectURI, codeVerifier: rpc.codeVerifier)
@@ -103,60 +92,6 @@ struct TokenRPCHandlers: Sendable {
                 requestID: rpc.requestID, connector: ConnectorReference(userID: userID, connectorID: connectorID),
                 scope: grant.scope, accessToken: grant.accessToken, expiresIn: grant.expiresIn, attestedIdentity: identity)
         }
-    }
-
-    // MARK: Shared steps
-
-    /// Step 7 of the verification order, then the endpoint's work, then the JSON answer.
-    private func respond<Body: RPCRequestBody, Answer: JSONResponseBody>(
-        _ request: AuthenticatedRequest, _ context: EnclaveRequestContext, decoding type: Body.Type,
-        _ work: (Body) async throws(RPCError) -> Answer
-    ) async -> RPCAnswer {
-        let rpc: Body
-        switch Self.decode(type, from: request.body) {
-        case .success(let decoded): rpc = decoded
-        case .failure(let failure): return .refusal(failure.error, requestID: failure.requestID, context: context)
-        }
-        context.log.requestID = rpc.requestID
-        (context.log.userID, context.log.connectorID) = (rpc.auditedUserID, rpc.auditedConnectorID)
-        do throws(RPCError) {
-            return .ok(try await work(rpc))
-        } catch {
-            return .refusal(error, requestID: rpc.requestID, context: context)
-        }
-    }
-
-    /// invalid_request_payload, then invalid_contract_version, then invalid_request_id.
-    static func decode<Body: RPCRequestBody>(_ type: Body.Type, from body: ByteBuffer) -> Result<Body, DecodeFailure> {
-        let json = JSONValue(parsing: Array(body.readableBytesView))
-        guard let rpc = json.flatMap(type.init(json:)), rpc.hasValidShape else {
-            // Echo request_id when the body is a JSON object whose request_id is a string we accept.
-            return .failure(DecodeFailure(
-                error: .init(.invalidRequestPayload, "the body is not this endpoint's JSON shape"),
-                requestID: json?["request_id"]?.string.flatMap(echoable)))
-        }
-        guard rpc.contractVersion == contractVersion else {
-            return .failure(.init(error: .init(.invalidContractVersion, "contract_version must be v1"), requestID: echoable(rpc.requestID)))
-        }
-        guard !rpc.requestID.isEmpty else {
-            return .failure(.init(error: .init(.invalidRequestID, "request_id must not be empty"), requestID: nil))
-        }
-        // The challenge's limit (docs/contract.md section 2, step 7): an id lands in audit and
-        // access-log lines, so a 60 KB one would make a 60 KB line.
-        guard rpc.requestID.utf8.count <= maxRequestIDBytes else {
-            return .failure(.init(error: .init(.invalidRequestID, "request_id must be at most \(maxRequestIDBytes) bytes"), requestID: nil))
-        }
-        return .success(rpc)
-    }
-
-    static let maxRequestIDBytes = 128
-
-    /// A request id that may be echoed and logged: non-empty and within the limit.
-    static func echoable(_ id: String) -> String? { id.isEmpty || id.utf8.count > maxRequestIDBytes ? nil : id }
-
-    struct DecodeFailure: Error {
-        var error: RPCError
-        var requestID: String?
     }
 
     /// A shared database out of reach is `store_unavailable` (503, retryable); any other store
@@ -196,35 +131,5 @@ struct TokenRPCHandlers: Sendable {
             throw RPCError(.connectorTokenUnavailable, "no token is available for this connector")
         }
         return record
-    }
-}
-
-/// What step 7 checks on every RPC body, and the ids its audit event names.
-protocol RPCRequestBody: JSONRequestBody {
-    var contractVersion: String { get }
-    var requestID: String { get }
-    /// Field rules beyond JSON types (UUIDs, non-empty values).
-    var hasValidShape: Bool { get }
-    var auditedUserID: String? { get }
-    var auditedConnectorID: String? { get }
-}
-
-extension PingRPCRequest: RPCRequestBody {
-    var hasValidShape: Bool { true }
-    var auditedUserID: String? { nil }
-    var auditedConnectorID: String? { nil }
-}
-
-extension ConnectorRPCRequest: RPCRequestBody {
-    var hasValidShape: Bool { UUIDSyntax.isValid(connector.userID) && UUIDSyntax.isValid(connector.connectorID) }
-    var auditedUserID: String? { connector.userID.lowercased() }
-    var auditedConnectorID: String? { connector.connectorID.lowercased() }
-}
-
-extension RegisterRPCRequest: RPCRequestBody {
-    var auditedUserID: String? { userID.lowercased() }
-    var auditedConnectorID: String? { nil }
-    var hasValidShape: Bool {
-        UUIDSyntax.isValid(userID) && !authorizationCode.isEmpty && !redirectURI.isEmpty && codeVerifier.map { !$0.isEmpty } ?? true
     }
 }

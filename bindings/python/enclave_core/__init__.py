@@ -66,10 +66,10 @@ _ping_binding = _fn("ec_ping_binding_payload", c_int, c_char_p, c_size_t, c_char
 _evidence_text_ok = _fn("ec_evidence_text_ok", c_int, c_char_p, c_size_t)
 _parse_ts = _fn("ec_parse_timestamp", c_int, c_char_p, c_size_t, POINTER(c_int64))
 _check_nonce = _fn("ec_check_nonce", c_int, c_char_p, c_size_t)
-_ed_new = _fn("ec_signer_new", c_void_p, c_char_p)
-_ed_free = _fn("ec_signer_free", None, c_void_p)
-_ed_pk = _fn("ec_signer_public_key", c_int, c_void_p, c_char_p)
-_ed_sign = _fn("ec_signer_sign", c_int, c_void_p, c_char_p, c_size_t, c_char_p)
+_ed_new = _fn("ec_ed25519_signer_new", c_void_p, c_char_p)
+_ed_free = _fn("ec_ed25519_signer_free", None, c_void_p)
+_ed_pk = _fn("ec_ed25519_signer_public_key", c_int, c_void_p, c_char_p)
+_ed_sign = _fn("ec_ed25519_signer_sign", c_int, c_void_p, c_char_p, c_size_t, c_char_p)
 _ed_verify = _fn("ec_ed25519_verify", c_int, c_char_p, c_char_p, c_size_t, c_char_p)
 _payload = _fn("ec_challenge_payload", c_int, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t,
                c_int64, c_int64, c_char_p, c_size_t, c_char_p, c_size_t, c_int64, c_char_p, c_size_t,
@@ -226,17 +226,17 @@ class Signer:
             raise EnclaveCoreError("seed must be 32 bytes")
         self._h = _ed_new(seed)
         if not self._h:
-            raise EnclaveCoreError("ec_signer_new failed")
+            raise EnclaveCoreError("ec_ed25519_signer_new failed")
 
     @property
     def public_key(self) -> bytes:
         out = ctypes.create_string_buffer(32)
-        _check(_ed_pk(self._h, out), "ec_signer_public_key")
+        _check(_ed_pk(self._h, out), "ec_ed25519_signer_public_key")
         return out.raw
 
     def sign(self, msg: bytes) -> bytes:
         out = ctypes.create_string_buffer(64)
-        _check(_ed_sign(self._h, msg, len(msg), out), "ec_signer_sign")
+        _check(_ed_sign(self._h, msg, len(msg), out), "ec_ed25519_signer_sign")
         return out.raw
 
     def __del__(self):

@@ -63,10 +63,10 @@ extern "C" {
         ts: *const c_char, ts_len: usize, nonce: *const c_char, nonce_len: usize, body: *const u8, body_len: usize,
         sig_hex: *const c_char, sig_hex_len: usize,
     ) -> c_int;
-    pub fn ec_signer_new(seed: *const u8) -> *mut c_void;
-    pub fn ec_signer_free(s: *mut c_void);
-    pub fn ec_signer_public_key(s: *const c_void, pk: *mut u8) -> c_int;
-    pub fn ec_signer_sign(s: *const c_void, msg: *const u8, len: usize, sig: *mut u8) -> c_int;
+    pub fn ec_ed25519_signer_new(seed: *const u8) -> *mut c_void;
+    pub fn ec_ed25519_signer_free(s: *mut c_void);
+    pub fn ec_ed25519_signer_public_key(s: *const c_void, pk: *mut u8) -> c_int;
+    pub fn ec_ed25519_signer_sign(s: *const c_void, msg: *const u8, len: usize, sig: *mut u8) -> c_int;
     pub fn ec_ed25519_verify(pk: *const u8, msg: *const u8, len: usize, sig: *const u8) -> c_int;
     pub fn ec_challenge_payload(
         runtime: *const c_char, runtime_len: usize, measurement: *const c_char, measurement_len: usize,

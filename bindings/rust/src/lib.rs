@@ -194,27 +194,27 @@ unsafe impl Sync for Signer {}
 
 impl Signer {
     pub fn new(seed: &[u8; 32]) -> Result<Self, Error> {
-        let handle = unsafe { ffi::ec_signer_new(seed.as_ptr()) };
-        if handle.is_null() { Err(Error("ec_signer_new")) } else { Ok(Signer(handle)) }
+        let handle = unsafe { ffi::ec_ed25519_signer_new(seed.as_ptr()) };
+        if handle.is_null() { Err(Error("ec_ed25519_signer_new")) } else { Ok(Signer(handle)) }
     }
 
     pub fn public_key(&self) -> [u8; 32] {
         let mut pk = [0u8; 32];
-        let rc = unsafe { ffi::ec_signer_public_key(self.0, pk.as_mut_ptr()) };
-        assert_eq!(rc, 0, "ec_signer_public_key on a live signer");
+        let rc = unsafe { ffi::ec_ed25519_signer_public_key(self.0, pk.as_mut_ptr()) };
+        assert_eq!(rc, 0, "ec_ed25519_signer_public_key on a live signer");
         pk
     }
 
     pub fn sign(&self, msg: &[u8]) -> Result<[u8; 64], Error> {
         let mut sig = [0u8; 64];
-        check(unsafe { ffi::ec_signer_sign(self.0, msg.as_ptr(), msg.len(), sig.as_mut_ptr()) }, "ec_signer_sign")?;
+        check(unsafe { ffi::ec_ed25519_signer_sign(self.0, msg.as_ptr(), msg.len(), sig.as_mut_ptr()) }, "ec_ed25519_signer_sign")?;
         Ok(sig)
     }
 }
 
 impl Drop for Signer {
     fn drop(&mut self) {
-        unsafe { ffi::ec_signer_free(self.0) }
+        unsafe { ffi::ec_ed25519_signer_free(self.0) }
     }
 }
 

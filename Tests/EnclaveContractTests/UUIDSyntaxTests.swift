@@ -1,5 +1,4 @@
 import EnclaveContract
-import EnclaveConfiguration
 import EnclaveFuzzing
 import Foundation
 import Testing

@@ -1,12 +1,5 @@
-import EnclaveContract
-import HTTPTypes
-
-extension RPCErrorCode {
-    var httpStatus: HTTPResponse.Status { HTTPResponse.Status(code: status) }
-}
-
-/// A failed RPC, rendered as the error envelope. `message` is fixed text chosen by the runtime:
-/// it never carries a secret, a token or the request body.
+/// A failed RPC, rendered as the error envelope (docs/contract.md §6). `message` is fixed text
+/// chosen by the runtime: it never carries a secret, a token or the request body.
 public struct RPCError: Error, Sendable, Equatable {
     public var code: RPCErrorCode
     public var message: String
