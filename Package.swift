@@ -186,21 +186,60 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Tests: a unit target per module (no process started; `scripts/test.sh --fast`), then
+        // IntegrationTests, which start real processes (runtime, hosts, PostgreSQL, Python fixtures).
+        // What both share (the runtime's records through @testable, in debug builds only).
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "EnclaveConfiguration", "EnclaveCrypto", "EnclaveRuntime", "HostServices",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "EnclaveCryptoTests", dependencies: ["EnclaveCrypto"]),
-        .testTarget(name: "EnclaveContractTests", dependencies: ["EnclaveContract", "EnclaveJSON", "EnclaveFuzzing"]),
+        .testTarget(
+            name: "EnclaveContractTests",
+            dependencies: ["EnclaveContract", "EnclaveJSON", "EnclaveFuzzing", "EnclaveClient", "TestSupport"]
+        ),
+        .testTarget(name: "EnclaveConfigurationTests", dependencies: ["EnclaveConfiguration"]),
+        .testTarget(name: "EnclaveJSONTests", dependencies: ["EnclaveJSON"]),
+        .testTarget(
+            name: "EnclaveLoggingTests",
+            dependencies: ["EnclaveLogging", "EnclaveContract", "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "EnclaveClientTests",
+            dependencies: ["EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "TestSupport"]
+        ),
+        .testTarget(
+            name: "HostServicesTests",
+            dependencies: [
+                "HostServices", "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveStorage", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "EnclaveRuntimeTests",
             dependencies: [
+                "EnclaveRuntime", "EnclaveConfiguration", "EnclaveContract", "EnclaveCrypto", "EnclaveFuzzing", "EnclaveStorage",
+                "HostServices", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
                 "EnclaveRuntime", "EnclaveConfiguration", "EnclaveContract", "EnclaveCrypto", "EnclaveClient", "EnclaveHTTP",
-                "EnclaveJSON", "EnclaveLogging", "EnclaveFuzzing", "EnclaveStorage",
-                "HostServices",
+                "EnclaveMetrics", "EnclaveStorage", "HostServices", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ],
-            exclude: ["Support/oauth_provider.py", "Support/fake_enclave.py", "Support/relay_enclave.py"]
+            ]
         ),
     ]
 )

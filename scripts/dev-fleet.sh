@@ -21,10 +21,11 @@ for database in enclave hosts; do
   psql -X -q -h "$state/pg" -p "$port" -U postgres -c "CREATE DATABASE $database"
 done
 password=$(cat "$state/pg/password")
-coproc provider { exec /usr/bin/python3 Tests/EnclaveRuntimeTests/Support/oauth_provider.py dev-fleet-client dev-fleet-client-secret; }
+coproc provider { exec /usr/bin/python3 Tests/Fixtures/oauth_provider.py dev-fleet-client dev-fleet-client-secret; }
 read -r _ provider_port <&"${provider[0]}"
 
-export ALFRED_ENV=local ENCLAVE_RUNTIME_MODE=dev-shim TEE_ATTESTATION_REQUIRED=false TEE_ALLOW_INSECURE_DEV_ATTESTATION=true
+. scripts/lib/local-opt-in.sh
+export ENCLAVE_RUNTIME_MODE=dev-shim
 export ENCLAVE_DATABASE_URL="postgres://postgres:$password@127.0.0.1:$port/enclave"
 export ENCLAVE_DATA_KEY=$(head -c 32 /dev/urandom | base64) TEE_ATTESTATION_SIGNING_PRIVATE_KEY=$(head -c 32 /dev/urandom | base64)
 export GOOGLE_OAUTH_CLIENT_ID=dev-fleet-client GOOGLE_OAUTH_CLIENT_SECRET=dev-fleet-client-secret

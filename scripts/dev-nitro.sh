@@ -16,7 +16,7 @@ trap stop_children INT TERM EXIT
 /usr/bin/python3 tools/nitro/nsm_sim.py --socket "$state/nsm.sock" --root-out "$state/nsm-root.pem" >"$state/nsm.out" &
 pids+=($!)
 # The provider stand-in lives while its stdin (this script's end of the pipe) stays open.
-coproc provider { exec /usr/bin/python3 Tests/EnclaveRuntimeTests/Support/oauth_provider.py dev-nitro-client dev-nitro-client-secret; }
+coproc provider { exec /usr/bin/python3 Tests/Fixtures/oauth_provider.py dev-nitro-client dev-nitro-client-secret; }
 read -r _ provider_port <&"${provider[0]}"
 for _ in $(seq 1 50); do grep -q '^PCRS ' "$state/nsm.out" 2>/dev/null && break; sleep 0.1; done
 pcrs=$(sed -n 's/^PCRS //p' "$state/nsm.out")

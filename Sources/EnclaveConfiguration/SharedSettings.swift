@@ -31,6 +31,12 @@ public struct SharedSettings: Sendable {
 
     public static let devMeasurement = "dev-local-enclave"
     public static let localSharedSecret = "local-dev-enclave-rpc-secret"
+    /// The explicit local opt-in to dev-shim attestation (docs/configuration.md §2), as every local
+    /// process of the tests, benchmarks and fuzzers sets it; the scripts read the same three keys
+    /// from `scripts/lib/local-opt-in.env` (a test holds the two equal).
+    public static let localOptIn = [
+        "ALFRED_ENV": "local", "TEE_ATTESTATION_REQUIRED": "false", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true",
+    ]
 
     public var isLocal: Bool { environment == .local }
 

@@ -39,11 +39,10 @@ public final class RequestPathFuzzing: @unchecked Sendable {
     public init() throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-request-path-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        let environment = [
-            "ALFRED_ENV": "local", "TEE_ATTESTATION_REQUIRED": "false", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true",
+        let environment = SharedSettings.localOptIn.merging([
             "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": Self.secret, "ENCLAVE_RPC_REPLAY_CAPACITY": "100000",
             "ENCLAVE_AUDIT_LOG": "/dev/null",
-        ]
+        ]) { $1 }
         let configuration = try RuntimeConfiguration.load(EnvironmentSource(environment))
         let clock = FuzzClock(Self.start)
         self.clock = clock

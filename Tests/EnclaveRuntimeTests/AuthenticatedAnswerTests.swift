@@ -6,6 +6,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Testing
+import TestSupport
 
 /// docs/contract.md §2a: the enclave signs every answer to an authentic request, and the ping
 /// binds the attested key to the request.

@@ -3,6 +3,7 @@ import EnclaveCrypto
 @testable import EnclaveRuntime
 import Foundation
 import Testing
+import TestSupport
 
 /// A valid remote configuration for staging/production, which each rejection case breaks once.
 private let remoteSeed = Data((0..<32).map { UInt8($0) }).base64EncodedString()

@@ -3,6 +3,7 @@ import EnclaveCrypto
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 
 @Suite("Connector store")
 struct ConnectorStoreTests {
@@ -12,8 +13,8 @@ struct ConnectorStoreTests {
         let store = try SQLiteConnectorStore(directory: directory)
         // Random bytes stand in for sealed tokens: they occur in the files only where a record put them.
         let revokedToken = try SecureRandom.bytes(96), keptToken = try SecureRandom.bytes(96)
-        try await store.insert(Self.record("revoked", sealed: revokedToken))
-        try await store.insert(Self.record("kept", sealed: keptToken))
+        try await store.insert(connectorRecord("revoked", sealed: revokedToken))
+        try await store.insert(connectorRecord("kept", sealed: keptToken))
         #expect(try Self.onDisk(revokedToken, in: directory) && Self.onDisk(keptToken, in: directory), "the scan must see stored tokens")
 
         try await store.markRevoked(connectorID: "revoked", at: 2)
@@ -27,7 +28,7 @@ struct ConnectorStoreTests {
         // The store reopens on what is left (the runtime's restart), with the WAL emptied under it.
         let reopened = try SQLiteConnectorStore(directory: directory)
         #expect(try await reopened.find(connectorID: "kept")?.sealedRefreshToken == Data(keptToken))
-        try await reopened.insert(Self.record("later", sealed: revokedToken))
+        try await reopened.insert(connectorRecord("later", sealed: revokedToken))
         #expect(try await reopened.find(connectorID: "later") != nil)
     }
 
@@ -48,20 +49,14 @@ struct ConnectorStoreTests {
             updatedAt: Int64.max, keyID: "kms-key", keyVersion: 7, sealedRefreshToken: nil)
         try await store.insert(record)
         #expect(try await store.find(connectorID: "c") == record)
-        try await store.insert(Self.record("sealed", sealed: [0, 1, 255]))
-        #expect(try await store.find(connectorID: "sealed") == Self.record("sealed", sealed: [0, 1, 255]))
+        try await store.insert(connectorRecord("sealed", sealed: [0, 1, 255]))
+        #expect(try await store.find(connectorID: "sealed") == connectorRecord("sealed", sealed: [0, 1, 255]))
         #expect(try await store.find(connectorID: "absent") == nil)
 
         // (Numbers and text are converted as SQLite converts them, with Codable as now.)
-        try await store.insert(Self.record("unknown-status", sealed: [1]))
+        try await store.insert(connectorRecord("unknown-status", sealed: [1]))
         try await store.pool.write { db in try db.execute(sql: "UPDATE connectors SET status = 'gone' WHERE connector_id = 'unknown-status'") }
         await #expect(throws: (any Error).self) { try await store.find(connectorID: "unknown-status") }
-    }
-
-    static func record(_ id: String, sealed: [UInt8]) -> ConnectorRecord {
-        ConnectorRecord(
-            connectorID: id, userID: "user", provider: "google", scopes: "email", status: .active, createdAt: 1, updatedAt: 1,
-            keyID: "local", keyVersion: 1, sealedRefreshToken: Data(sealed))
     }
 
     /// Whether any 16 consecutive bytes of `bytes` occur in the database file or its WAL: a new

@@ -3,6 +3,7 @@ import EnclaveConfiguration
 import Foundation
 @testable import HostServices
 import Testing
+import TestSupport
 
 /// ENCLAVE_DATABASE_URL and HOST_DATABASE_URL: libpq's URL form, docs/configuration.md's transport rule, and
 /// the URL treated as the secret it is.

@@ -1,6 +1,7 @@
 import EnclaveFuzzing
 import Foundation
 import Testing
+import TestSupport
 
 /// Replays fuzz/FailCases/ and the request-path seed corpus through the fuzzer's own harness and
 /// oracle, so a fixed finding stays fixed without running libFuzzer.

@@ -3,28 +3,25 @@ import EnclaveConfiguration
 @testable import EnclaveRuntime
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("State files")
 struct PrivateFilesTests {
-    static func mode(_ path: String) throws -> Int {
-        try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
-    }
-
     @Test("The data key and the store (database, WAL, index) are 0600 in an operator's 0755 directory; a new directory is 0700")
     func ownerOnly() async throws {
         let directory = temporaryDirectory()
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
         _ = try DataKey.resolve(configured: nil, stateDirectory: directory)
         let store = try SQLiteConnectorStore(directory: directory)
-        try await store.insert(ConnectorStoreTests.record("a", sealed: [1, 2, 3]))
+        try await store.insert(connectorRecord("a", sealed: [1, 2, 3]))
         for name in ["data.key", "connectors.sqlite", "connectors.sqlite-wal", "connectors.sqlite-shm"] {
-            #expect(try Self.mode(directory + "/" + name) == 0o600, "\(name)")
+            #expect(try fileMode(directory + "/" + name) == 0o600, "\(name)")
         }
-        #expect(try Self.mode(directory) == 0o755, "an existing directory keeps the operator's mode")
+        #expect(try fileMode(directory) == 0o755, "an existing directory keeps the operator's mode")
 
         let created = temporaryDirectory() + "/state"
         _ = try SQLiteConnectorStore(directory: created)
-        #expect(try Self.mode(created) == 0o700)
+        #expect(try fileMode(created) == 0o700)
     }
 
     @Test("A store made with wider permissions is narrowed to 0600 when it is opened")
@@ -32,13 +29,13 @@ struct PrivateFilesTests {
         let directory = temporaryDirectory()
         do {
             let store = try SQLiteConnectorStore(directory: directory)
-            try await store.insert(ConnectorStoreTests.record("a", sealed: [1, 2, 3]))
+            try await store.insert(connectorRecord("a", sealed: [1, 2, 3]))
         }
         let database = directory + "/connectors.sqlite"
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: database)
         let reopened = try SQLiteConnectorStore(directory: directory)
         #expect(try await reopened.find(connectorID: "a") != nil)
-        #expect(try Self.mode(database) == 0o600)
+        #expect(try fileMode(database) == 0o600)
     }
 
     @Test("A file or a symbolic link already in the key's place is neither overwritten nor written through")

@@ -9,6 +9,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import TestSupport
 
 /// Builds the runtime in process with a test clock and runs `body` against its router.
 func withRuntime(
@@ -45,13 +46,6 @@ extension TestClientProtocol {
         let headers = signedHeaders(path: path, body: body, secret: secret, timestamp: clock.now + timestampOffset, nonce: nonce)
         return try await post(path, headers: headers, body: body)
     }
-}
-
-nonisolated(unsafe) let ping: [String: Any] = ["contract_version": "v1", "request_id": "r-3"]
-let userA = "6f1c1f2e-8f55-4d0e-9a53-1e5f0a9b7c11", userB = "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
-
-func connectorBody(user: String = userA, connector: String, requestID: String = "r-1") -> [String: Any] {
-    ["contract_version": "v1", "request_id": requestID, "connector": ["user_id": user, "connector_id": connector]]
 }
 
 @Suite("Routes: every code and status of the contract, in the verification order")

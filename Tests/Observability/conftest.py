@@ -17,9 +17,9 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts" / "lib"))
-from enclave_stack import Stack, free_port  # noqa: E402
+from enclave_stack import LOCAL_OPT_IN, Stack, free_port  # noqa: E402
 
-SUPPORT = ROOT / "Tests" / "EnclaveRuntimeTests" / "Support"
+SUPPORT = ROOT / "Tests" / "Fixtures"
 CATALOG = ROOT / "Sources" / "EnclaveMetrics" / "MetricCatalog.swift"
 API_TOKEN = "observability-api-token"
 
@@ -77,8 +77,7 @@ class System:
         environment = {key: value for key, value in os.environ.items()
                        if not key.startswith(("ENCLAVE_", "TEE_", "GOOGLE_", "API_", "HOST_", "WORKER_", "ALFRED_"))}
         environment.update({
-            "ALFRED_ENV": "local", "ENCLAVE_RUNTIME_MODE": "dev-shim", "TEE_ATTESTATION_REQUIRED": "false",
-            "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true", "ENCLAVE_RUNTIME_BASE_URL": base,
+            **LOCAL_OPT_IN, "ENCLAVE_RUNTIME_MODE": "dev-shim", "ENCLAVE_RUNTIME_BASE_URL": base,
             "ENCLAVE_RPC_SHARED_SECRET": self.stack.secret, "API_INTERNAL_TOKEN": API_TOKEN,
             "HOST_STATE_DIR": str(self.directory / "host"), **extra,
         })

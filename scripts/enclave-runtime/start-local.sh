@@ -7,10 +7,8 @@ cd "$(dirname "$0")/../.."
 
 if [[ ${1:-} == --no-build ]]; then bin=.build/debug; else bin=$(scripts/build.sh); fi
 
-export ALFRED_ENV="${ALFRED_ENV:-local}"
+. scripts/lib/local-opt-in.sh
 export ENCLAVE_RUNTIME_MODE="${ENCLAVE_RUNTIME_MODE:-dev-shim}"
-export TEE_ATTESTATION_REQUIRED="${TEE_ATTESTATION_REQUIRED:-false}"
-export TEE_ALLOW_INSECURE_DEV_ATTESTATION="${TEE_ALLOW_INSECURE_DEV_ATTESTATION:-true}"
 export ENCLAVE_RUNTIME_BIND_ADDR="${ENCLAVE_RUNTIME_BIND_ADDR:-127.0.0.1:8181}"
 
 exec "$bin/enclave-runtime"

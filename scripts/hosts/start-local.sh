@@ -10,10 +10,8 @@ role=${1:?usage: start-local.sh api|worker [--no-build]}
 [[ $role == api || $role == worker ]] || { echo "unknown host service: $role" >&2; exit 2; }
 if [[ ${2:-} == --no-build ]]; then bin=.build/debug; else bin=$(scripts/build.sh); fi
 
-export ALFRED_ENV="${ALFRED_ENV:-local}"
+. scripts/lib/local-opt-in.sh
 export ENCLAVE_RUNTIME_MODE="${ENCLAVE_RUNTIME_MODE:-dev-shim}"
-export TEE_ATTESTATION_REQUIRED="${TEE_ATTESTATION_REQUIRED:-false}"
-export TEE_ALLOW_INSECURE_DEV_ATTESTATION="${TEE_ALLOW_INSECURE_DEV_ATTESTATION:-true}"
 export ENCLAVE_RUNTIME_BASE_URL="${ENCLAVE_RUNTIME_BASE_URL:-http://127.0.0.1:8181}"
 
 exec "$bin/$role"

@@ -15,7 +15,16 @@ sys.path.insert(0, str(ROOT / "bindings" / "python"))
 os.environ.setdefault("ENCLAVE_CORE_LIB", str(ROOT / "build" / "c" / "libenclave_core.so.1"))  # make all
 import enclave_core  # noqa: E402  (the project's own binding, for the signed register call)
 
-PROVIDER = ROOT / "Tests" / "EnclaveRuntimeTests" / "Support" / "oauth_provider.py"
+PROVIDER = ROOT / "Tests" / "Fixtures" / "oauth_provider.py"
+
+
+def _local_opt_in():
+    lines = (ROOT / "scripts" / "lib" / "local-opt-in.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+# The explicit local opt-in to dev-shim attestation, as every local process of the tests sets it.
+LOCAL_OPT_IN = _local_opt_in()
 CLIENT_ID, CLIENT_SECRET = "stack-client-id.apps.example", "stack-client-secret-0123456789"
 SECRET = "stack-shared-secret-0123456789abcdef"
 REDIRECT = "https://app.example/oauth/callback"
@@ -71,8 +80,7 @@ class Stack:
         self.base = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ENCLAVE_", "TEE_", "GOOGLE_", "ALFRED_"))}
         env.update({
-            "ALFRED_ENV": "local", "TEE_ATTESTATION_REQUIRED": "false", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true",
-            "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "ENCLAVE_STATE_DIR": self.state,
+            **LOCAL_OPT_IN, "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "ENCLAVE_STATE_DIR": self.state,
             "ENCLAVE_RPC_SHARED_SECRET": SECRET, "GOOGLE_OAUTH_CLIENT_ID": CLIENT_ID,
             "GOOGLE_OAUTH_CLIENT_SECRET": CLIENT_SECRET, "GOOGLE_OAUTH_TOKEN_URL": self.provider_base + "/token",
             "GOOGLE_OAUTH_REVOKE_URL": self.provider_base + "/revoke", **self.environment,

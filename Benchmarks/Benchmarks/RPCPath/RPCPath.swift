@@ -33,10 +33,9 @@ let accessLogger: Logger = {
 func makeRuntime(metrics: MetricsRegistry? = nil) throws -> EnclaveRuntimeApplication {
     let state = FileManager.default.temporaryDirectory.appendingPathComponent("bench-rpc-path-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-    let configuration = try RuntimeConfiguration.load(EnvironmentSource([
-        "ALFRED_ENV": "local", "TEE_ATTESTATION_REQUIRED": "false", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true",
+    let configuration = try RuntimeConfiguration.load(EnvironmentSource(SharedSettings.localOptIn.merging([
         "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": secret, "ENCLAVE_AUDIT_LOG": "/dev/null",
-    ]))
+    ]) { $1 }))
     return try EnclaveRuntimeApplication(
         configuration: configuration, logger: accessLogger, composition: FloorRoutes.composition(configuration, metrics: metrics))
 }

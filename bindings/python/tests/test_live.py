@@ -5,12 +5,16 @@ import os
 import pathlib
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 
 import pytest
 from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts" / "lib"))
+from enclave_stack import LOCAL_OPT_IN  # noqa: E402
 
 import enclave_core as ec
 
@@ -36,8 +40,7 @@ def runtime():
         pytest.fail(f"{RUNTIME} is missing: run swift build first")
     port, state = free_port(), tempfile.mkdtemp()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ENCLAVE_", "TEE_", "GOOGLE_"))},
-           "ALFRED_ENV": "local", "TEE_ATTESTATION_REQUIRED": "false", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true",
-           "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": SECRET}
+           **LOCAL_OPT_IN, "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": SECRET}
     process = subprocess.Popen([str(RUNTIME)], env=env, cwd=state, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):

@@ -4,6 +4,7 @@ import GRDB
 @testable import HostServices
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("Job store shared by api and worker")
 struct JobStoreTests {
@@ -42,9 +43,9 @@ struct JobStoreTests {
             let seen = try await all[3].job(id: job.id)
             #expect(seen?.id == job.id)
             for name in ["jobs.sqlite", "jobs.sqlite-wal", "jobs.sqlite-shm"] {
-                #expect(try PrivateFilesTests.mode(directory + "/" + name) == 0o600, "round \(round): \(name)")
+                #expect(try fileMode(directory + "/" + name) == 0o600, "round \(round): \(name)")
             }
-            #expect(try PrivateFilesTests.mode(directory) == 0o700, "round \(round)")
+            #expect(try fileMode(directory) == 0o700, "round \(round)")
         }
     }
 
@@ -61,46 +62,19 @@ struct JobStoreTests {
         let reopened = try SQLiteJobStore(directory: directory)
         #expect(try await reopened.job(id: job.id) != nil)
         for name in ["jobs.sqlite", "jobs.sqlite-wal", "jobs.sqlite-shm"] {
-            #expect(try PrivateFilesTests.mode(directory + "/" + name) == 0o600, "\(name)")
+            #expect(try fileMode(directory + "/" + name) == 0o600, "\(name)")
         }
-        #expect(try PrivateFilesTests.mode(directory) == 0o755)
+        #expect(try fileMode(directory) == 0o755)
     }
 
     @Test("A job is finished only under its current claim: a worker whose lease lapsed cannot overwrite the new claim's outcome")
     func staleClaimCannotFinish() async throws {
-        try await Self.staleClaimCannotFinish(try SQLiteJobStore(directory: temporaryDirectory()))
-    }
-
-    static func staleClaimCannotFinish(_ store: any JobStore) async throws {
-        let job = try await store.enqueueRevoke(userID: "u", connectorID: "c", now: 100)
-        let first = try #require(try await store.claimNext(now: 100, leaseSeconds: 10))
-        #expect(first.id == job.id && first.attempts == 1)
-        #expect(try await store.claimNext(now: 105, leaseSeconds: 10) == nil, "leased: nobody else claims it")
-        // The first worker stalls past its lease; a second one claims the job and finishes it.
-        let second = try #require(try await store.claimNext(now: 111, leaseSeconds: 10))
-        #expect(second.id == job.id && second.attempts == 2 && second.claimToken != first.claimToken)
-        #expect(try await store.finish(second, .failed(error: "connector_token_unavailable"), now: 112))
-        // The stale worker comes back: its outcome is dropped, the newer state stands.
-        #expect(try await store.finish(first, .succeeded, now: 113) == false)
-        let stored = try #require(try await store.job(id: job.id))
-        #expect(stored.state == .failed && stored.lastError == "connector_token_unavailable" && stored.updatedAt == 112)
-        // A finished job is finished: not even its own claim changes it again.
-        #expect(try await store.finish(second, .succeeded, now: 114) == false)
+        try await JobStoreContract.staleClaimCannotFinish(try SQLiteJobStore(directory: temporaryDirectory()))
     }
 
     @Test("Each claimed job gets a lease of its own, starting when it is claimed")
     func leasePerJob() async throws {
-        try await Self.leasePerJob(try SQLiteJobStore(directory: temporaryDirectory()))
-    }
-
-    static func leasePerJob(_ store: any JobStore) async throws {
-        _ = try await store.enqueueRevoke(userID: "u", connectorID: "c1", now: 100)
-        _ = try await store.enqueueRevoke(userID: "u", connectorID: "c2", now: 100)
-        let a = try #require(try await store.claimNext(now: 100, leaseSeconds: 10))
-        let b = try #require(try await store.claimNext(now: 108, leaseSeconds: 10))  // a later job, claimed after the first ran 8 s
-        #expect(a.leaseUntil == 110 && b.leaseUntil == 118)
-        #expect(try await store.claimNext(now: 111, leaseSeconds: 10)?.id == a.id, "the first lapsed")
-        #expect(try await store.claimNext(now: 111, leaseSeconds: 10) == nil, "the second is still leased")
+        try await JobStoreContract.leasePerJob(try SQLiteJobStore(directory: temporaryDirectory()))
     }
 
     @Test("Backoff doubles per attempt with jitter and never exceeds 5 minutes, jitter included")

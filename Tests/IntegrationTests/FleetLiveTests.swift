@@ -1,11 +1,12 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 /// Runtime replicas, apis and workers as real processes on a real PostgreSQL server: replay
 /// protection and connectors shared by the fleet, jobs shared by the hosts, and what happens
 /// when the database or a replica goes away.
-@Suite("Fleet: replicas, apis and workers on one PostgreSQL", .serialized, .startsProcesses)
+@Suite("Fleet: replicas, apis and workers on one PostgreSQL", .serialized)
 struct FleetLiveTests {
     static let exchange = "/v1/rpc/google/token/exchange", revoke = "/v1/rpc/google/token/revoke"
 

@@ -23,7 +23,9 @@ import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from fixture_server import serve
 
 from oauthlib.oauth2 import RequestValidator, Server
 
@@ -217,13 +219,4 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(404, {"error": "not_found"})
 
 
-def exit_with_parent():
-    sys.stdin.buffer.read()
-    os._exit(0)
-
-
-threading.Thread(target=exit_with_parent, daemon=True).start()
-httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-httpd.daemon_threads = True
-print(f"PORT {httpd.server_address[1]}", flush=True)
-httpd.serve_forever()
+serve(Handler)

@@ -2,11 +2,12 @@ import EnclaveConfiguration
 import EnclaveContract
 import Foundation
 import Testing
+import TestSupport
 
 /// The audit trail with real processes: the runtime's events for every signed RPC that reached
 /// step 5 and none before, each on file before its answer arrives; token RPCs refused while the
 /// trail cannot be written; the api's events naming the same request ids as the runtime's.
-@Suite("Audit trail", .serialized, .startsProcesses)
+@Suite("Audit trail", .serialized)
 struct AuditTrailTests {
     static func events(_ path: String) -> [[String: Any]] {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""

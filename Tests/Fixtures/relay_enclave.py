@@ -26,7 +26,9 @@ import threading
 import time
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from fixture_server import serve
 
 import enclave_core as ec
 
@@ -132,13 +134,4 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(status, headers, data, drip=mode == "drip")
 
 
-def exit_with_parent():
-    sys.stdin.buffer.read()
-    os._exit(0)
-
-
-threading.Thread(target=exit_with_parent, daemon=True).start()
-httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-httpd.daemon_threads = True
-print(f"PORT {httpd.server_address[1]}", flush=True)
-httpd.serve_forever()
+serve(Handler)

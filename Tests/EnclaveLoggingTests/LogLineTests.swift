@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import EnclaveLogging
+import TestSupport
 
 /// The hand-rendered access log line must be the JSON that Foundation would have produced.
 @Suite struct LogLineTests {

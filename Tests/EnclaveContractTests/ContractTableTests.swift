@@ -3,6 +3,7 @@ import EnclaveContract
 import EnclaveFuzzing
 import Foundation
 import Testing
+import TestSupport
 
 /// The contract exists once in code (EnclaveContract) and once as a document (docs/openapi.yaml):
 /// these tests hold the two to each other, and every place that must know each RPC to the table,

@@ -11,6 +11,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Testing
+import TestSupport
 
 /// Every listener's limits (issue 31): an idle timeout, a deadline for the whole request however
 /// its bytes trickle in, and a connection cap; the metrics listener's small enough that it can
@@ -173,8 +174,7 @@ struct ListenerLimitTests {
         #expect(ListenerLimits.serving(descriptorLimit: 256).maxConnections + ListenerLimits.metrics.maxConnections < 256 - 64)
     }
 
-    @Test("A runtime limited to 256 descriptors keeps answering pings and healthz while 300 connections sit on its metrics port",
-          .startsProcesses)
+    @Test("A runtime limited to 256 descriptors keeps answering pings and healthz while 300 connections sit on its metrics port")
     func descriptorLimit() async throws {
         let (port, metricsPort) = (try freePort(), try freePort())
         let process = Process()
@@ -216,7 +216,7 @@ struct ListenerLimitTests {
         #expect(try await httpCall(.GET, "http://127.0.0.1:\(metricsPort)/metrics").status == 200, "\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
     }
 
-    @Test("The api closes a request trickled a byte at a time at its 10 s deadline", .startsProcesses)
+    @Test("The api closes a request trickled a byte at a time at its 10 s deadline")
     func apiListener() async throws {
         let runtime = try await RuntimeProcess(environment: localEnvironment())
         let api = try HostProcess("api", environment: hostEnvironment(base: runtime.base))

@@ -2,15 +2,15 @@ import EnclaveConfiguration
 import EnclaveCrypto
 import Foundation
 import Testing
+import TestSupport
 
 /// The local opt-in for hosts against a dev-shim runtime, with a short probe.
 func hostEnvironment(base: String, _ extra: [String: String] = [:]) -> [String: String] {
-    [
-        "ALFRED_ENV": "local", "ENCLAVE_RUNTIME_MODE": "dev-shim", "TEE_ATTESTATION_REQUIRED": "false",
-        "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "true", "ENCLAVE_RUNTIME_BASE_URL": base,
+    SharedSettings.localOptIn.merging([
+        "ENCLAVE_RUNTIME_MODE": "dev-shim", "ENCLAVE_RUNTIME_BASE_URL": base,
         "ENCLAVE_RUNTIME_PROBE_TIMEOUT_MS": "500", "ENCLAVE_RUNTIME_PROBE_DEADLINE_MS": "1500",
         "HOST_STATE_DIR": temporaryDirectory(),
-    ].merging(extra) { $1 }
+    ]) { $1 }.merging(extra) { $1 }
 }
 
 /// The fake enclave needs the C core through the Python binding.
@@ -19,7 +19,7 @@ let bindingEnvironment = [
     "PYTHONPATH": repositoryRoot.appendingPathComponent("bindings/python").path,
 ]
 
-@Suite("Hosts: fail-closed startup probe, api and worker end to end", .serialized, .startsProcesses)
+@Suite("Hosts: fail-closed startup probe, api and worker end to end", .serialized)
 struct HostTests {
     /// Starts `role` against `base` and expects a non-zero exit whose output names `step`.
     func expectRefused(_ role: String, base: String, step: String, _ extra: [String: String] = [:],

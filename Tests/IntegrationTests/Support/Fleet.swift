@@ -2,6 +2,7 @@ import EnclaveCrypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TestSupport
 
 /// Runtime replicas as real processes on one PostgreSQL database, with one OAuth provider: what
 /// a deployment behind a load balancer runs. The replicas share what a fleet shares (the data
@@ -37,7 +38,7 @@ final class Fleet: @unchecked Sendable {
 
     /// A host's environment against `replica`, its jobs in `jobsDatabase` of the same cluster.
     func hostEnvironment(replica: Int, jobsDatabase: String, _ extra: [String: String] = [:]) -> [String: String] {
-        EnclaveRuntimeTests.hostEnvironment(
+        IntegrationTests.hostEnvironment(
             base: replicas[replica].base, ["HOST_DATABASE_URL": cluster.url(jobsDatabase)].merging(extra) { $1 })
     }
 }

@@ -5,10 +5,11 @@ import Foundation
 @testable import HostServices
 import Synchronization
 import Testing
+import TestSupport
 
 /// The fleet's stores on a real PostgreSQL server (scripts/lib/pg-cluster.sh), in process: each
 /// test takes a database of its own; the ones that stop the server, a cluster of their own.
-@Suite("PostgreSQL stores", .startsProcesses)
+@Suite("PostgreSQL stores")
 struct PostgresStoreTests {
     /// Runs `body` with a pool on a new database of `cluster`, migrated for the runtime.
     static func withRuntimeDatabase<T>(
@@ -55,8 +56,8 @@ struct PostgresStoreTests {
                 updatedAt: Int64.max, keyID: "kms-key", keyVersion: 7, sealedRefreshToken: nil)
             try await store.insert(record)
             #expect(try await store.find(connectorID: "c") == record)
-            try await store.insert(ConnectorStoreTests.record("sealed", sealed: [0, 1, 255]))
-            #expect(try await store.find(connectorID: "sealed") == ConnectorStoreTests.record("sealed", sealed: [0, 1, 255]))
+            try await store.insert(connectorRecord("sealed", sealed: [0, 1, 255]))
+            #expect(try await store.find(connectorID: "sealed") == connectorRecord("sealed", sealed: [0, 1, 255]))
             #expect(try await store.find(connectorID: "absent") == nil)
 
             try await store.updateAfterExchange(connectorID: "sealed", scopes: "a b c", sealedRefreshToken: nil, at: 5)
@@ -84,8 +85,8 @@ struct PostgresStoreTests {
             try cluster.psql("CREATE EXTENSION IF NOT EXISTS pageinspect", database: name)
             let store = PostgresConnectorStore(database: database)
             let first = try SecureRandom.bytes(96), rotated = try SecureRandom.bytes(96), kept = try SecureRandom.bytes(96)
-            try await store.insert(ConnectorStoreTests.record("revoked", sealed: first))
-            try await store.insert(ConnectorStoreTests.record("kept", sealed: kept))
+            try await store.insert(connectorRecord("revoked", sealed: first))
+            try await store.insert(connectorRecord("kept", sealed: kept))
             try await store.updateAfterExchange(connectorID: "revoked", scopes: nil, sealedRefreshToken: Data(rotated), at: 2)
             #expect(try Self.versionsHolding(first, cluster: cluster, database: name) == 1, "the scan must see the dead version")
             #expect(try Self.versionsHolding(rotated, cluster: cluster, database: name) == 1)
@@ -209,7 +210,7 @@ struct PostgresStoreTests {
     @Test("Jobs on PostgreSQL: finished only under the current claim, a lease per job")
     func jobStoreClaims() async throws {
         let cluster = PostgresCluster.shared
-        for check in [JobStoreTests.staleClaimCannotFinish, JobStoreTests.leasePerJob] {
+        for check in [JobStoreContract.staleClaimCannotFinish, JobStoreContract.leasePerJob] {
             let database = try cluster.sharedDatabase(try cluster.createDatabase())
             let pool = Task { try await database.run() }
             defer { pool.cancel() }

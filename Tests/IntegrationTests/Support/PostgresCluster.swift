@@ -2,6 +2,7 @@ import EnclaveConfiguration
 import EnclaveStorage
 import Foundation
 import Logging
+import TestSupport
 
 /// A real PostgreSQL cluster for tests (scripts/lib/pg-cluster.sh: Debian's server, a private
 /// directory, a port on 127.0.0.1, password authentication over TCP).

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// tools/nitro/nsm_sim.py as a real process: an NSM simulator on a Unix socket of its own, its
 /// throwaway root written as PEM, controlled over loopback HTTP; it exits with this object's
@@ -66,7 +67,7 @@ final class NitroSimulator: @unchecked Sendable {
 
     /// The environment of a host pinning this simulator's root and `policy` (its own PCRs by default).
     func hostEnvironment(base: String, policy: String? = nil, _ extra: [String: String] = [:]) -> [String: String] {
-        EnclaveRuntimeTests.hostEnvironment(base: base, [
+        IntegrationTests.hostEnvironment(base: base, [
             "ENCLAVE_RUNTIME_MODE": "remote", "TEE_ATTESTATION_REQUIRED": "true", "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "false",
             "TEE_ALLOWED_PCRS": policy ?? pcrs, "TEE_NITRO_ROOT_CERTIFICATE": rootPEM, "TEE_ALLOWED_MEASUREMENTS": pcr0,
         ].merging(extra) { $1 })

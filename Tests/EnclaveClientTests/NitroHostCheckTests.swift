@@ -3,12 +3,13 @@ import EnclaveConfiguration
 import EnclaveCrypto
 import Foundation
 import Testing
+import TestSupport
 
 /// The hosts' judgement of a Nitro document, on AWS's own output: the genuine documents of the
 /// vectors at their own time (an injected clock), with their real PCRs and the built-in AWS root.
 @Suite("Hosts' Nitro document check on genuine AWS documents")
 struct NitroHostCheckTests {
-    static let betaPolicy = NitroDocumentTestsData.betaPolicy
+    static let betaPolicy = NitroVectors.betaPolicy
 
     func check(policy: String, allowDebug: Bool = false) throws -> NitroDocumentCheck {
         let configuration = try EnclaveClientConfiguration.load(EnvironmentSource([
@@ -29,7 +30,7 @@ struct NitroHostCheckTests {
 
     @Test("Accepted at their own time with their PCRs; expired today, stale after the maximum age, refused PCRs and debug enclaves named")
     func genuine() throws {
-        let beta = try NitroDocumentTestsData.bytes("evervault_beta_valid-attestation-doc.cbor")
+        let beta = try NitroVectors.bytes("evervault_beta_valid-attestation-doc.cbor")
         let at: Int64 = 1_665_651_482_136
         let pinned = try check(policy: Self.betaPolicy)
         let document = try pinned.check(beta, at: at)
@@ -42,21 +43,8 @@ struct NitroHostCheckTests {
         let zeroPolicy = try check(policy: zeros), debugAllowed = try check(policy: zeros, allowDebug: true)
         #expect(step { _ = try zeroPolicy.check(beta, at: at) } == .pcrsNotAllowed)
 
-        let debug = try NitroDocumentTestsData.bytes("evervault_beta_debug-mode-attestation-doc.cbor")
+        let debug = try NitroVectors.bytes("evervault_beta_debug-mode-attestation-doc.cbor")
         #expect(step { _ = try zeroPolicy.check(debug, at: 1_665_582_606_081) } == .debugEnclave)
         #expect(step { _ = try debugAllowed.check(debug, at: 1_665_582_606_081) } == nil)
-    }
-}
-
-enum NitroDocumentTestsData {
-    static let betaPolicy = [
-        "0=f4d48b81a460c9916d1e685119074bf24660afd3e34fae9fca0a0d28d9d5599936332687e6f66fc890ac8cf150142d8b",
-        "1=bcdf05fefccaa8e55bf2c8d6dee9e79bbff31e34bf28a99aa19e6b29c37ee80b214a414b7607236edf26fcb78654e63f",
-        "2=d8f114da658de5481f8d9ec73907feb553560787522f705c92d7d96beed8e15e2aa611984e098c576832c292e8dc469a",
-        "8=8790eb3cce6c83d07e84b126dc61ca923333d6f66615c4a79157de48c5ab2418bdc60746ea7b7afbff03a1c6210201cb",
-    ].joined(separator: ",")
-
-    static func bytes(_ file: String) throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: repositoryRoot.appendingPathComponent("Tests/Vectors/nitro/\(file)")))
     }
 }

@@ -1,6 +1,7 @@
 import EnclaveConfiguration
 import Foundation
 import Testing
+import TestSupport
 
 /// The relay of Support/relay_enclave.py in front of a real runtime.
 final class RelayProcess: @unchecked Sendable {
@@ -21,7 +22,7 @@ final class RelayProcess: @unchecked Sendable {
 /// docs/contract.md §2a from the hosts' side, with real processes: an answer is the enclave's only
 /// when its response signature verifies for the host's request and the ping's binding verifies with
 /// the attested key. Also the hosts' deadlines and redirects (issue 21, items 4, 6 and 11).
-@Suite("Hosts: only the enclave's authenticated answers are trusted; deadlines and redirects", .serialized, .startsProcesses)
+@Suite("Hosts: only the enclave's authenticated answers are trusted; deadlines and redirects", .serialized)
 struct HostTrustTests {
     static let secret = "trust-test-secret-0123456789abcdef"
 

@@ -2,10 +2,11 @@ import EnclaveConfiguration
 import EnclaveContract
 import Foundation
 import Testing
+import TestSupport
 
 /// docs/contract.md §3a with real processes: the runtime attesting through the NSM simulator,
 /// hosts that pin the simulator's root and PCRs, and every way that must fail closed.
-@Suite("Nitro: runtime on the NSM simulator, hosts pinning root and PCRs", .serialized, .startsProcesses)
+@Suite("Nitro: runtime on the NSM simulator, hosts pinning root and PCRs", .serialized)
 struct NitroLiveTests {
     static let otherPCRs = "0=\(String(repeating: "ab", count: 48)),1=\(String(repeating: "cd", count: 48))"
 

@@ -3,6 +3,7 @@ import EnclaveConfiguration
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TestSupport
 
 /// Where the built executables are: beside the test bundle (swift test) or in .build/debug.
 func builtProduct(_ name: String) -> String {
@@ -10,9 +11,6 @@ func builtProduct(_ name: String) -> String {
     if FileManager.default.isExecutableFile(atPath: beside) { return beside }
     return repositoryRoot.appendingPathComponent(".build/debug/\(name)").path
 }
-
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
 
 struct HTTPResult {
     var status: Int
@@ -32,7 +30,7 @@ func httpCall(
     return HTTPResult(status: Int(response.status.code), body: Array(bytes.readableBytesView))
 }
 
-/// The OAuth provider stand-in (Support/oauth_provider.py) as a real process on loopback.
+/// The OAuth provider stand-in (Tests/Fixtures/oauth_provider.py) as a real process on loopback.
 final class ProviderProcess: @unchecked Sendable {
     let server: PythonServer
     var port: Int { server.port }
@@ -66,7 +64,7 @@ final class ProviderProcess: @unchecked Sendable {
     func stats() async throws -> [String: Any] { try await httpCall(.GET, "\(base)/__stats").json }
 }
 
-/// A Python server from Support/ on loopback that prints "PORT n" first and exits when its stdin
+/// A Python server of Tests/Fixtures/ on loopback that prints "PORT n" first and exits when its stdin
 /// (this object's lifeline pipe) closes.
 final class PythonServer: @unchecked Sendable {
     let process = Process()
@@ -76,7 +74,7 @@ final class PythonServer: @unchecked Sendable {
 
     init(script: String, arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [repositoryRoot.appendingPathComponent("Tests/EnclaveRuntimeTests/Support/\(script)").path] + arguments
+        process.arguments = [repositoryRoot.appendingPathComponent("Tests/Fixtures/\(script)").path] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         process.standardOutput = output
@@ -126,7 +124,7 @@ final class HostProcess: @unchecked Sendable {
     }
 
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
-        try await EnclaveRuntimeTests.waitForExit(process, timeout: timeout)
+        try await IntegrationTests.waitForExit(process, timeout: timeout)
     }
 
     /// The api's bearer token of the test environment, for a JSON body.
@@ -174,7 +172,7 @@ final class RuntimeProcess: @unchecked Sendable {
 
     /// Waits for the process to exit and returns its status.
     func waitForExit(timeout: Duration = .seconds(15)) async throws -> Int32 {
-        try await EnclaveRuntimeTests.waitForExit(process, timeout: timeout)
+        try await IntegrationTests.waitForExit(process, timeout: timeout)
     }
 
     /// The secret this runtime was started with (the local default when none was set).

@@ -15,13 +15,14 @@ import base64
 import json
 import os
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from fixture_server import serve
 
 import enclave_core as ec
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools", "nitro"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "nitro"))
 
 MODE = sys.argv[1]
 published = ec.Signer(ec.random_bytes(32))
@@ -133,13 +134,4 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(404, {})
 
 
-def exit_with_parent():
-    sys.stdin.buffer.read()
-    os._exit(0)
-
-
-threading.Thread(target=exit_with_parent, daemon=True).start()
-httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-httpd.daemon_threads = True
-print(f"PORT {httpd.server_address[1]}", flush=True)
-httpd.serve_forever()
+serve(Handler)

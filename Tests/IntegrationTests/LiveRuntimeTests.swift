@@ -5,9 +5,10 @@ import EnclaveCrypto
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 
 /// The real `enclave-runtime` process against the real OAuth provider stand-in on loopback.
-@Suite("Live: enclave-runtime process and a loopback OAuth server", .serialized, .startsProcesses)
+@Suite("Live: enclave-runtime process and a loopback OAuth server", .serialized)
 struct LiveRuntimeTests {
     static let exchange = "/v1/rpc/google/token/exchange", revoke = "/v1/rpc/google/token/revoke"
     static let register = "/v1/rpc/google/connector/register", redirect = "https://app.example/oauth/callback"

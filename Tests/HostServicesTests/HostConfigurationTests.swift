@@ -4,6 +4,7 @@ import EnclaveCrypto
 import Foundation
 import HostServices
 import Testing
+import TestSupport
 
 private let pinnedKey = Data(repeating: 3, count: 32).base64EncodedString()
 private let productionHost: [String: String] = [
@@ -85,7 +86,7 @@ struct HostConfigurationTests {
         #expect(try HostConfiguration.load(EnvironmentSource(pinnedPCRs.merging(["TEE_NITRO_ROOT_CERTIFICATE": awsPEM]) { $1 })).client.nitroRootDER
             == NitroVerifier.awsRootDER)
         // Another certificate: a genuine document's regional intermediate.
-        let intermediate = try NitroAttestationDocument(parsing: try NitroDocumentTestsData.bytes("evervault_beta_valid-attestation-doc.cbor")).cabundle[1]
+        let intermediate = try NitroAttestationDocument(parsing: try NitroVectors.bytes("evervault_beta_valid-attestation-doc.cbor")).cabundle[1]
         let otherBody = Data(intermediate).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
         try Data("-----BEGIN CERTIFICATE-----\n\(otherBody)\n-----END CERTIFICATE-----\n".utf8).write(to: URL(fileURLWithPath: otherPEM))
         #expect(rejected(pinnedPCRs.merging(["TEE_NITRO_ROOT_CERTIFICATE": otherPEM]) { $1 }) == "TEE_NITRO_ROOT_CERTIFICATE")
