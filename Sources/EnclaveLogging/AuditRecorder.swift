@@ -17,11 +17,11 @@ public struct AuditRecorder: Sendable {
     @discardableResult
     public func record(
         route: String, status: Int, refusal: String?, userID: String?, connectorID: String?, requestID: String?,
-        since started: ContinuousClock.Instant
+        providerCalled: Bool? = nil, since started: ContinuousClock.Instant
     ) -> Bool {
         let event = AuditEvent(
             route: route, outcome: refusal ?? (status < 400 ? AuditEvent.allowed : "\(status)"), userID: userID,
-            connectorID: connectorID, requestID: requestID, duration: ContinuousClock.now - started)
+            connectorID: connectorID, requestID: requestID, providerCalled: providerCalled, duration: ContinuousClock.now - started)
         guard trail.record(event) else {
             onFailure(route)
             return false

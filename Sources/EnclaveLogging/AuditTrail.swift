@@ -16,19 +16,23 @@ public struct AuditEvent: Sendable {
     public var connectorID: String?
     /// The host's request id, as the request carried it.
     public var requestID: String?
+    /// Token RPCs of the runtime: whether this decision called the OAuth provider (an exchange
+    /// answered from memory, or one that waited on another's call, did not). nil: not said.
+    public var providerCalled: Bool?
     public var duration: Duration
 
     public static let allowed = "allowed"
 
     public init(
         route: String, outcome: String, userID: String? = nil, connectorID: String? = nil, requestID: String? = nil,
-        duration: Duration
+        providerCalled: Bool? = nil, duration: Duration
     ) {
         self.route = route
         self.outcome = outcome
         self.userID = userID
         self.connectorID = connectorID
         self.requestID = requestID
+        self.providerCalled = providerCalled
         self.duration = duration
     }
 }
@@ -122,6 +126,7 @@ public final class AuditTrail: Sendable {
         if let userID = event.userID { json.key("user_id"); json.string(userID) }
         if let connectorID = event.connectorID { json.key("connector_id"); json.string(connectorID) }
         if let requestID = event.requestID { json.key("request_id"); json.string(requestID) }
+        if let providerCalled = event.providerCalled { json.key("provider_called"); json.bool(providerCalled) }
         json.key("duration_ms"); json.raw(Array(String((event.duration / .microseconds(1)).rounded() / 1000).utf8).span)
         json.endObject()
         return json.finish()

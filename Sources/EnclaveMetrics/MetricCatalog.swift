@@ -14,6 +14,9 @@ public enum MetricFamily: String, CaseIterable, Sendable {
     case nitroDocumentAge = "enclave_nitro_document_age_seconds"
     case nitroRefreshFailures = "enclave_nitro_document_refresh_failures_total"
     case auditWriteFailures = "enclave_audit_write_failures_total"
+    case accessTokenLookups = "enclave_access_token_lookups_total"
+    case accessTokenEvictions = "enclave_access_token_evictions_total"
+    case accessTokenEntries = "enclave_access_token_cache_entries"
     case runtimeBuild = "enclave_build_info"
     // The api and the worker.
     case hostRequests = "enclave_host_requests_total"
@@ -29,7 +32,7 @@ public enum MetricFamily: String, CaseIterable, Sendable {
 
     public var kind: Kind {
         switch self {
-        case .replayCacheEntries, .replayCacheCapacity, .nitroDocumentAge, .runtimeBuild, .hostJobs, .hostBuild: .gauge
+        case .replayCacheEntries, .replayCacheCapacity, .nitroDocumentAge, .runtimeBuild, .hostJobs, .hostBuild, .accessTokenEntries: .gauge
         case .providerDuration, .hostEnclaveCallDuration: .histogram
         default: .counter
         }
@@ -40,12 +43,14 @@ public enum MetricFamily: String, CaseIterable, Sendable {
         case .runtimeRequests, .hostRequests: ["route", "status"]
         case .runtimeAuthRefusals: ["code"]
         case .providerDuration, .storeOperations, .hostEnclaveCallDuration: ["operation", "outcome"]
-        case .challenges, .hostProbes, .hostReverifications, .hostJobAttempts: ["outcome"]
+        case .challenges, .hostProbes, .hostReverifications, .hostJobAttempts, .accessTokenLookups: ["outcome"]
         case .hostJobs: ["state"]
         case .hostUnauthenticatedAnswers: ["operation"]
         case .runtimeBuild: ["version", "core_version", "attestation_source", "store"]
         case .hostBuild: ["version", "core_version", "store", "accepts_static_attestation"]
-        case .replayCacheEntries, .replayCacheCapacity, .nitroDocumentAge, .nitroRefreshFailures, .auditWriteFailures: []
+        case .replayCacheEntries, .replayCacheCapacity, .nitroDocumentAge, .nitroRefreshFailures, .auditWriteFailures,
+            .accessTokenEvictions, .accessTokenEntries:
+            []
         }
     }
 
@@ -61,6 +66,10 @@ public enum MetricFamily: String, CaseIterable, Sendable {
         case .nitroDocumentAge: "Age of the latest attestation document from the Nitro Secure Module."
         case .nitroRefreshFailures: "Failed fetches of a fresh attestation document from the Nitro Secure Module."
         case .auditWriteFailures: "Audit events that could not be written; token RPCs are refused while they cannot be."
+        case .accessTokenLookups:
+            "Exchanges by where their access token came from (docs/contract.md §7a): hit (memory), miss (this exchange called the provider), shared (waited on another exchange's call)."
+        case .accessTokenEvictions: "Access tokens dropped from memory, least recently used first, to keep the cache within its entry and byte bounds."
+        case .accessTokenEntries: "Access tokens held in memory."
         case .runtimeBuild: "Always 1; the labels say what runs: version, C core version, attestation source, store."
         case .hostRequests: "Requests the api answered on its /v1 routes, by route and HTTP status."
         case .hostProbes: "Startup probes of the enclave, by outcome (verified, or the step that failed)."

@@ -127,11 +127,15 @@ def test_token_rpcs(stack):
     assert check(signed(stack, revoke, unknown), revoke)["error"]["code"] == "connector_token_unavailable"
     bad_shape = {"connector": {"user_id": "not-a-uuid", "connector_id": connector}}
     assert check(signed(stack, exchange, bad_shape), exchange)["error"]["code"] == "invalid_request_payload"
+    # Provider faults on a connector never exchanged: the session's has its access token in memory
+    # (docs/contract.md §7a), and a failure is not kept, so each fault reaches this one's exchange.
+    fault_user, fault_connector = stack.register_connector(str(uuid.uuid4()))
+    faulty = {"connector": {"user_id": fault_user, "connector_id": fault_connector}}
     for mode, code in [("500", "provider_failed"), ("invalid_grant", "provider_failed"),
                        ("not_json", "provider_response_invalid"), ("no_access_token", "provider_response_invalid")]:
         fault(stack, mode)
         try:
-            assert check(signed(stack, exchange, reference), exchange)["error"]["code"] == code
+            assert check(signed(stack, exchange, faulty), exchange)["error"]["code"] == code
         finally:
             fault(stack, "none")
     register = "/v1/rpc/google/connector/register"

@@ -105,6 +105,11 @@ struct ConfigurationTests {
         ("body limit too small", ["ENCLAVE_RPC_MAX_BODY_BYTES": "1023"], "ENCLAVE_RPC_MAX_BODY_BYTES"),
         ("body limit too large", ["ENCLAVE_RPC_MAX_BODY_BYTES": "1048577"], "ENCLAVE_RPC_MAX_BODY_BYTES"),
         ("replay capacity too small", ["ENCLAVE_RPC_REPLAY_CAPACITY": "999"], "ENCLAVE_RPC_REPLAY_CAPACITY"),
+        ("token cache entries negative", ["ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES": "-1"], "ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES"),
+        ("token cache entries too many", ["ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES": "1000001"], "ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES"),
+        ("token cache bytes too few", ["ENCLAVE_ACCESS_TOKEN_CACHE_BYTES": "65535"], "ENCLAVE_ACCESS_TOKEN_CACHE_BYTES"),
+        ("token cache bytes too many", ["ENCLAVE_ACCESS_TOKEN_CACHE_BYTES": "1073741825"], "ENCLAVE_ACCESS_TOKEN_CACHE_BYTES"),
+        ("token cache bytes not a number", ["ENCLAVE_ACCESS_TOKEN_CACHE_BYTES": "16MiB"], "ENCLAVE_ACCESS_TOKEN_CACHE_BYTES"),
         ("client id without secret", ["GOOGLE_OAUTH_CLIENT_ID": "c"], "GOOGLE_OAUTH_CLIENT_SECRET"),
         ("client secret without id", ["GOOGLE_OAUTH_CLIENT_SECRET": "s"], "GOOGLE_OAUTH_CLIENT_ID"),
         ("token URL not a URL", ["GOOGLE_OAUTH_TOKEN_URL": "not a url"], "GOOGLE_OAUTH_TOKEN_URL"),
@@ -129,6 +134,15 @@ struct ConfigurationTests {
         ["ENCLAVE_RPC_MAX_BODY_BYTES": "1024"], ["ENCLAVE_RPC_REPLAY_CAPACITY": "1000"], ["LOG_LEVEL": "DEBUG"],
         ["ENCLAVE_PROVIDER_TIMEOUT_MS": "100"], ["TEE_ATTESTATION_MAX_AGE_SECONDS": "3600"],
     ]
+
+    @Test("The access-token cache: 10,000 entries and 16 MiB by default, 0 entries turns it off, edges accepted")
+    func accessTokenCacheBounds() throws {
+        #expect(try load(localEnvironment([:])).get().accessTokenCache == AccessTokenCacheBounds(maxEntries: 10000, maxBytes: 16 << 20))
+        #expect(try load(localEnvironment(["ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES": "0"])).get().accessTokenCache == nil)
+        let edges = try load(localEnvironment(["ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES": "1000000", "ENCLAVE_ACCESS_TOKEN_CACHE_BYTES": "65536"])).get()
+        #expect(edges.accessTokenCache == AccessTokenCacheBounds(maxEntries: 1_000_000, maxBytes: 65536))
+        #expect(try load(localEnvironment(["ENCLAVE_ACCESS_TOKEN_CACHE_BYTES": "1073741824"])).get().accessTokenCache?.maxBytes == 1 << 30)
+    }
 
     @Test("Local edge values are accepted", arguments: localAcceptances)
     func localAccepted(override: [String: String]) throws {

@@ -11,9 +11,13 @@ Google, refresh responses carry no refresh token. Revoke endpoint: Google's vari
                    response's body one byte every 0.7 s; rotate answers a refresh with a new refresh
                    token and retires the old one, as OAuth 2.1 rotation does; slow_code delays only
                    authorization_code grants, by 3 s)
+  POST /__settings form delay_ms (every /token call waits this long first), expires_in (the
+                   lifetime of the access tokens issued from then on; 3599 at start)
   GET  /__stats    -> {"revocations": N, "token_calls": N, "token_connections": N, "revoked": [...],
-                       "refresh_tokens": [...], "live_refresh_tokens": N}  (token_connections: connections
-                       that carried /token; live: issued and not revoked)
+                       "refresh_tokens": [...], "live_refresh_tokens": N, "refresh_grants": {token: N},
+                       "access_tokens": [...]}  (token_connections: connections that carried /token; live:
+                       issued and not revoked; refresh_grants: refresh-token grants answered 200, by the
+                       refresh token presented; access_tokens: every one issued)
 Prints "PORT <n>" on stdout once listening; exits when its stdin closes (the test runner is gone).
 """
 import json
@@ -34,7 +38,8 @@ SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
 OTHER_SCOPE = "https://www.googleapis.com/auth/userinfo.email"
 lock = threading.Lock()
 codes, refresh_tokens, access_tokens = {}, {}, {}
-state = {"fault": "none", "revocations": 0, "token_calls": 0, "revoked": [], "issued": [], "connections": 0, "rotations": 0}
+state = {"fault": "none", "revocations": 0, "token_calls": 0, "revoked": [], "issued": [], "connections": 0, "rotations": 0,
+         "delay_ms": 0, "expires_in": 3599, "refresh_grants": {}, "access_tokens": []}
 token_connections = set()
 
 
@@ -92,6 +97,10 @@ class Validator(RequestValidator):
 
     def save_bearer_token(self, token, request, *a, **k):
         access_tokens[token["access_token"]] = request.user
+        state["access_tokens"].append(token["access_token"])
+        if request.grant_type == "refresh_token":
+            grants = state["refresh_grants"]
+            grants[request.refresh_token] = grants.get(request.refresh_token, 0) + 1
         if "refresh_token" in token:
             refresh_tokens[token["refresh_token"]] = request.user
             state["issued"].append(token["refresh_token"])
@@ -103,7 +112,7 @@ class Validator(RequestValidator):
         return [SCOPE]
 
 
-server = Server(Validator(), token_expires_in=3599)
+server = Server(Validator(), token_expires_in=lambda request: state["expires_in"])
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -147,7 +156,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/__stats":
             with lock:
-                stats = {k: state[k] for k in ("revocations", "token_calls", "revoked", "rotations")}
+                stats = {k: state[k] for k in ("revocations", "token_calls", "revoked", "rotations", "refresh_grants",
+                                               "access_tokens")}
                 stats["token_connections"] = len(token_connections)
                 stats["refresh_tokens"] = sorted(set(refresh_tokens) | set(state["issued"]))
                 stats["live_refresh_tokens"] = len(refresh_tokens)
@@ -165,12 +175,18 @@ class Handler(BaseHTTPRequestHandler):
                     mode = "none"
                 state["fault"] = mode
                 return self.reply(200, {"fault": state["fault"]})
+            if self.path == "/__settings":
+                state["delay_ms"] = int(form.get("delay_ms", state["delay_ms"]))
+                state["expires_in"] = int(form.get("expires_in", state["expires_in"]))
+                return self.reply(200, {"delay_ms": state["delay_ms"], "expires_in": state["expires_in"]})
             if self.path == "/__code":
                 code = secrets.token_urlsafe(16)
                 codes[code] = {"user": form["user"], "redirect_uri": form["redirect_uri"],
                                "code_challenge": form.get("code_challenge")}
                 return self.reply(200, {"code": code})
-            fault = state["fault"]
+            fault, delay = state["fault"], state["delay_ms"]
+        if delay and self.path == "/token":
+            time.sleep(delay / 1000)
         if fault == "hang":
             time.sleep(60)
             return

@@ -31,6 +31,9 @@ struct LiveRuntimeTests {
         try #require((try await registerConnector(runtime, provider)["connector"] as? [String: Any])?["connector_id"] as? String)
     }
 
+    /// No access token kept in memory (docs/contract.md §7a): each exchange makes a grant.
+    static let everyExchangeAGrant = ["ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES": "0"]
+
     /// Fails the test when any secret appears in the runtime's log.
     func expectLogClean(_ runtime: RuntimeProcess, secrets: [String], sourceLocation: SourceLocation = #_sourceLocation) {
         let log = runtime.log
@@ -119,7 +122,8 @@ struct LiveRuntimeTests {
     func exchangeBookkeeping() async throws {
         let provider = try ProviderProcess()
         let state = temporaryDirectory()
-        let runtime = try await RuntimeProcess(environment: localEnvironment(provider.environment(), stateDirectory: state))
+        // Every exchange a grant (no access token kept in memory): the bookkeeping of each is what is judged.
+        let runtime = try await RuntimeProcess(environment: localEnvironment(provider.environment().merging(Self.everyExchangeAGrant) { $1 }, stateDirectory: state))
         let connectorID = try await registerConnectorID(runtime, provider)
         let database = try DatabaseQueue(path: state + "/connectors.sqlite")
         func stored() async throws -> (scopes: String, updatedAt: Int64) {
@@ -230,7 +234,7 @@ struct LiveRuntimeTests {
     func rotatedRefreshToken() async throws {
         let provider = try ProviderProcess()
         let state = temporaryDirectory()
-        let runtime = try await RuntimeProcess(environment: localEnvironment(provider.environment(), stateDirectory: state))
+        let runtime = try await RuntimeProcess(environment: localEnvironment(provider.environment().merging(Self.everyExchangeAGrant) { $1 }, stateDirectory: state))
         let connectorID = try await registerConnectorID(runtime, provider)
         try await provider.setFault("rotate")
         for round in 0..<3 {  // each exchange spends the stored token and stores the new one

@@ -68,15 +68,16 @@ def test_runtime_counters_move_for_each_refusal_and_provider_outcome(system):
     assert signed(system, ping, json.dumps({"contract_version": "v2", "request_id": "r"}).encode())[0][0] == 400
     assert signed(system, ping, json.dumps({"contract_version": "v1", "request_id": "r" * 129}).encode())[0][0] == 400
     assert signed(system, ping, json.dumps({"contract_version": "v1", "request_id": "r" * 128}).encode())[0][0] == 200
-    # One of each provider outcome, through exchange.
+    # One of each provider outcome, through exchange; the success last, as its access token is then
+    # kept in memory and the next exchange is a hit (docs/contract.md §7a).
     user, connector = system.stack.register_connector()
-    for fault, outcome in [("none", "ok"), ("invalid_grant", "provider_failed"), ("hang", "provider_unavailable"),
-                           ("not_json", "provider_response_invalid")]:
+    for fault, outcome in [("invalid_grant", "provider_failed"), ("hang", "provider_unavailable"),
+                           ("not_json", "provider_response_invalid"), ("none", "ok"), ("none", "hit")]:
         system.set_fault(fault)
         try:
             answer = system.stack.client.exchange(user, connector)
             SEEN_SECRETS.add(answer["access_token"])
-            assert outcome == "ok"
+            assert outcome in ("ok", "hit")
         except Exception as error:  # EnclaveError: the code is the outcome
             assert getattr(error, "code", None) == outcome, error
     system.set_fault("none")
@@ -97,7 +98,12 @@ def test_runtime_counters_move_for_each_refusal_and_provider_outcome(system):
         assert moved("enclave_provider_request_duration_seconds_count", operation="refresh_token", outcome=outcome) == 1, outcome
     assert moved("enclave_provider_request_duration_seconds_count", operation="authorization_code", outcome="ok") == 1
     assert moved("enclave_store_operations_total", operation="insert", outcome="ok") == 1
-    assert moved("enclave_store_operations_total", operation="find", outcome="ok") == 4
+    assert moved("enclave_store_operations_total", operation="find", outcome="ok") == 5
+    assert moved("enclave_access_token_lookups_total", outcome="miss") == 4  # three failures, kept for nobody
+    assert moved("enclave_access_token_lookups_total", outcome="hit") == 1
+    assert moved("enclave_access_token_lookups_total", outcome="shared") == 0
+    assert value(after, "enclave_access_token_cache_entries") >= 1
+    assert value(after, "enclave_access_token_evictions_total") == 0
     assert moved("enclave_challenges_total", outcome="answered") == 1
     assert moved("enclave_challenges_total", outcome="refused") == 1
     assert value(after, "enclave_replay_cache_capacity") == 1_000_000

@@ -15,7 +15,8 @@ import Logging
 /// GOOGLE_OAUTH_TOKEN_URL / GOOGLE_OAUTH_REVOKE_URL [Google's], ENCLAVE_PROVIDER_TIMEOUT_MS [10000],
 /// LOG_LEVEL [info], TEE_ATTESTATION_SOURCE [static], ENCLAVE_NSM_DEVICE [/dev/nsm],
 /// ENCLAVE_DATABASE_URL [unset: SQLite and the in-memory replay cache], ENCLAVE_METRICS_BIND_ADDR
-/// [unset: no metrics listener], ENCLAVE_AUDIT_LOG [unset: audit events on stderr].
+/// [unset: no metrics listener], ENCLAVE_AUDIT_LOG [unset: audit events on stderr],
+/// ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES [10000; 0: off], ENCLAVE_ACCESS_TOKEN_CACHE_BYTES [16 MiB].
 public struct RuntimeConfiguration: Sendable {
     public var shared: SharedSettings
     public var bindAddress: BindAddress
@@ -38,6 +39,8 @@ public struct RuntimeConfiguration: Sendable {
     public var auditLogPath: String?
     public var maxBodyBytes: Int
     public var replayCapacity: Int
+    /// The bounds of the access tokens kept in memory (docs/contract.md §7a); nil: none are kept.
+    public var accessTokenCache: AccessTokenCacheBounds?
     public var provider: ProviderSettings?
     public var tokenURL: URL
     public var revokeURL: URL
@@ -97,6 +100,11 @@ public struct RuntimeConfiguration: Sendable {
         let maxBody = try env.int(
             "ENCLAVE_RPC_MAX_BODY_BYTES", default: 65536, in: 1024...1_048_576, rule: "must be an integer from 1024 to 1048576")
         let capacity = try replayCapacity(env, memoryBytes: memoryBytes)
+        let cacheEntries = try env.int(
+            "ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES", default: 10000, in: 0...1_000_000, rule: "must be an integer from 0 (off) to 1000000")
+        let cacheBytes = try env.int(
+            "ENCLAVE_ACCESS_TOKEN_CACHE_BYTES", default: 16 << 20, in: (64 << 10)...(1 << 30),
+            rule: "must be an integer from 65536 to 1073741824")
 
         let clientID = env.string("GOOGLE_OAUTH_CLIENT_ID"), clientSecret = env.string("GOOGLE_OAUTH_CLIENT_SECRET")
         if remote || clientID != nil || clientSecret != nil {
@@ -128,6 +136,7 @@ public struct RuntimeConfiguration: Sendable {
             devMeasurement: devMeasurement,
             dataKey: dataKey, keyPolicy: KeyPolicy(keyID: keyID, keyVersion: keyVersion), stateDirectory: stateDirectory,
             databaseURL: databaseURL, metricsBindAddress: metricsBind, auditLogPath: auditLogPath, maxBodyBytes: maxBody, replayCapacity: capacity,
+            accessTokenCache: cacheEntries == 0 ? nil : AccessTokenCacheBounds(maxEntries: cacheEntries, maxBytes: cacheBytes),
             provider: clientID.flatMap { id in clientSecret.map { ProviderSettings(clientID: id, clientSecret: $0) } },
             tokenURL: tokenURL, revokeURL: revokeURL, providerTimeoutMilliseconds: timeout, logLevel: level)
     }
@@ -228,4 +237,11 @@ public struct KeyPolicy: Sendable, Equatable {
 public struct ProviderSettings: Sendable {
     public var clientID: String
     public var clientSecret: String
+}
+
+/// ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES and ENCLAVE_ACCESS_TOKEN_CACHE_BYTES: the least recently used
+/// token goes first when either is reached.
+public struct AccessTokenCacheBounds: Sendable, Equatable {
+    public var maxEntries: Int
+    public var maxBytes: Int
 }

@@ -48,7 +48,8 @@ final class RuntimeMetrics: Sendable {
     /// Build info, and the gauges read at each scrape: the replay cache's fill (an O(1) read) and
     /// the Nitro document's age.
     func describe(
-        attestationSource: String, store: String, replayCache: ReplayCache?, attestation: AttestationState?
+        attestationSource: String, store: String, replayCache: ReplayCache?, attestation: AttestationState?,
+        accessTokens: AccessTokenCache?
     ) {
         let factory = registry.factory
         CoreMetrics.Gauge(
@@ -63,6 +64,10 @@ final class RuntimeMetrics: Sendable {
             CoreMetrics.Gauge(label: MetricFamily.replayCacheCapacity.rawValue, factory: factory).record(replayCache.capacity)
             registry.beforeScrape { entries.record(replayCache.entries) }
         }
+        if let accessTokens {
+            let held = CoreMetrics.Gauge(label: MetricFamily.accessTokenEntries.rawValue, factory: factory)
+            registry.beforeScrape { held.record(accessTokens.count) }
+        }
         if let attestation {
             let age = CoreMetrics.Gauge(label: MetricFamily.nitroDocumentAge.rawValue, factory: factory)
             // In milliseconds, as challenges judge it: whole seconds read 4 for a document 4.9 s old.
@@ -71,6 +76,25 @@ final class RuntimeMetrics: Sendable {
                 age.record(Double(max(0, nowMilliseconds - attestation.current.issuedAtMilliseconds)) / 1000)
             }
         }
+    }
+
+    /// The access-token cache's lookups and evictions, present from the first scrape (its size is
+    /// a gauge of `describe`).
+    var accessTokenEvents: AccessTokenCache.Events {
+        let factory = registry.factory
+        let lookups = LabelledMetrics(counters: .accessTokenLookups, factory: factory)
+        for outcome in ["hit", "miss", "shared"] { lookups(outcome).increment(by: 0) }
+        let evictions = CoreMetrics.Counter(label: MetricFamily.accessTokenEvictions.rawValue, factory: factory)
+        evictions.increment(by: 0)
+        return AccessTokenCache.Events(
+            looked: { source in
+                switch source {
+                case .memory: lookups("hit").increment()
+                case .provider: lookups("miss").increment()
+                case .shared: lookups("shared").increment()
+                }
+            },
+            evicted: { evictions.increment(by: Int64($0)) })
     }
 
     /// The NSM refresher's reports (asked for only when documents come from the NSM).

@@ -30,4 +30,6 @@ final class RequestLogFields: @unchecked Sendable {
     /// What an authenticated request names (audit events only, never the access log).
     var userID: String?
     var connectorID: String?
+    /// Whether this token RPC called the provider (audit events only).
+    var providerCalled = false
 }

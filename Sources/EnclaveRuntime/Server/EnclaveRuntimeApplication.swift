@@ -43,9 +43,12 @@ public struct EnclaveRuntimeApplication: Sendable {
         let vault = TokenVault(sealer: try Sealer(key: dataKey), policy: configuration.keyPolicy)
         let stores = try RuntimeStores(configuration, logger: logger)
         let connectors = metrics.map { InstrumentedConnectorStore(store: stores.connectors, metrics: $0) } ?? stores.connectors
+        let accessTokens = configuration.accessTokenCache.map {
+            AccessTokenCache(maxEntries: $0.maxEntries, maxBytes: $0.maxBytes, events: metrics?.accessTokenEvents ?? .init())
+        }
         metrics?.describe(
             attestationSource: nsm != nil ? "nsm" : shared.mode == .devShim ? "dev-shim" : "static", store: stores.kind.rawValue,
-            replayCache: stores.replayGuard as? ReplayCache, attestation: nsm != nil ? attestation : nil)
+            replayCache: stores.replayGuard as? ReplayCache, attestation: nsm != nil ? attestation : nil, accessTokens: accessTokens)
 
         // A refused connection is provider_unavailable at once; a redirect is an answer, not followed.
         let httpClient = BoundedCall.makeClient(connectTimeout: .milliseconds(Int64(configuration.providerTimeoutMilliseconds)))
@@ -69,7 +72,8 @@ public struct EnclaveRuntimeApplication: Sendable {
             },
             metrics: metrics)
         let identity = attestation.current.identity
-        let rpc = TokenRPCHandlers(identity: identity, store: connectors, vault: vault, provider: provider, now: now)
+        let rpc = TokenRPCHandlers(
+            identity: identity, store: connectors, vault: vault, accessTokens: accessTokens, provider: provider, now: now)
         let ping = PingHandler(identity: identity, evidenceSigner: signer)
         let health = HealthHandler(environment: shared.environment.rawValue, mode: shared.mode.rawValue, stores: stores)
         let attestationEndpoints = AttestationHandlers(

@@ -76,7 +76,7 @@ struct RPCPipeline: Sendable {
             }
             (verified, audited) = (authenticated.signature, true)
         }
-        if audited && !record(answer, context: context, since: started) && actsOnTokens && answer.status != Self.unauditedStatus {
+        if audited && !record(answer, context: context, actsOnTokens: actsOnTokens, since: started) && actsOnTokens && answer.status != Self.unauditedStatus {
             answer = .refusal(Self.unaudited, requestID: context.log.requestID, context: context)
         }
         return response(for: answer, verified: verified)
@@ -86,11 +86,14 @@ struct RPCPipeline: Sendable {
     static let bodyRefusals: Set<RPCErrorCode> = [.invalidRequestPayload, .invalidContractVersion, .invalidRequestID]
 
     /// Writes the decision's audit event; false (logged, counted) when it could not be written.
-    private func record(_ answer: RPCAnswer, context: EnclaveRequestContext, since started: ContinuousClock.Instant) -> Bool {
+    private func record(
+        _ answer: RPCAnswer, context: EnclaveRequestContext, actsOnTokens: Bool, since started: ContinuousClock.Instant
+    ) -> Bool {
         let fields = context.log
         return audit.record(
             route: context.path, status: Int(answer.status.code), refusal: fields.errorCode, userID: fields.userID,
-            connectorID: fields.connectorID, requestID: fields.requestID, since: started)
+            connectorID: fields.connectorID, requestID: fields.requestID, providerCalled: actsOnTokens ? fields.providerCalled : nil,
+            since: started)
     }
 
     private func response(for answer: RPCAnswer, verified: VerifiedSignature?) -> Response {

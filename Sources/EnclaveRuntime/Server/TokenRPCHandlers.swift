@@ -13,6 +13,8 @@ struct TokenRPCHandlers: Sendable {
     let identity: AttestedIdentity
     let store: any ConnectorStore
     let vault: TokenVault
+    /// nil when ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES is 0: every exchange asks the provider.
+    let accessTokens: AccessTokenCache?
     /// nil in local mode without OAuth client settings: token RPCs answer provider_not_configured.
     let provider: OAuthProviderClient?
     let now: @Sendable () -> Int64
@@ -21,28 +23,43 @@ struct TokenRPCHandlers: Sendable {
         await RPCBodyCheck.respond(request, context, decoding: ConnectorRPCRequest.self) { rpc throws(RPCError) in
             let provider = try requireProvider()
             let record = try await activeConnector(rpc.connector)
-            let refreshToken = try vault.open(record)
-            let grant = try await provider.refresh(refreshToken: refreshToken)
-            // A provider that rotates refresh tokens (OAuth 2.1) sends a new one: the stored one is
-            // spent, so the new one is sealed and kept, with any new scopes, in one write.
-            let rotated = grant.refreshToken.flatMap { $0.isEmpty || $0 == refreshToken ? nil : $0 }
-            let scopes = grant.scope.flatMap { $0 == record.scopes ? nil : $0 }
-            if rotated != nil || scopes != nil {
-                do {
-                    let sealed = try rotated.map { try vault.seal(refreshToken: $0, userID: record.userID, connectorID: record.connectorID) }
-                    try await store.updateAfterExchange(
-                        connectorID: record.connectorID, scopes: scopes, sealedRefreshToken: sealed.map { Data($0) }, at: now())
-                } catch {
-                    // Without the rotated token the connector would be lost at the next exchange:
-                    // the caller retries rather than take an access token that leaves it behind.
-                    if rotated != nil { throw Self.storeFailure(error, "the rotated refresh token could not be stored") }
-                    // Scopes alone are bookkeeping: the access token is good whether or not this write succeeds.
-                }
+            let answer: AccessTokenCache.Answer
+            if let accessTokens {
+                answer = try await accessTokens.token(for: record) { () throws(RPCError) in try await mint(record, provider) }
+            } else {
+                let minted = try await mint(record, provider)
+                answer = .init(accessToken: minted.accessToken, expiresIn: minted.expiresIn, scope: minted.scope, source: .provider)
             }
+            context.log.providerCalled = answer.source == .provider
             return ExchangeResponse(
-                requestID: rpc.requestID, accessToken: grant.accessToken, expiresIn: grant.expiresIn, scope: grant.scope,
+                requestID: rpc.requestID, accessToken: answer.accessToken, expiresIn: answer.expiresIn, scope: answer.scope,
                 attestedIdentity: identity)
         }
+    }
+
+    /// One refresh-token grant for `record`, and the row it leaves behind.
+    private func mint(_ record: ConnectorRecord, _ provider: OAuthProviderClient) async throws(RPCError) -> AccessTokenCache.Minted {
+        let refreshToken = try vault.open(record)
+        let requestedAt = ContinuousClock.now
+        let grant = try await provider.refresh(refreshToken: refreshToken)
+        // A provider that rotates refresh tokens (OAuth 2.1) sends a new one: the stored one is
+        // spent, so the new one is sealed and kept, with any new scopes, in one write.
+        let rotated = grant.refreshToken.flatMap { $0.isEmpty || $0 == refreshToken ? nil : $0 }
+        let scopes = grant.scope.flatMap { $0 == record.scopes ? nil : $0 }
+        var row = AccessTokenCache.RowVersion(record)
+        if rotated != nil || scopes != nil {
+            do {
+                let sealed = try rotated.map { Data(try vault.seal(refreshToken: $0, userID: record.userID, connectorID: record.connectorID)) }
+                try await store.updateAfterExchange(connectorID: record.connectorID, scopes: scopes, sealedRefreshToken: sealed, at: now())
+                if let sealed { row.sealedRefreshToken = sealed }
+            } catch {
+                // Without the rotated token the connector would be lost at the next exchange:
+                // the caller retries rather than take an access token that leaves it behind.
+                if rotated != nil { throw Self.storeFailure(error, "the rotated refresh token could not be stored") }
+                // Scopes alone are bookkeeping: the access token is good whether or not this write succeeds.
+            }
+        }
+        return .init(accessToken: grant.accessToken, expiresIn: grant.expiresIn, scope: grant.scope, requestedAt: requestedAt, row: row)
     }
 
     func revoke(_ request: AuthenticatedRequest, context: EnclaveRequestContext) async -> RPCAnswer {
@@ -51,7 +68,10 @@ struct TokenRPCHandlers: Sendable {
             let record = try await ownedConnector(rpc.connector)
             if record.status == .active {
                 let refreshToken = try vault.open(record)
+                context.log.providerCalled = true
                 try await provider.revoke(token: refreshToken)
+                // The provider revoked the access tokens too; other replicas stop at the row, revoked below.
+                accessTokens?.drop(connectorID: record.connectorID)
                 do {
                     try await store.markRevoked(connectorID: record.connectorID, at: now())
                 } catch {
@@ -66,6 +86,7 @@ struct TokenRPCHandlers: Sendable {
     func register(_ request: AuthenticatedRequest, context: EnclaveRequestContext) async -> RPCAnswer {
         await RPCBodyCheck.respond(request, context, decoding: RegisterRPCRequest.self) { rpc throws(RPCError) in
             let provider = try requireProvider()
+            context.log.providerCalled = true
             let grant = try await provider.exchangeCode(
                 rpc.authorizationCode, redirectURI: rpc.redirectURI, codeVerifier: rpc.codeVerifier)
             guard let refreshToken = grant.refreshToken, !refreshToken.isEmpty else {

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import EnclaveCrypto
 import Foundation
 import NIOCore
@@ -59,8 +60,8 @@ struct SignedRequest: Sendable {
         SignedRequest(path: "/v1/rpc/ping", ["contract_version": "v1", "request_id": requestID])
     }
 
-    func send(to runtime: RuntimeProcess, timeout: TimeAmount = .seconds(10)) async throws -> HTTPResult {
-        try await httpCall(.POST, runtime.base + path, headers: headers, body: body, timeout: timeout)
+    func send(to runtime: RuntimeProcess, timeout: TimeAmount = .seconds(10), client: HTTPClient = .shared) async throws -> HTTPResult {
+        try await httpCall(.POST, runtime.base + path, headers: headers, body: body, timeout: timeout, client: client)
     }
 }
 

@@ -19,13 +19,14 @@ struct HTTPResult {
 }
 
 func httpCall(
-    _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: TimeAmount = .seconds(30)
+    _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: TimeAmount = .seconds(30),
+    client: HTTPClient = .shared
 ) async throws -> HTTPResult {
     var request = HTTPClientRequest(url: url)
     request.method = method
     for (name, value) in headers { request.headers.add(name: name, value: value) }
     if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-    let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+    let response = try await client.execute(request, timeout: timeout)
     let bytes = try await response.body.collect(upTo: 1 << 20)
     return HTTPResult(status: Int(response.status.code), body: Array(bytes.readableBytesView))
 }
@@ -61,7 +62,18 @@ final class ProviderProcess: @unchecked Sendable {
         _ = try await httpCall(.POST, "\(base)/__fault", headers: [("content-type", "application/x-www-form-urlencoded")], body: Array("mode=\(mode)".utf8))
     }
 
+    /// Every /token call waits `delayMilliseconds` first; access tokens issued from now on live `expiresIn` seconds.
+    func configure(delayMilliseconds: Int? = nil, expiresIn: Int? = nil) async throws {
+        let form = [delayMilliseconds.map { "delay_ms=\($0)" }, expiresIn.map { "expires_in=\($0)" }].compactMap { $0 }.joined(separator: "&")
+        _ = try await httpCall(.POST, "\(base)/__settings", headers: [("content-type", "application/x-www-form-urlencoded")], body: Array(form.utf8))
+    }
+
     func stats() async throws -> [String: Any] { try await httpCall(.GET, "\(base)/__stats").json }
+
+    /// Refresh-token grants answered so far, all refresh tokens together.
+    func refreshGrants() async throws -> Int {
+        (try await stats()["refresh_grants"] as? [String: Int] ?? [:]).values.reduce(0, +)
+    }
 }
 
 /// A Python server of Tests/Fixtures/ on loopback that prints "PORT n" first and exits when its stdin
