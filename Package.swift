@@ -43,7 +43,7 @@ let package = Package(
         ),
         // The C core's cryptography behind a thin, safe wrapper; with EnclaveNSM, the only Swift
         // code that touches pointers.
-        .target(name: "EnclaveCrypto", dependencies: ["CEnclaveCore"]),
+        .target(name: "EnclaveCrypto", dependencies: ["CEnclaveCore", "EnclaveContract"]),
         // The Nitro Secure Module's device I/O through the C core's NSM client (the other thin
         // wrapper over the core; it holds no key).
         .target(name: "EnclaveNSM", dependencies: ["CEnclaveCore"]),
@@ -140,7 +140,7 @@ let package = Package(
         .target(
             name: "HostServices",
             dependencies: [
-                "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveStorage", "EnclaveMetrics",
+                "EnclaveClient", "EnclaveConfiguration", "EnclaveCrypto", "EnclaveLogging", "EnclaveStorage", "EnclaveMetrics",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -198,7 +198,7 @@ let package = Package(
             ],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "EnclaveCryptoTests", dependencies: ["EnclaveCrypto"]),
+        .testTarget(name: "EnclaveCryptoTests", dependencies: ["EnclaveCrypto", "EnclaveContract"]),
         .testTarget(
             name: "EnclaveContractTests",
             dependencies: ["EnclaveContract", "EnclaveJSON", "EnclaveFuzzing", "EnclaveClient", "TestSupport"]

@@ -6,6 +6,8 @@
 #                                 hello-world floor, latencies, soak (--soak SECONDS), SIGTERM at saturation
 #   scripts/bench.sh fleet [ARGS] only scripts/bench_fleet.py (release build): signed ping and exchange through
 #                                 one and three replicas on PostgreSQL against the single in-memory runtime
+#   scripts/bench.sh cache [ARGS] only scripts/bench_token_cache.py (release build): exchanges with access
+#                                 tokens from memory against none, provider at 50 ms; grants per 1,000
 # Each part writes its report to build/bench/PART.md and, with the date, commit and machine, to
 # docs/performance/PART.md (the figures the README points to).
 set -euo pipefail
@@ -55,26 +57,27 @@ micro() {
   return $status
 }
 
-load() {
+# A part that runs scripts/SCRIPT against release builds of PRODUCT and enclave-load, its report
+# in build/bench/NAME.md and docs/performance/NAME.md.
+scripted() {
+  local name=$1 product=$2 script=$3
+  shift 3
   make --no-print-directory -s all  # libenclave_core.so.1 for the Python client that registers a connector
-  swift build -c release --product enclave-runtime-bench
+  swift build -c release --product "$product"
   swift build -c release --product enclave-load
-  python3 scripts/bench_load.py "$@" | tee build/bench/load.md
-  publish load
+  python3 "scripts/$script" "$@" | tee "build/bench/$name.md"
+  publish "$name"
 }
 
-fleet() {
-  make --no-print-directory -s all
-  swift build -c release --product enclave-runtime
-  swift build -c release --product enclave-load
-  python3 scripts/bench_fleet.py "$@" | tee build/bench/fleet.md
-  publish fleet
-}
+load() { scripted load enclave-runtime-bench bench_load.py "$@"; }
+fleet() { scripted fleet enclave-runtime bench_fleet.py "$@"; }
+cache() { scripted cache enclave-runtime bench_token_cache.py "$@"; }
 
 case $part in
   micro) micro "$@" ;;
   load) load "$@" ;;
   fleet) fleet "$@" ;;
-  all) micro; load --soak 300; fleet ;;
-  *) echo "usage: scripts/bench.sh [micro|load|fleet|all] [ARGS]" >&2; exit 2 ;;
+  cache) cache "$@" ;;
+  all) micro; load --soak 300; fleet; cache ;;
+  *) echo "usage: scripts/bench.sh [micro|load|fleet|cache|all] [ARGS]" >&2; exit 2 ;;
 esac

@@ -115,8 +115,9 @@ public struct ChallengeRequest: WireBody {
     }
 }
 
-/// The challenge's evidence: the challenge echoed, signed (§4).
-public struct ChallengeResponse: WireBody {
+/// The fields of attestation evidence that are signed (§4): the runtime, the challenge echoed, and
+/// when the evidence was made. `EnclaveCrypto` builds their canonical text.
+public struct ChallengeEvidenceFields: Sendable, Equatable {
     public var runtime: String
     public var measurement: String
     public var challengeNonce: String
@@ -125,19 +126,32 @@ public struct ChallengeResponse: WireBody {
     public var operationPurpose: String
     public var requestID: String
     public var evidenceIssuedAt: Int64
+
+    public init(
+        runtime: String, measurement: String, challengeNonce: String, issuedAt: Int64, expiresAt: Int64,
+        operationPurpose: String, requestID: String, evidenceIssuedAt: Int64
+    ) {
+        (self.runtime, self.measurement, self.challengeNonce) = (runtime, measurement, challengeNonce)
+        (self.issuedAt, self.expiresAt, self.operationPurpose, self.requestID) = (issuedAt, expiresAt, operationPurpose, requestID)
+        self.evidenceIssuedAt = evidenceIssuedAt
+    }
+}
+
+/// The challenge's evidence: the signed fields (read as `answer.runtime` and so on), the signature
+/// and, beyond v1, the latest NSM document (§4).
+@dynamicMemberLookup
+public struct ChallengeResponse: WireBody {
+    public var evidence: ChallengeEvidenceFields
     /// Base64 of the Ed25519 signature over the evidence string.
     public var signature: String
     /// Beyond v1 (§3a): base64 of the latest NSM document.
     public var attestationDocument: String?
 
-    public init(
-        runtime: String, measurement: String, challengeNonce: String, issuedAt: Int64, expiresAt: Int64, operationPurpose: String,
-        requestID: String, evidenceIssuedAt: Int64, signature: String, attestationDocument: String?
-    ) {
-        (self.runtime, self.measurement, self.challengeNonce) = (runtime, measurement, challengeNonce)
-        (self.issuedAt, self.expiresAt, self.operationPurpose, self.requestID) = (issuedAt, expiresAt, operationPurpose, requestID)
-        (self.evidenceIssuedAt, self.signature, self.attestationDocument) = (evidenceIssuedAt, signature, attestationDocument)
+    public init(evidence: ChallengeEvidenceFields, signature: String, attestationDocument: String?) {
+        (self.evidence, self.signature, self.attestationDocument) = (evidence, signature, attestationDocument)
     }
+
+    public subscript<Field>(dynamicMember field: KeyPath<ChallengeEvidenceFields, Field>) -> Field { evidence[keyPath: field] }
 
     public init?(json: JSONValue) {
         guard let runtime = json["runtime"]?.string, let measurement = json["measurement"]?.string,
@@ -145,21 +159,23 @@ public struct ChallengeResponse: WireBody {
             let signature = json["signature"]?.string, let document = OptionalField.string(json["attestation_document"])
         else { return nil }
         self.init(
-            runtime: runtime, measurement: measurement, challengeNonce: challenge.challengeNonce, issuedAt: challenge.issuedAt,
-            expiresAt: challenge.expiresAt, operationPurpose: challenge.operationPurpose, requestID: challenge.requestID,
-            evidenceIssuedAt: evidenceIssuedAt, signature: signature, attestationDocument: document)
+            evidence: ChallengeEvidenceFields(
+                runtime: runtime, measurement: measurement, challengeNonce: challenge.challengeNonce, issuedAt: challenge.issuedAt,
+                expiresAt: challenge.expiresAt, operationPurpose: challenge.operationPurpose, requestID: challenge.requestID,
+                evidenceIssuedAt: evidenceIssuedAt),
+            signature: signature, attestationDocument: document)
     }
 
     public func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("runtime"); json.string(runtime)
-        json.key("measurement"); json.string(measurement)
-        json.key("challenge_nonce"); json.string(challengeNonce)
-        json.key("issued_at"); json.integer(issuedAt)
-        json.key("expires_at"); json.integer(expiresAt)
-        json.key("operation_purpose"); json.string(operationPurpose)
-        json.key("request_id"); json.string(requestID)
-        json.key("evidence_issued_at"); json.integer(evidenceIssuedAt)
+        json.key("runtime"); json.string(evidence.runtime)
+        json.key("measurement"); json.string(evidence.measurement)
+        json.key("challenge_nonce"); json.string(evidence.challengeNonce)
+        json.key("issued_at"); json.integer(evidence.issuedAt)
+        json.key("expires_at"); json.integer(evidence.expiresAt)
+        json.key("operation_purpose"); json.string(evidence.operationPurpose)
+        json.key("request_id"); json.string(evidence.requestID)
+        json.key("evidence_issued_at"); json.integer(evidence.evidenceIssuedAt)
         json.key("signature"); json.string(signature)
         if let attestationDocument { json.key("attestation_document"); json.string(attestationDocument) }
         json.endObject()

@@ -1,4 +1,5 @@
 import CEnclaveCore
+import EnclaveContract
 
 /// Signs attestation evidence with an Ed25519 key parsed once. Thread-safe.
 public final class ChallengeSigner: @unchecked Sendable {
@@ -50,31 +51,8 @@ public enum Ed25519 {
     }
 }
 
-/// The fields of attestation evidence that are signed (docs/contract.md §4).
-public struct ChallengeEvidenceFields: Sendable, Equatable {
-    public var runtime: String
-    public var measurement: String
-    public var challengeNonce: String
-    public var issuedAt: Int64
-    public var expiresAt: Int64
-    public var operationPurpose: String
-    public var requestID: String
-    public var evidenceIssuedAt: Int64
-
-    public init(
-        runtime: String, measurement: String, challengeNonce: String, issuedAt: Int64, expiresAt: Int64,
-        operationPurpose: String, requestID: String, evidenceIssuedAt: Int64
-    ) {
-        self.runtime = runtime
-        self.measurement = measurement
-        self.challengeNonce = challengeNonce
-        self.issuedAt = issuedAt
-        self.expiresAt = expiresAt
-        self.operationPurpose = operationPurpose
-        self.requestID = requestID
-        self.evidenceIssuedAt = evidenceIssuedAt
-    }
-
+/// The evidence text the challenge's signature covers (docs/contract.md §4).
+extension ChallengeEvidenceFields {
     /// The canonical payload `runtime|measurement|...|evidence_issued_at` built by the C core;
     /// throws when a text field holds `|` or a control character.
     public func canonicalPayload() throws -> [UInt8] {

@@ -50,8 +50,10 @@ struct WireBodyTests {
         #expect(PlainErrorCode.allCases.map(\.status) == [404, 405, 413, 400, 503, 500])
         let challenge = try roundTrip(ChallengeRequest(challengeNonce: "n", issuedAt: 1, expiresAt: 61, operationPurpose: "p", requestID: "r"))
         let evidence = try roundTrip(ChallengeResponse(
-            runtime: "nitro", measurement: "m", challengeNonce: challenge.challengeNonce, issuedAt: 1, expiresAt: 61,
-            operationPurpose: "p", requestID: "r", evidenceIssuedAt: 2, signature: "c2ln", attestationDocument: nil))
+            evidence: ChallengeEvidenceFields(
+                runtime: "nitro", measurement: "m", challengeNonce: challenge.challengeNonce, issuedAt: 1, expiresAt: 61,
+                operationPurpose: "p", requestID: "r", evidenceIssuedAt: 2),
+            signature: "c2ln", attestationDocument: nil))
         #expect(evidence.evidenceIssuedAt == 2)
         let document = try roundTrip(AttestationDocumentBody(
             runtime: "nitro", measurement: "m", issuedAt: 1, devShim: true, publicKey: "a2V5"))

@@ -1,3 +1,4 @@
+import EnclaveContract
 import EnclaveCrypto
 import Testing
 

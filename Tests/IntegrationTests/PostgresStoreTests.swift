@@ -51,14 +51,7 @@ struct PostgresStoreTests {
     func connectorRoundTrip() async throws {
         try await Self.withRuntimeDatabase { database, _ in
             let store = PostgresConnectorStore(database: database)
-            let record = ConnectorRecord(
-                connectorID: "c", userID: "u", provider: "google", scopes: "a b", status: .revoked, createdAt: 1_767_225_600,
-                updatedAt: Int64.max, keyID: "kms-key", keyVersion: 7, sealedRefreshToken: nil)
-            try await store.insert(record)
-            #expect(try await store.find(connectorID: "c") == record)
-            try await store.insert(connectorRecord("sealed", sealed: [0, 1, 255]))
-            #expect(try await store.find(connectorID: "sealed") == connectorRecord("sealed", sealed: [0, 1, 255]))
-            #expect(try await store.find(connectorID: "absent") == nil)
+            try await ConnectorStoreContract.readBack(store)
 
             try await store.updateAfterExchange(connectorID: "sealed", scopes: "a b c", sealedRefreshToken: nil, at: 5)
             var updated = try #require(try await store.find(connectorID: "sealed"))

@@ -5,7 +5,6 @@ import json
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,9 +16,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts" / "lib"))
-from enclave_stack import LOCAL_OPT_IN, Stack, free_port  # noqa: E402
+from enclave_stack import Stack, free_port, start_fixture, start_host  # noqa: E402
 
-SUPPORT = ROOT / "Tests" / "Fixtures"
 CATALOG = ROOT / "Sources" / "EnclaveMetrics" / "MetricCatalog.swift"
 API_TOKEN = "observability-api-token"
 
@@ -59,9 +57,7 @@ class System:
         }).start()
         env = {**os.environ, "ENCLAVE_CORE_LIB": str(ROOT / "build" / "c" / "libenclave_core.so.1"),
                "PYTHONPATH": str(ROOT / "bindings" / "python")}
-        self.relay = subprocess.Popen(["/usr/bin/python3", str(SUPPORT / "relay_enclave.py"), self.stack.base, "forward"],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-        self.relay_base = f"http://127.0.0.1:{self.relay.stdout.readline().split()[1]}"
+        self.relay, self.relay_base = start_fixture("relay_enclave.py", self.stack.base, "forward", env=env)
         self.api_port = free_port()
         self.api = self.host("api", self.relay_base, {"API_BIND_ADDR": f"127.0.0.1:{self.api_port}",
                                                       "API_METRICS_BIND_ADDR": f"127.0.0.1:{self.metrics['api']}"})
@@ -74,16 +70,7 @@ class System:
         return self
 
     def host(self, role, base, extra):
-        environment = {key: value for key, value in os.environ.items()
-                       if not key.startswith(("ENCLAVE_", "TEE_", "GOOGLE_", "API_", "HOST_", "WORKER_", "ALFRED_"))}
-        environment.update({
-            **LOCAL_OPT_IN, "ENCLAVE_RUNTIME_MODE": "dev-shim", "ENCLAVE_RUNTIME_BASE_URL": base,
-            "ENCLAVE_RPC_SHARED_SECRET": self.stack.secret, "API_INTERNAL_TOKEN": API_TOKEN,
-            "HOST_STATE_DIR": str(self.directory / "host"), **extra,
-        })
-        log = open(self.directory / f"{role}.log", "wb")
-        process = subprocess.Popen([str(ROOT / ".build" / "debug" / role)], env=environment, cwd=self.directory,
-                                   stdout=log, stderr=log)
+        process = start_host(role, base, self.stack.secret, self.directory, {"API_INTERNAL_TOKEN": API_TOKEN, **extra})
         self.processes.append(process)
         return process
 

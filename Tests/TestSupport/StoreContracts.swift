@@ -14,6 +14,21 @@ public func connectorRecord(_ id: String, sealed: [UInt8]) -> ConnectorRecord {
         keyID: "local", keyVersion: 1, sealedRefreshToken: Data(sealed))
 }
 
+/// The connector store's contract: a record reads back field for field (a revoked one without its
+/// token, one with arbitrary sealed bytes); an unknown id finds nothing.
+public enum ConnectorStoreContract {
+    public static func readBack(_ store: any ConnectorStore) async throws {
+        let record = ConnectorRecord(
+            connectorID: "c", userID: "u", provider: "google", scopes: "a b", status: .revoked, createdAt: 1_767_225_600,
+            updatedAt: Int64.max, keyID: "kms-key", keyVersion: 7, sealedRefreshToken: nil)
+        try await store.insert(record)
+        #expect(try await store.find(connectorID: "c") == record)
+        try await store.insert(connectorRecord("sealed", sealed: [0, 1, 255]))
+        #expect(try await store.find(connectorID: "sealed") == connectorRecord("sealed", sealed: [0, 1, 255]))
+        #expect(try await store.find(connectorID: "absent") == nil)
+    }
+}
+
 /// Stores an active connector of user A whose refresh token `vault` sealed, as a register would.
 public func insertSealedConnector(_ connectorID: String, vault: TokenVault, into store: any ConnectorStore) async throws {
     let sealed = try vault.seal(refreshToken: "1//refresh-\(connectorID)", userID: userA, connectorID: connectorID)

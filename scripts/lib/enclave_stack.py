@@ -1,6 +1,9 @@
-"""A real enclave-runtime process and the loopback OAuth provider (Tests/.../oauth_provider.py),
-started on free ports with a throwaway state directory. Shared by the contract tests
-(Tests/Contract) and the load benchmark (scripts/bench_load.py)."""
+"""The Python side's one process harness: a real enclave-runtime process and the loopback OAuth
+provider (Tests/Fixtures/oauth_provider.py), started on free ports with a throwaway state
+directory (`Stack`), the hosts (`start_host`) and the other stand-ins of Tests/Fixtures
+(`start_fixture`). Used by the Python binding's live tests, the contract and observability tests,
+and the load, fleet and cache benchmarks. The Swift live tests have the same in
+Tests/IntegrationTests/Support/LiveProcesses.swift, on the same fixtures and the same opt-in file."""
 import os
 import pathlib
 import socket
@@ -15,7 +18,6 @@ sys.path.insert(0, str(ROOT / "bindings" / "python"))
 os.environ.setdefault("ENCLAVE_CORE_LIB", str(ROOT / "build" / "c" / "libenclave_core.so.1"))  # make all
 import enclave_core  # noqa: E402  (the project's own binding, for the signed register call)
 
-PROVIDER = ROOT / "Tests" / "Fixtures" / "oauth_provider.py"
 
 
 def _local_opt_in():
@@ -49,16 +51,42 @@ def wait_healthy(base, process, seconds=30):
     raise RuntimeError("enclave-runtime did not become healthy")
 
 
+def start_fixture(script, *arguments, env=None):
+    """A stand-in of Tests/Fixtures on a free loopback port: (process, base URL). It exits when its
+    stdin closes, so it never outlives this process."""
+    process = subprocess.Popen(["/usr/bin/python3", str(ROOT / "Tests" / "Fixtures" / script), *arguments],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    line = process.stdout.readline().split()
+    if len(line) != 2 or line[0] != "PORT":
+        raise RuntimeError(f"{script} did not start")
+    return process, f"http://127.0.0.1:{line[1]}"
+
+
+def start_host(role, base, secret, directory, extra, configuration="debug"):
+    """The api or the worker against the runtime at `base`, logging to DIRECTORY/ROLE.log, its
+    SQLite job store in DIRECTORY/host."""
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith(("ENCLAVE_", "TEE_", "GOOGLE_", "API_", "HOST_", "WORKER_", "ALFRED_"))}
+    environment.update({
+        **LOCAL_OPT_IN, "ENCLAVE_RUNTIME_MODE": "dev-shim", "ENCLAVE_RUNTIME_BASE_URL": base,
+        "ENCLAVE_RPC_SHARED_SECRET": secret, "HOST_STATE_DIR": str(pathlib.Path(directory) / "host"), **extra,
+    })
+    with open(pathlib.Path(directory) / f"{role}.log", "wb") as log:
+        return subprocess.Popen([str(ROOT / ".build" / configuration / role)], env=environment, cwd=directory,
+                                stdout=log, stderr=log)
+
+
 class Stack:
     """start() brings up provider and runtime; stop() ends both. `base`, `secret`, `pid`.
     With `shares_provider_of`, the runtime uses that stack's provider (a fleet's replicas share one)."""
 
     def __init__(self, configuration="debug", product="enclave-runtime", log_path=None, environment=None,
-                 shares_provider_of=None):
+                 shares_provider_of=None, with_provider=True, secret=SECRET):
         self.binary = ROOT / ".build" / configuration / product
         self.log_path = log_path
         self.environment = environment or {}
-        self.secret = SECRET
+        self.secret = secret
+        self.with_provider = with_provider
         self.provider = self.runtime = None
         self.shares_provider_of = shares_provider_of
 
@@ -67,24 +95,19 @@ class Stack:
             raise RuntimeError(f"{self.binary} is missing: build it first")
         if self.shares_provider_of:
             self.provider_base = self.shares_provider_of.provider_base
-        else:
-            # The provider exits when its stdin closes, so it never outlives this process.
-            self.provider = subprocess.Popen(["/usr/bin/python3", str(PROVIDER), CLIENT_ID, CLIENT_SECRET],
-                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-            line = self.provider.stdout.readline().split()
-            if len(line) != 2 or line[0] != "PORT":
-                raise RuntimeError("the OAuth provider did not start")
-            self.provider_base = f"http://127.0.0.1:{line[1]}"
+        elif self.with_provider:
+            self.provider, self.provider_base = start_fixture("oauth_provider.py", CLIENT_ID, CLIENT_SECRET)
         self.state = tempfile.mkdtemp(prefix="enclave-stack-")
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ENCLAVE_", "TEE_", "GOOGLE_", "ALFRED_"))}
-        env.update({
-            **LOCAL_OPT_IN, "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "ENCLAVE_STATE_DIR": self.state,
-            "ENCLAVE_RPC_SHARED_SECRET": SECRET, "GOOGLE_OAUTH_CLIENT_ID": CLIENT_ID,
-            "GOOGLE_OAUTH_CLIENT_SECRET": CLIENT_SECRET, "GOOGLE_OAUTH_TOKEN_URL": self.provider_base + "/token",
-            "GOOGLE_OAUTH_REVOKE_URL": self.provider_base + "/revoke", **self.environment,
-        })
+        env.update({**LOCAL_OPT_IN, "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "ENCLAVE_STATE_DIR": self.state,
+                    "ENCLAVE_RPC_SHARED_SECRET": self.secret})
+        if self.with_provider or self.shares_provider_of:
+            env.update({"GOOGLE_OAUTH_CLIENT_ID": CLIENT_ID, "GOOGLE_OAUTH_CLIENT_SECRET": CLIENT_SECRET,
+                        "GOOGLE_OAUTH_TOKEN_URL": self.provider_base + "/token",
+                        "GOOGLE_OAUTH_REVOKE_URL": self.provider_base + "/revoke"})
+        env.update(self.environment)
         log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
         self.runtime = subprocess.Popen([str(self.binary)], env=env, cwd=self.state,
                                         stdout=log, stderr=log)
@@ -92,7 +115,7 @@ class Stack:
             log.close()
         wait_healthy(self.base, self.runtime)
         self.pid = self.runtime.pid
-        self.client = enclave_core.EnclaveClient(self.base, SECRET)
+        self.client = enclave_core.EnclaveClient(self.base, self.secret)
         return self
 
     def register_connector(self, user_id="6f1c1f2e-8f55-4d0e-9a53-1e5f0a9b7c11"):

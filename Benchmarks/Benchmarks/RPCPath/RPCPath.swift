@@ -5,8 +5,10 @@
 // (`echo-signed`), and the signed ping. ping - echo-signed is the runtime's own work. Then, request
 // by request, what signing the answer adds (docs/contract.md §2a) against its floor, one keyed HMAC of
 // the answer's bytes through the C core, both made in place; the signing step alone against that
-// HMAC alone; and a runtime that records metrics against one that does not. Every runtime audits
-// to /dev/null.
+// HMAC alone; and a runtime that records metrics against one that does not. Then an exchange
+// answered from memory (docs/contract.md §7a) against a signed ping, on a runtime whose provider is
+// a loopback server in this process (it answers the register and the one grant). Every runtime
+// audits to /dev/null.
 import Benchmark
 import EnclaveBenchmarkRoutes
 import EnclaveConfiguration
@@ -30,12 +32,12 @@ let accessLogger: Logger = {
 }()
 
 /// One runtime, as `enclave-runtime-bench` builds it, logging and auditing to /dev/null.
-func makeRuntime(metrics: MetricsRegistry? = nil) throws -> EnclaveRuntimeApplication {
+func makeRuntime(metrics: MetricsRegistry? = nil, provider: [String: String] = [:]) throws -> EnclaveRuntimeApplication {
     let state = FileManager.default.temporaryDirectory.appendingPathComponent("bench-rpc-path-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
     let configuration = try RuntimeConfiguration.load(EnvironmentSource(SharedSettings.localOptIn.merging([
         "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": secret, "ENCLAVE_AUDIT_LOG": "/dev/null",
-    ]) { $1 }))
+    ].merging(provider) { $1 }) { $1 }))
     return try EnclaveRuntimeApplication(
         configuration: configuration, logger: accessLogger, composition: FloorRoutes.composition(configuration, metrics: metrics))
 }
@@ -46,9 +48,10 @@ final class SignedRequests: @unchecked Sendable {
     var sequence = 0
     let tag = "bench-\(getpid())"
 
-    func next(path: String) -> Request {
+    /// `fields`: more of the body after the request id (the connector of an exchange), JSON.
+    func next(path: String, fields: String = "") -> Request {
         sequence += 1
-        let body = Array(#"{"contract_version":"v1","request_id":"load-\#(sequence)"}"#.utf8)
+        let body = Array(#"{"contract_version":"v1","request_id":"load-\#(sequence)"\#(fields)}"#.utf8)
         let timestamp = String(Int(Date().timeIntervalSince1970))
         let nonce = "\(tag)-\(sequence)"
         let signature = signer.signature(path: path, timestamp: timestamp, nonce: nonce, body: body)
@@ -60,6 +63,41 @@ final class SignedRequests: @unchecked Sendable {
         let head = HTTPRequest(method: .post, scheme: nil, authority: "127.0.0.1", path: path, headerFields: fields)
         return Request(head: head, body: .init(buffer: ByteBuffer(bytes: body)))
     }
+}
+
+/// The OAuth provider of the exchange benchmark: a Hummingbird server on loopback in this process
+/// that grants every request (a register's code and the one refresh grant the cache makes).
+enum LoopbackProvider {
+    static func start() async throws -> Int {
+        let router = Router()
+        router.post("/token") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"access_token":"bench-access-token","expires_in":3599,"scope":"email","refresh_token":"bench-refresh-token","token_type":"Bearer"}"#)))
+        }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let application = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) },
+            logger: Logger(label: "bench-provider", factory: { _ in SwiftLogNoOpLogHandler() }))
+        Task { try await application.runService() }
+        for await port in ports { return port }
+        throw CancellationError()
+    }
+}
+
+/// Keeps a response body (the register's answer, for its connector id).
+struct CollectingWriter: ResponseBodyWriter {
+    final class Bytes: @unchecked Sendable { var value: [UInt8] = [] }
+    let bytes: Bytes
+    mutating func write(_ buffer: ByteBuffer) async throws { bytes.value += buffer.readableBytesView }
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}
+
+/// The runtime of the exchange benchmark and the connector it registered, made by its setup.
+final class ExchangeFixture: @unchecked Sendable {
+    var runtime: EnclaveRuntimeApplication?
+    var connectorFields = ""
 }
 
 /// Discards a response body after reading it, as the connection's writer would.
@@ -174,6 +212,50 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
+    // An exchange answered from memory against a signed ping, on the runtime whose provider is
+    // `LoopbackProvider`: its setup registers a connector and makes the one grant.
+    let exchange = ExchangeFixture()
+    let exchangePath = "/v1/rpc/google/token/exchange"
+    @Sendable func prepareExchange() async throws {
+        let port = try await LoopbackProvider.start()
+        let runtime = try makeRuntime(provider: [
+            "GOOGLE_OAUTH_CLIENT_ID": "bench-client", "GOOGLE_OAUTH_CLIENT_SECRET": "bench-client-secret",
+            "GOOGLE_OAUTH_TOKEN_URL": "http://127.0.0.1:\(port)/token", "GOOGLE_OAUTH_REVOKE_URL": "http://127.0.0.1:\(port)/revoke",
+        ])
+        let user = "6f1c1f2e-8f55-4d0e-9a53-1e5f0a9b7c11"
+        let register = try await runtime.application.responder.respond(
+            to: requests.next(
+                path: "/v1/rpc/google/connector/register",
+                fields: #","user_id":"\#(user)","authorization_code":"bench-code","redirect_uri":"https://app.example/cb""#),
+            context: EnclaveRequestContext(source: .init(channel: channel, logger: silent)))
+        precondition(register.status == .ok, "register answered \(register.status.code)")
+        let collected = CollectingWriter.Bytes()
+        try await register.body.write(CollectingWriter(bytes: collected))
+        let answer = try JSONSerialization.jsonObject(with: Data(collected.value)) as? [String: Any]
+        let connector = (answer?["connector"] as? [String: Any])?["connector_id"] as? String ?? ""
+        exchange.connectorFields = #","connector":{"user_id":"\#(user)","connector_id":"\#(connector)"}"#
+        exchange.runtime = runtime
+        // The one grant; every exchange measured after it is answered from memory.
+        try await serve(requests.next(path: exchangePath, fields: exchange.connectorFields), by: runtime)
+    }
+    let perMilleOfPing = BenchmarkMetric.custom("cached exchange / signed ping (per mille)", useScalingFactor: false)
+    Benchmark(
+        "request path cached exchange against signed ping, interleaved", configuration: .init(metrics: [perMilleOfPing]),
+        closure: { benchmark in
+            let runtime = exchange.runtime!
+            let clock = ContinuousClock()
+            var times: [Duration] = [.zero, .zero]
+            for _ in benchmark.scaledIterations {
+                for side in [0, 1].shuffled() {
+                    let request = side == 0 ? requests.next(path: exchangePath, fields: exchange.connectorFields) : requests.next(path: ping)
+                    let started = clock.now
+                    try await serve(request, by: runtime)
+                    times[side] += clock.now - started
+                }
+            }
+            benchmark.measurement(perMilleOfPing, Int((times[0] / times[1]) * 1000))
+        },
+        setup: { try await prepareExchange() })
     // Part of every request above: a signed ping's access line, as the router writes it.
     Benchmark("access log line of a signed ping") { benchmark in
         for sequence in benchmark.scaledIterations {

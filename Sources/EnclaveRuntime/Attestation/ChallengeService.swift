@@ -85,10 +85,7 @@ public struct ChallengeService: Sendable {
         }
         return .success(
             ChallengeResponse(
-                runtime: identity.runtime, measurement: identity.measurement, challengeNonce: request.challengeNonce,
-                issuedAt: request.issuedAt, expiresAt: request.expiresAt, operationPurpose: request.operationPurpose,
-                requestID: request.requestID, evidenceIssuedAt: now, signature: Data(signature).base64EncodedString(),
-                attestationDocument: snapshot.attestationDocument))
+                evidence: fields, signature: Data(signature).base64EncodedString(), attestationDocument: snapshot.attestationDocument))
     }
 }
 

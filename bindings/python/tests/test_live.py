@@ -2,11 +2,8 @@
 a real enclave-runtime process (the one swift build made), started here on a free port."""
 import json
 import os
-import pathlib
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
@@ -14,11 +11,10 @@ import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts" / "lib"))
-from enclave_stack import LOCAL_OPT_IN  # noqa: E402
+from enclave_stack import Stack, free_port  # noqa: E402
 
 import enclave_core as ec
 
-RUNTIME = ROOT / ".build" / "debug" / "enclave-runtime"
 ENCLAVE_RPC = ROOT / "build" / "c" / "enclave-rpc"
 SECRET = "live-python-secret-0123456789"
 # The cross-language table: the same inputs must give this signature in every language
@@ -28,30 +24,12 @@ TABLE = {"key": "local-dev-enclave-rpc-secret", "path": "/v1/rpc/ping", "ts": "1
          "signature": "1ce3361b9f42bbd4ec0cf8f329e9fa5f0e6f544bd93e92be0ade8adf9cfb0a03"}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def runtime():
-    if not RUNTIME.exists():
-        pytest.fail(f"{RUNTIME} is missing: run swift build first")
-    port, state = free_port(), tempfile.mkdtemp()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ENCLAVE_", "TEE_", "GOOGLE_"))},
-           **LOCAL_OPT_IN, "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "ENCLAVE_STATE_DIR": state, "ENCLAVE_RPC_SHARED_SECRET": SECRET}
-    process = subprocess.Popen([str(RUNTIME)], env=env, cwd=state, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield base
-    process.terminate()
-    process.wait(timeout=15)
+    """A runtime without OAuth client settings: token RPCs answer provider_not_configured."""
+    stack = Stack(with_provider=False, secret=SECRET).start()
+    yield stack.base
+    stack.stop()
 
 
 def test_cross_language_table_python_and_c():
