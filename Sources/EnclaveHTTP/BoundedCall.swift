@@ -31,6 +31,10 @@ public enum BoundedCall {
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: connectTimeout)
+        // AsyncHTTPClient opens 8 connections to a host by default, which held uncached exchanges to
+        // 8 provider calls at a time: 142 a second at 64 connections with a 50 ms provider
+        // (docs/performance/cache.md); Google takes many more.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
