@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The contract tests' Python tools (PyPI, pinned in Tests/Contract/requirements.txt) in build/venv,
+# The Python test tools from PyPI (pinned in Tests/Contract/requirements.txt; botocore for the SigV4 cross-check) in build/venv,
 # a virtualenv that also sees Debian's packages (oauthlib, pytest). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."

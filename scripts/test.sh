@@ -58,7 +58,7 @@ step "Swift: every test, the live ones with real processes included"
 SWIFT_BACKTRACE=enable=no swift test --skip-build
 
 step "Python binding and clients (live against the built enclave-runtime)"
-/usr/bin/python3 -m pytest -q bindings/python/tests
+build/venv/bin/python -m pytest -q bindings/python/tests  # the venv: botocore for the SigV4 cross-check
 
 step "contract: OpenAPI spec validation, live answers against the spec, schemathesis (bounded)"
 build/venv/bin/python -m pytest -q Tests/Contract

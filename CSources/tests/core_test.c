@@ -127,6 +127,33 @@ static void test_sizes_and_version(void) {
     CHECK(strcmp(ec_version_string(), expected) == 0 && ec_version_major() == EC_VERSION_MAJOR);
 }
 
+/* AWS's SigV4 suite, case get-vanilla-with-session-token (all 38 cases: bindings/python/tests/test_sigv4.py),
+ * the size query, and a buffer one byte short. */
+static void test_sigv4(void) {
+    const ec_sigv4_header host = {"Host", 4, "example.amazonaws.com", 21};
+    const char *secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const char *token = "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267";
+    ec_sigv4_request r = {
+        .method = "GET", .method_len = 3, .path = "/", .path_len = 1, .query = "", .query_len = 0, .headers = &host,
+        .header_count = 1, .payload = NULL, .payload_len = 0, .amz_date = "20150830T123600Z", .region = "us-east-1",
+        .region_len = 9, .service = "service", .service_len = 7, .access_key_id = "AKIDEXAMPLE", .access_key_id_len = 11,
+        .secret_access_key = (const uint8_t *)secret, .secret_access_key_len = strlen(secret), .session_token = token,
+        .session_token_len = strlen(token), .normalize_path = 1, .sign_payload_header = 0};
+    const char *want =
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date;x-amz-security-token, "
+        "Signature=07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8";
+    size_t len = 0;
+    char out[512];
+    CHECK(ec_sigv4_authorization(&r, NULL, 0, &len) == -1 && len == strlen(want));
+    CHECK(ec_sigv4_authorization(&r, out, len, &len) == -1);
+    CHECK(ec_sigv4_authorization(&r, out, sizeof out, &len) == 0 && strcmp(out, want) == 0);
+    CHECK(ec_sigv4_canonical_request(&r, out, sizeof out, &len) == 0 && strstr(out, "x-amz-security-token:6e86") != NULL);
+    r.amz_date = "20150830T1236Z";
+    CHECK(ec_sigv4_authorization(&r, out, sizeof out, &len) == -1);
+    CHECK(ec_sigv4_authorization(NULL, out, sizeof out, &len) == -1);
+}
+
 static void test_parsers(void) {
     int64_t t = -1;
     CHECK(ec_parse_timestamp("1767225600", 10, &t) == 0 && t == 1767225600);
@@ -686,6 +713,7 @@ int main(int argc, char **argv) {
     run_vectors(argv[1]);
     test_sizes_and_version();
     test_parsers();
+    test_sigv4();
     test_ct_compare();
     test_rpc_verifier();
     test_empty_keys_refused();

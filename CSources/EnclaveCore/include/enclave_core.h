@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define EC_VERSION_MAJOR 1
-#define EC_VERSION_MINOR 3
+#define EC_VERSION_MINOR 4
 #define EC_VERSION_PATCH 0
 
 #define EC_RPC_MAC_BYTES 32
@@ -229,6 +229,88 @@ EC_EXPORT EC_WARN_UNUSED int ec_challenge_payload(
 /* Keyed (key_len 1..64) or unkeyed (key_len 0) BLAKE2b with out_len 1..64. */
 EC_EXPORT EC_WARN_UNUSED int ec_blake2b(uint8_t *out, size_t out_len, const void *in, size_t in_len,
                                         const void *key, size_t key_len);
+
+/* ---- AWS Signature Version 4 (since 1.4) ----------------------------------------------- */
+
+/* One header of a request to sign: any case, value as sent (trimmed and its whitespace runs
+ * collapsed in the canonical form; headers of one name are joined with ',' in their order). */
+typedef struct {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} ec_sigv4_header;
+
+/* A request signed in its Authorization header. `path` is the request target's path as sent,
+ * `query` what follows the '?' (may be empty). The signer adds and signs x-amz-date (amz_date,
+ * "YYYYMMDDTHHMMSSZ"), x-amz-security-token when session_token is not empty, and
+ * x-amz-content-sha256 when sign_payload_header is set; `headers` must not hold them. region and
+ * service are lowercase [a-z0-9-] tokens. normalize_path removes dot segments and empty segments
+ * (every service but S3). */
+typedef struct {
+    const char *method;
+    size_t method_len;
+    const char *path;
+    size_t path_len;
+    const char *query;
+    size_t query_len;
+    const ec_sigv4_header *headers;
+    size_t header_count;
+    const uint8_t *payload;
+    size_t payload_len;
+    const char *amz_date;
+    const char *region;
+    size_t region_len;
+    const char *service;
+    size_t service_len;
+    const char *access_key_id;
+    size_t access_key_id_len;
+    const uint8_t *secret_access_key;
+    size_t secret_access_key_len;
+    const char *session_token;
+    size_t session_token_len;
+    int normalize_path;
+    int sign_payload_header;
+} ec_sigv4_request;
+
+/* Each writes its text and a NUL to out when it fits in cap, and its length (without the NUL)
+ * to *len in any case once the request is valid: call with cap 0 to learn the size. -1 for an
+ * invalid request or a buffer too small. */
+EC_EXPORT EC_WARN_UNUSED int ec_sigv4_canonical_request(const ec_sigv4_request *r, char *out, size_t cap, size_t *len);
+EC_EXPORT EC_WARN_UNUSED int ec_sigv4_string_to_sign(const ec_sigv4_request *r, char *out, size_t cap, size_t *len);
+/* "AWS4-HMAC-SHA256 Credential=ID/DATE/REGION/SERVICE/aws4_request, SignedHeaders=..., Signature=HEX" */
+EC_EXPORT EC_WARN_UNUSED int ec_sigv4_authorization(const ec_sigv4_request *r, char *out, size_t cap, size_t *len);
+
+/* ---- KMS release: the recipient key and CiphertextForRecipient (since 1.4) -------------- */
+
+/* Why ec_kms_recipient_open refused (docs/contract.md §3b, step 4). */
+#define EC_CMS_OK 0
+#define EC_CMS_MALFORMED 1           /* not a BER/DER CMS ContentInfo, or bytes after it */
+#define EC_CMS_NOT_ENVELOPED 2       /* another content type than EnvelopedData */
+#define EC_CMS_RECIPIENTS 3          /* not exactly one recipient, or not key transport */
+#define EC_CMS_KEY_ENCRYPTION 4      /* not RSAES-OAEP with SHA-256, MGF1-SHA-256 and an empty label */
+#define EC_CMS_CONTENT_ENCRYPTION 5  /* not AES-256-CBC with a 16-byte IV */
+#define EC_CMS_DOES_NOT_OPEN 6       /* the key or the content does not decrypt under this key */
+#define EC_CMS_TOO_LARGE 7           /* the content does not fit in the buffer (*len says its size) */
+#define EC_CMS_MAX_BYTES 65536
+
+/* An RSA-2048 key pair made in this process, never exported but for its public half. */
+typedef struct ec_kms_recipient ec_kms_recipient;
+
+/* A new key pair from OpenSSL's CSPRNG, or NULL. */
+EC_EXPORT ec_kms_recipient *ec_kms_recipient_new(void);
+/* Frees the pair; OpenSSL clears the private key's numbers as it frees them. NULL is allowed. */
+EC_EXPORT void ec_kms_recipient_free(ec_kms_recipient *r);
+/* The public key as DER SubjectPublicKeyInfo (294 bytes), for the attestation document's
+ * public_key. *len is set whenever r is valid; -1 when cap is too small. */
+EC_EXPORT EC_WARN_UNUSED int ec_kms_recipient_public_key(const ec_kms_recipient *r, uint8_t *out, size_t cap, size_t *len);
+/* Opens KMS's CiphertextForRecipient (at most EC_CMS_MAX_BYTES) strictly: EnvelopedData with
+ * exactly one KeyTransRecipientInfo under RSAES-OAEP (SHA-256, MGF1-SHA-256, empty label) and
+ * AES-256-CBC content, BER or DER. The content goes to out; *reason gets an EC_CMS_ code. */
+EC_EXPORT EC_WARN_UNUSED int ec_kms_recipient_open(const ec_kms_recipient *r, const uint8_t *cms_ber, size_t cms_len,
+                                                   uint8_t *out, size_t cap, size_t *len, int *reason);
+/* A sentence for an EC_CMS_ code (static storage). */
+EC_EXPORT const char *ec_cms_reason_string(int reason);
 
 /* ---- Sealing (AES-256-GCM) -------------------------------------------------------------- */
 
