@@ -1,7 +1,9 @@
 //! Safe Rust API over libenclave_core (the enclave runtime's crypto core): request signing and
-//! verification (docs/contract.md §2), Ed25519 evidence, BLAKE2b, AES-256-GCM sealing.
+//! verification (docs/contract.md §2), Ed25519 evidence, BLAKE2b, AES-256-GCM sealing, and in
+//! `kms` the KMS release's SigV4 signing and CiphertextForRecipient opener.
 //! Handles free and wipe their keys on drop; opened plaintext is wiped on drop too.
 mod ffi;
+pub mod kms;
 
 use std::ffi::CStr;
 use std::fmt;
