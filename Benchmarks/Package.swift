@@ -51,6 +51,16 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "KMSRelease",
+            dependencies: [
+                "BenchmarkBaselines",
+                .product(name: "EnclaveCrypto", package: "enclave-runtime"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/KMSRelease",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "RPCPath",
             dependencies: [
                 .product(name: "EnclaveRuntime", package: "enclave-runtime"),

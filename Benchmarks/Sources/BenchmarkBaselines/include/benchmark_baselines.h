@@ -23,4 +23,11 @@ nitro_floor *nitro_floor_new(const uint8_t *const *ders, const size_t *der_lens,
                              size_t protected_len, const uint8_t *payload, size_t payload_len, const uint8_t signature[96]);
 int nitro_floor_run(const nitro_floor *f);
 void nitro_floor_free(nitro_floor *f);
+
+/* The floor of opening KMS's CiphertextForRecipient: one RSA-2048 OAEP (SHA-256) decryption and one
+ * AES-256-CBC block decryption, key and ciphertexts made by kms_floor_new. */
+typedef struct kms_floor kms_floor;
+kms_floor *kms_floor_new(void);
+int kms_floor_run(const kms_floor *f);
+void kms_floor_free(kms_floor *f);
 #endif
