@@ -9,6 +9,7 @@ public final class KMSRecipient: @unchecked Sendable {
     /// Why a CiphertextForRecipient was refused (the core's EC_CMS_ codes).
     public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         public let code: Int32
+        public init(code: Int32) { self.code = code }
         public var description: String { String(cString: ec_cms_reason_string(code)) }
     }
 

@@ -1,9 +1,10 @@
 import EnclaveCrypto
 import Foundation
 import Testing
+import TestSupport
 
 /// The KMS recipient key through the Swift wrapper, against the `openssl cms` command as an
-/// independent encoder (BER, as KMS writes it), for a certificate carrying the core's public key.
+/// independent encoder (tools/kms/cms_for_key.py: BER, as KMS writes it) for the core's public key.
 @Suite("KMS recipient key against openssl cms")
 struct KMSRecipientTests {
     @Test("A ciphertext that openssl cms made for the recipient key opens; one under PKCS #1 v1.5 is refused")
@@ -11,36 +12,29 @@ struct KMSRecipientTests {
         let recipient = try KMSRecipient()
         let spki = try recipient.publicKey()
 
-        let directory = NSTemporaryDirectory() + "kms-recipient-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        func openssl(_ arguments: [String], input: [UInt8] = []) throws -> [UInt8] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = arguments
-            let stdin = Pipe(), stdout = Pipe()
-            (process.standardInput, process.standardOutput, process.standardError) = (stdin, stdout, FileHandle.nullDevice)
-            try process.run()
-            stdin.fileHandleForWriting.write(Data(input))
-            try stdin.fileHandleForWriting.close()
-            let output = stdout.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "openssl \(arguments.joined(separator: " "))")
-            return [UInt8](output)
-        }
-        let path = { (name: String) in directory + "/" + name }
-        FileManager.default.createFile(atPath: path("pub.pem"), contents: Data(try openssl(["pkey", "-pubin", "-inform", "DER"], input: spki)))
-        _ = try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca.key"), "-out", path("ca.pem"), "-subj", "/CN=ca", "-days", "1"])
-        _ = try openssl(["req", "-new", "-key", path("ca.key"), "-subj", "/CN=r", "-out", path("csr.pem")])
-        _ = try openssl([
-            "x509", "-req", "-in", path("csr.pem"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial", "-force_pubkey",
-            path("pub.pem"), "-days", "1", "-out", path("cert.pem"),
-        ])
         let dataKey = [UInt8](0..<32)
-        let encrypt = ["cms", "-encrypt", "-binary", "-outform", "DER", "-stream", "-aes-256-cbc", "-recip", path("cert.pem")]
-        let oaep = ["-keyopt", "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha256", "-keyopt", "rsa_mgf1_md:sha256"]
-        let opened = try recipient.open(try openssl(encrypt + oaep, input: dataKey))
+        let opened = try recipient.open(try ciphertextForRecipient(dataKey, publicKey: spki))
         #expect(opened == dataKey)
-        #expect(throws: KMSRecipient.Refusal.self) { try recipient.open(try openssl(encrypt, input: dataKey)) }  // PKCS #1 v1.5
+        let pkcs1 = try ciphertextForRecipient(dataKey, publicKey: spki, options: ["-outform", "DER", "-stream", "-aes-256-cbc"])
+        #expect(throws: KMSRecipient.Refusal(code: 4)) { try recipient.open(pkcs1) }
     }
+}
+
+/// A CiphertextForRecipient that tools/kms/cms_for_key.py made for `publicKey` (DER
+/// SubjectPublicKeyInfo); `options` replace KMS's shape.
+func ciphertextForRecipient(_ plaintext: [UInt8], publicKey: [UInt8], options: [String]? = nil) throws -> [UInt8] {
+    let key = temporaryDirectory() + "/recipient.der"
+    FileManager.default.createFile(atPath: key, contents: Data(publicKey))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = [repositoryRoot.appendingPathComponent("tools/kms/cms_for_key.py").path, key] + (options.map { ["--"] + $0 } ?? [])
+    let stdin = Pipe(), stdout = Pipe()
+    (process.standardInput, process.standardOutput, process.standardError) = (stdin, stdout, FileHandle.nullDevice)
+    try process.run()
+    stdin.fileHandleForWriting.write(Data(plaintext))
+    try stdin.fileHandleForWriting.close()
+    let output = stdout.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw HarnessError("cms_for_key.py failed") }
+    return [UInt8](output)
 }

@@ -2,44 +2,32 @@
 // TrentService.Decrypt request with SigV4 and opening the CiphertextForRecipient strictly, against
 // its floor in the same run (BenchmarkBaselines/kms_floor.c: one RSA-2048 OAEP decryption and one
 // AES-256-CBC block decryption with OpenSSL). The ciphertext is made by `openssl cms` for the
-// recipient key, as in the tests. Target: at most 1.5 x the floor, judged on the two interleaved.
+// recipient key (tools/kms/cms_for_key.py), as in the tests. Target: at most 1.5 x the floor, judged on the two interleaved.
 import Benchmark
 import BenchmarkBaselines
 import EnclaveCrypto
 import Foundation
 
-func openssl(_ arguments: [String], input: [UInt8] = []) -> [UInt8] {
+/// A CiphertextForRecipient of a 32-byte data key for `recipient`, BER, as KMS writes it, made by
+/// tools/kms/cms_for_key.py (`openssl cms`).
+func ciphertext(for recipient: KMSRecipient) -> [UInt8] {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    let key = NSTemporaryDirectory() + "kms-release-bench-\(UUID().uuidString).der"
+    FileManager.default.createFile(atPath: key, contents: Data(try! recipient.publicKey()))
+    defer { try? FileManager.default.removeItem(atPath: key) }
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-    process.arguments = arguments
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = [repository.appendingPathComponent("tools/kms/cms_for_key.py").path, key]
     let stdin = Pipe(), stdout = Pipe()
     (process.standardInput, process.standardOutput, process.standardError) = (stdin, stdout, FileHandle.nullDevice)
     try! process.run()
-    stdin.fileHandleForWriting.write(Data(input))
+    stdin.fileHandleForWriting.write(Data(repeating: 7, count: 32))
     try! stdin.fileHandleForWriting.close()
     let output = stdout.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    precondition(process.terminationStatus == 0, "openssl \(arguments.first ?? "")")
+    precondition(process.terminationStatus == 0, "cms_for_key.py failed")
     return [UInt8](output)
-}
-
-/// A CiphertextForRecipient of a 32-byte data key for `recipient`, BER, as KMS writes it.
-func ciphertext(for recipient: KMSRecipient) -> [UInt8] {
-    let directory = NSTemporaryDirectory() + "kms-release-bench-" + UUID().uuidString
-    try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    let path = { (name: String) in directory + "/" + name }
-    FileManager.default.createFile(atPath: path("pub.pem"), contents: Data(openssl(["pkey", "-pubin", "-inform", "DER"], input: try! recipient.publicKey())))
-    _ = openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca.key"), "-out", path("ca.pem"), "-subj", "/CN=ca", "-days", "1"])
-    _ = openssl(["req", "-new", "-key", path("ca.key"), "-subj", "/CN=r", "-out", path("csr.pem")])
-    _ = openssl([
-        "x509", "-req", "-in", path("csr.pem"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial", "-force_pubkey",
-        path("pub.pem"), "-days", "1", "-out", path("cert.pem"),
-    ])
-    return openssl(
-        ["cms", "-encrypt", "-binary", "-outform", "DER", "-stream", "-aes-256-cbc", "-recip", path("cert.pem"), "-keyopt",
-         "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha256", "-keyopt", "rsa_mgf1_md:sha256"],
-        input: [UInt8](repeating: 7, count: 32))
 }
 
 let benchmarks: @Sendable () -> Void = {

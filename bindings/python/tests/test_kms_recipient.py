@@ -1,42 +1,33 @@
 """The recipient key pair and the strict CMS opener of the C core, against ciphertexts made by an
-independent encoder: the `openssl cms` command, writing BER (-stream) as KMS does, for a certificate
-that carries the core's public key (as KMS encrypts to the key in the attestation document)."""
+independent encoder: the `openssl cms` command (tools/kms/cms_for_key.py), writing BER (-stream) as
+KMS does, for the core's public key (as KMS encrypts to the key in the attestation document)."""
 import subprocess
+import sys
 
 import pytest
+from conftest import ROOT
 
 from enclave_core.kms import CmsRefused, KmsRecipient
 
+sys.path.insert(0, str(ROOT / "tools" / "kms"))
+import cms_for_key  # noqa: E402  (the one maker of CiphertextForRecipient for tests)
+
 OAEP_SHA256 = ["-keyopt", "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha256", "-keyopt", "rsa_mgf1_md:sha256"]
+BER = ["-outform", "DER", "-stream"]
 
 
-def openssl(*args, data=None):
+def openssl(*args, data=b""):
     return subprocess.run(["openssl", *args], input=data, capture_output=True, check=True).stdout
 
 
-def certificate_for(public_der: bytes, directory) -> str:
-    """A certificate (signed by a throwaway CA) whose key is `public_der`: what `openssl cms -recip` wants."""
-    pub, ca_key, ca, csr, cert = (str(directory / name) for name in ("pub.pem", "ca.key", "ca.pem", "csr.pem", "cert.pem"))
-    open(pub, "wb").write(openssl("pkey", "-pubin", "-inform", "DER", data=public_der))
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-subj", "/CN=ca", "-days", "1")
-    openssl("req", "-new", "-key", ca_key, "-subj", "/CN=enclave-runtime", "-out", csr)
-    openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-force_pubkey", pub, "-days", "1",
-            "-out", cert)
-    return cert
-
-
-def encrypt(plain: bytes, recipients, *options, outform=("-outform", "DER", "-stream")):
-    args = ["cms", "-encrypt", "-binary", *outform]
-    for recipient in recipients:
-        args += ["-recip", recipient]
-    return openssl(*args, *options, data=plain)  # -keyopt applies to the -recip before it
+def encrypt(plain: bytes, keys, *options, outform=BER):
+    return cms_for_key.encrypt(plain, list(keys), [*outform, *options])
 
 
 @pytest.fixture(scope="module")
-def keys(tmp_path_factory):
+def keys():
     recipient, other = KmsRecipient(), KmsRecipient()
-    return (recipient, certificate_for(recipient.public_key(), tmp_path_factory.mktemp("ours")),
-            certificate_for(other.public_key(), tmp_path_factory.mktemp("theirs")))
+    return recipient, recipient.public_key(), other.public_key()
 
 
 def test_the_public_key_is_an_rsa_2048_subject_public_key_info(keys):
@@ -53,7 +44,7 @@ def test_a_kms_shaped_ciphertext_opens(keys):
     ber = encrypt(data_key, [ours], "-aes-256-cbc", *OAEP_SHA256)
     assert b"\x80" in ber[:4], "indefinite lengths: BER, as KMS writes it"
     assert recipient.open(ber) == data_key
-    der = encrypt(data_key, [ours], "-aes-256-cbc", *OAEP_SHA256, outform=("-outform", "DER"))
+    der = encrypt(data_key, [ours], "-aes-256-cbc", *OAEP_SHA256, outform=["-outform", "DER"])
     assert recipient.open(der) == data_key
     assert recipient.open(encrypt(b"", [ours], "-aes-256-cbc", *OAEP_SHA256)) == b""
 
@@ -101,7 +92,7 @@ def test_other_structures_are_refused(keys, tmp_path):
 def test_a_flipped_byte_anywhere_in_the_encrypted_content_never_opens_to_other_bytes(keys):
     recipient, ours, _ = keys
     plain = bytes(range(32))
-    der = encrypt(plain, [ours], "-aes-256-cbc", *OAEP_SHA256, outform=("-outform", "DER"))
+    der = encrypt(plain, [ours], "-aes-256-cbc", *OAEP_SHA256, outform=["-outform", "DER"])
     opened_other = 0
     for i in range(len(der)):
         changed = bytearray(der)

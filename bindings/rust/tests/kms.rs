@@ -32,18 +32,23 @@ fn aws_signing_test_suite() {
     assert!(bad.authorization().is_err());
 }
 
-fn openssl(args: &[&str], input: &[u8]) -> Vec<u8> {
+/// A CiphertextForRecipient that tools/kms/cms_for_key.py (`openssl cms`) made for `spki`;
+/// `options` replace KMS's shape.
+fn cms_for_key(plain: &[u8], spki: &[u8], options: &[&str]) -> Vec<u8> {
     use std::io::Write;
-    let mut child = Command::new("openssl")
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
+    let key = std::env::temp_dir().join(format!("enclave-core-kms-{}.der", std::process::id()));
+    fs::write(&key, spki).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tools/kms/cms_for_key.py");
+    let mut command = Command::new("/usr/bin/python3");
+    command.arg(script).arg(&key);
+    if !options.is_empty() {
+        command.arg("--").args(options);
+    }
+    let mut child = command.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(plain).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "openssl {args:?}");
+    fs::remove_file(&key).ok();
+    assert!(out.status.success(), "cms_for_key.py {options:?}");
     out.stdout
 }
 
@@ -52,25 +57,10 @@ fn ciphertext_for_recipient() {
     let recipient = KmsRecipient::new().unwrap();
     let spki = recipient.public_key().unwrap();
     assert_eq!(spki.len(), 294);
-    let dir = std::env::temp_dir().join(format!("enclave-core-kms-{}", std::process::id()));
-    fs::create_dir_all(&dir).unwrap();
-    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
-    fs::write(path("pub.pem"), openssl(&["pkey", "-pubin", "-inform", "DER"], &spki)).unwrap();
-    openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &path("ca.key"), "-out", &path("ca.pem"), "-subj", "/CN=ca", "-days", "1"], b"");
-    openssl(&["req", "-new", "-key", &path("ca.key"), "-subj", "/CN=r", "-out", &path("csr.pem")], b"");
-    openssl(&["x509", "-req", "-in", &path("csr.pem"), "-CA", &path("ca.pem"), "-CAkey", &path("ca.key"), "-CAcreateserial",
-              "-force_pubkey", &path("pub.pem"), "-days", "1", "-out", &path("cert.pem")], b"");
     let key: Vec<u8> = (0u8..32).collect();
-    let cert = path("cert.pem");
-    let mut args = vec!["cms", "-encrypt", "-binary", "-outform", "DER", "-stream", "-aes-256-cbc", "-recip", &cert];
-    let oaep = ["-keyopt", "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha256", "-keyopt", "rsa_mgf1_md:sha256"];
-    let sha1 = openssl(&[&args[..], &oaep[..2]].concat(), &key);
-    args.extend_from_slice(&oaep);
-    let ber = openssl(&args, &key);
-    assert_eq!(&recipient.open(&ber).unwrap()[..], &key[..]);
+    assert_eq!(&recipient.open(&cms_for_key(&key, &spki, &[])).unwrap()[..], &key[..]);
     let refused = |cms: &[u8]| recipient.open(cms).err().expect("refused");
-    let sha1_refusal = refused(&sha1);
-    assert_eq!(sha1_refusal.reason, 4, "{}", sha1_refusal.message);
+    let sha1 = refused(&cms_for_key(&key, &spki, &["-outform", "DER", "-aes-256-cbc", "-keyopt", "rsa_padding_mode:oaep"]));
+    assert_eq!(sha1.reason, 4, "{}", sha1.message);
     assert_eq!(refused(b"not cms").reason, 1);
-    fs::remove_dir_all(&dir).ok();
 }
