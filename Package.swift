@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "EnclaveCrypto", targets: ["EnclaveCrypto"]),
+        .library(name: "EnclaveContract", targets: ["EnclaveContract"]),
         .library(name: "EnclaveRuntime", targets: ["EnclaveRuntime"]),
         .library(name: "EnclaveClient", targets: ["EnclaveClient"]),
         // For the benchmark package, which builds the runtime as the executable does.

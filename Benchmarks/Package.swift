@@ -24,6 +24,7 @@ let package = Package(
             dependencies: [
                 "BenchmarkBaselines",
                 .product(name: "EnclaveCrypto", package: "enclave-runtime"),
+                .product(name: "EnclaveContract", package: "enclave-runtime"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -35,6 +36,7 @@ let package = Package(
             dependencies: [
                 .product(name: "EnclaveRuntime", package: "enclave-runtime"),
                 .product(name: "EnclaveCrypto", package: "enclave-runtime"),
+                .product(name: "EnclaveContract", package: "enclave-runtime"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/RuntimeHotPaths",

@@ -2,6 +2,7 @@
 // capacity, so only the fill differs), its memory per live nonce, and challenge evidence through
 // the handler's logic against the bare Ed25519 signature inside it.
 import Benchmark
+import EnclaveContract
 import EnclaveCrypto
 import EnclaveRuntime
 import Foundation

@@ -3,6 +3,7 @@
 import Benchmark
 import BenchmarkBaselines
 import Crypto
+import EnclaveContract
 import EnclaveCrypto
 
 let secret = Array("bench-shared-secret-0123456789abcdef".utf8)
