@@ -105,6 +105,11 @@ struct ConfigurationTests {
         ("body limit too small", ["ENCLAVE_RPC_MAX_BODY_BYTES": "1023"], "ENCLAVE_RPC_MAX_BODY_BYTES"),
         ("body limit too large", ["ENCLAVE_RPC_MAX_BODY_BYTES": "1048577"], "ENCLAVE_RPC_MAX_BODY_BYTES"),
         ("replay capacity too small", ["ENCLAVE_RPC_REPLAY_CAPACITY": "999"], "ENCLAVE_RPC_REPLAY_CAPACITY"),
+        ("previous key not below the current version", ["ENCLAVE_DATA_KEY_PREVIOUS": "1=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="], "ENCLAVE_DATA_KEY_PREVIOUS"),
+        ("previous key version zero", ["KMS_KEY_VERSION": "3", "ENCLAVE_DATA_KEY_PREVIOUS": "0=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="], "ENCLAVE_DATA_KEY_PREVIOUS"),
+        ("previous key twice", ["KMS_KEY_VERSION": "3", "ENCLAVE_DATA_KEY_PREVIOUS": "1=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,1=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="], "ENCLAVE_DATA_KEY_PREVIOUS"),
+        ("previous key short", ["KMS_KEY_VERSION": "3", "ENCLAVE_DATA_KEY_PREVIOUS": "1=AAAA"], "ENCLAVE_DATA_KEY_PREVIOUS"),
+        ("previous key without version", ["KMS_KEY_VERSION": "3", "ENCLAVE_DATA_KEY_PREVIOUS": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="], "ENCLAVE_DATA_KEY_PREVIOUS"),
         ("token cache entries negative", ["ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES": "-1"], "ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES"),
         ("token cache entries too many", ["ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES": "1000001"], "ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES"),
         ("token cache bytes too few", ["ENCLAVE_ACCESS_TOKEN_CACHE_BYTES": "65535"], "ENCLAVE_ACCESS_TOKEN_CACHE_BYTES"),
@@ -134,6 +139,19 @@ struct ConfigurationTests {
         ["ENCLAVE_RPC_MAX_BODY_BYTES": "1024"], ["ENCLAVE_RPC_REPLAY_CAPACITY": "1000"], ["LOG_LEVEL": "DEBUG"],
         ["ENCLAVE_PROVIDER_TIMEOUT_MS": "100"], ["TEE_ATTESTATION_MAX_AGE_SECONDS": "3600"],
     ]
+
+    @Test("ENCLAVE_DATA_KEY_PREVIOUS: earlier versions with their keys; none by default; a refusal never shows a key")
+    func previousDataKeys() throws {
+        #expect(try load(localEnvironment([:])).get().previousDataKeys.isEmpty)
+        let one = Data(repeating: 1, count: 32).base64EncodedString(), two = Data(repeating: 2, count: 32).base64EncodedString()
+        let loaded = try load(localEnvironment(["KMS_KEY_VERSION": "3", "ENCLAVE_DATA_KEY_PREVIOUS": "1=\(one), 2=\(two)"])).get()
+        #expect(loaded.previousDataKeys == [1: [UInt8](repeating: 1, count: 32), 2: [UInt8](repeating: 2, count: 32)])
+        guard case .failure(let error) = load(localEnvironment(["KMS_KEY_VERSION": "2", "ENCLAVE_DATA_KEY_PREVIOUS": "1=\(one)x"])) else {
+            Issue.record("a key of 33 characters was accepted")
+            return
+        }
+        #expect(!"\(error)".contains(one))
+    }
 
     @Test("The access-token cache: 10,000 entries and 16 MiB by default, 0 entries turns it off, edges accepted")
     func accessTokenCacheBounds() throws {

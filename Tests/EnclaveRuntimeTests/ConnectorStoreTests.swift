@@ -1,3 +1,4 @@
+import EnclaveContract
 import EnclaveCrypto
 @testable import EnclaveRuntime
 import Foundation
@@ -45,6 +46,7 @@ struct ConnectorStoreTests {
     func readBack() async throws {
         let store = try SQLiteConnectorStore(directory: temporaryDirectory())
         try await ConnectorStoreContract.readBack(store)
+        try await ConnectorStoreContract.updates(store)
 
         // (Numbers and text are converted as SQLite converts them, with Codable as now.)
         try await store.insert(connectorRecord("unknown-status", sealed: [1]))
@@ -62,5 +64,27 @@ struct ConnectorStoreTests {
             let file = try Data(contentsOf: URL(fileURLWithPath: path))
             return pieces.contains { file.range(of: $0) != nil }
         }
+    }
+
+    @Test("A record under a listed earlier data key opens; one under an unlisted version or another key id is decrypt_not_authorized")
+    func previousDataKeys() throws {
+        let old = try SecureRandom.bytes(32), current = try SecureRandom.bytes(32)
+        let before = TokenVault(sealer: try Sealer(key: old), policy: KeyPolicy(keyID: "k", keyVersion: 1))
+        let sealed = try before.seal(refreshToken: "1//r", userID: "u", connectorID: "c")
+        let record = ConnectorRecord(
+            connectorID: "c", userID: "u", provider: "google", scopes: "s", status: .active, createdAt: 1, updatedAt: 1, keyID: "k",
+            keyVersion: 1, sealedRefreshToken: Data(sealed))
+        let rotated = TokenVault(sealer: try Sealer(key: current), policy: KeyPolicy(keyID: "k", keyVersion: 2), previous: [1: try Sealer(key: old)])
+        #expect(try rotated.open(record) == "1//r" && rotated.needsReseal(record))
+        let forgot = TokenVault(sealer: try Sealer(key: current), policy: KeyPolicy(keyID: "k", keyVersion: 2))
+        func refusal(_ vault: TokenVault, _ record: ConnectorRecord) -> RPCErrorCode? {
+            do throws(RPCError) { _ = try vault.open(record); return nil } catch { return error.code }
+        }
+        #expect(refusal(forgot, record) == .decryptNotAuthorized)
+        var otherID = record
+        otherID.keyID = "other"
+        #expect(refusal(rotated, otherID) == .decryptNotAuthorized)
+        let wrongKey = TokenVault(sealer: try Sealer(key: current), policy: KeyPolicy(keyID: "k", keyVersion: 2), previous: [1: try Sealer(key: current)])
+        #expect(refusal(wrongKey, record) == .connectorTokenDecryptFailed)
     }
 }

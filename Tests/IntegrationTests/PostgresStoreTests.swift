@@ -53,17 +53,7 @@ struct PostgresStoreTests {
             let store = PostgresConnectorStore(database: database)
             try await ConnectorStoreContract.readBack(store)
 
-            try await store.updateAfterExchange(connectorID: "sealed", scopes: "a b c", sealedRefreshToken: nil, at: 5)
-            var updated = try #require(try await store.find(connectorID: "sealed"))
-            #expect(updated.scopes == "a b c" && updated.sealedRefreshToken == Data([0, 1, 255]) && updated.updatedAt == 5)
-            try await store.updateAfterExchange(connectorID: "sealed", scopes: nil, sealedRefreshToken: Data([9]), at: 6)
-            updated = try #require(try await store.find(connectorID: "sealed"))
-            #expect(updated.scopes == "a b c" && updated.sealedRefreshToken == Data([9]))
-
-            try await store.markRevoked(connectorID: "sealed", at: 7)
-            try await store.updateAfterExchange(connectorID: "sealed", scopes: "x", sealedRefreshToken: Data([8]), at: 8)
-            let revoked = try #require(try await store.find(connectorID: "sealed"))
-            #expect(revoked.status == .revoked && revoked.sealedRefreshToken == nil && revoked.scopes == "a b c" && revoked.updatedAt == 7)
+            try await ConnectorStoreContract.updates(store)
         }
     }
 
@@ -80,7 +70,7 @@ struct PostgresStoreTests {
             let first = try SecureRandom.bytes(96), rotated = try SecureRandom.bytes(96), kept = try SecureRandom.bytes(96)
             try await store.insert(connectorRecord("revoked", sealed: first))
             try await store.insert(connectorRecord("kept", sealed: kept))
-            try await store.updateAfterExchange(connectorID: "revoked", scopes: nil, sealedRefreshToken: Data(rotated), at: 2)
+            try await store.updateAfterExchange(connectorID: "revoked", scopes: nil, sealed: .init(bytes: Data(rotated), keyVersion: 1), at: 2)
             #expect(try Self.versionsHolding(first, cluster: cluster, database: name) == 1, "the scan must see the dead version")
             #expect(try Self.versionsHolding(rotated, cluster: cluster, database: name) == 1)
 

@@ -27,6 +27,22 @@ public enum ConnectorStoreContract {
         #expect(try await store.find(connectorID: "sealed") == connectorRecord("sealed", sealed: [0, 1, 255]))
         #expect(try await store.find(connectorID: "absent") == nil)
     }
+
+    /// After `readBack`: an exchange's update changes scopes, or the sealed token with its key
+    /// version, and leaves a revoked token erased.
+    public static func updates(_ store: any ConnectorStore) async throws {
+        try await store.updateAfterExchange(connectorID: "sealed", scopes: "a b c", sealed: nil, at: 5)
+        var updated = try #require(try await store.find(connectorID: "sealed"))
+        #expect(updated.scopes == "a b c" && updated.sealedRefreshToken == Data([0, 1, 255]) && updated.updatedAt == 5)
+        try await store.updateAfterExchange(connectorID: "sealed", scopes: nil, sealed: .init(bytes: Data([9]), keyVersion: 2), at: 6)
+        updated = try #require(try await store.find(connectorID: "sealed"))
+        #expect(updated.scopes == "a b c" && updated.sealedRefreshToken == Data([9]) && updated.keyVersion == 2)
+
+        try await store.markRevoked(connectorID: "sealed", at: 7)
+        try await store.updateAfterExchange(connectorID: "sealed", scopes: "x", sealed: .init(bytes: Data([8]), keyVersion: 3), at: 8)
+        let revoked = try #require(try await store.find(connectorID: "sealed"))
+        #expect(revoked.status == .revoked && revoked.sealedRefreshToken == nil && revoked.scopes == "a b c" && revoked.updatedAt == 7)
+    }
 }
 
 /// Stores an active connector of user A whose refresh token `vault` sealed, as a register would.

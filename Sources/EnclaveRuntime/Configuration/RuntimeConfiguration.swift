@@ -9,7 +9,8 @@ import Logging
 /// then ENCLAVE_RUNTIME_BIND_ADDR [127.0.0.1:8181], ENCLAVE_RUNTIME_MEASUREMENT [dev-local-enclave],
 /// TEE_ATTESTATION_SIGNING_PRIVATE_KEY [dev-shim: fresh random], TEE_ATTESTATION_DOCUMENT_PATH /
 /// TEE_ATTESTATION_DOCUMENT [remote: one required], ENCLAVE_DATA_KEY [local: <state>/data.key],
-/// KMS_KEY_ID [kms/local/alfred-refresh-token], KMS_KEY_VERSION [1], ENCLAVE_STATE_DIR [.enclave],
+/// KMS_KEY_ID [kms/local/alfred-refresh-token], KMS_KEY_VERSION [1], ENCLAVE_DATA_KEY_PREVIOUS [none],
+/// ENCLAVE_STATE_DIR [.enclave],
 /// ENCLAVE_RPC_MAX_BODY_BYTES [65536], ENCLAVE_RPC_REPLAY_CAPACITY [1000000],
 /// GOOGLE_OAUTH_CLIENT_ID / GOOGLE_OAUTH_CLIENT_SECRET [remote: required],
 /// GOOGLE_OAUTH_TOKEN_URL / GOOGLE_OAUTH_REVOKE_URL [Google's], ENCLAVE_PROVIDER_TIMEOUT_MS [10000],
@@ -29,6 +30,9 @@ public struct RuntimeConfiguration: Sendable {
     public var devMeasurement: String
     /// The data key; nil means the local key file in the state directory.
     public var dataKey: [UInt8]?
+    /// ENCLAVE_DATA_KEY_PREVIOUS: earlier data keys by version, which still open their records
+    /// (each is re-sealed under the current key by its next exchange). Secrets.
+    public var previousDataKeys: [Int: [UInt8]]
     public var keyPolicy: KeyPolicy
     public var stateDirectory: String
     /// PostgreSQL for connectors and the replay guard, shared by a fleet; nil: SQLite and memory.
@@ -82,6 +86,7 @@ public struct RuntimeConfiguration: Sendable {
 
         let keyID = env.string("KMS_KEY_ID", default: "kms/local/alfred-refresh-token")
         let keyVersion = try env.int("KMS_KEY_VERSION", default: 1, in: 1...Int.max, rule: "must be an integer >= 1")
+        let previousDataKeys = try previousDataKeys(env, currentVersion: keyVersion)
         let stateDirectory = env.string("ENCLAVE_STATE_DIR", default: ".enclave")
         let databaseURL = try env.string("ENCLAVE_DATABASE_URL").map { text throws(ConfigurationError) in
             try DatabaseURL.load("ENCLAVE_DATABASE_URL", text, local: local)
@@ -134,11 +139,31 @@ public struct RuntimeConfiguration: Sendable {
         return RuntimeConfiguration(
             shared: shared, bindAddress: bind, signingSeed: seed, nsmDevice: nsmDevice, remoteDocument: document,
             devMeasurement: devMeasurement,
-            dataKey: dataKey, keyPolicy: KeyPolicy(keyID: keyID, keyVersion: keyVersion), stateDirectory: stateDirectory,
+            dataKey: dataKey, previousDataKeys: previousDataKeys, keyPolicy: KeyPolicy(keyID: keyID, keyVersion: keyVersion), stateDirectory: stateDirectory,
             databaseURL: databaseURL, metricsBindAddress: metricsBind, auditLogPath: auditLogPath, maxBodyBytes: maxBody, replayCapacity: capacity,
             accessTokenCache: cacheEntries == 0 ? nil : AccessTokenCacheBounds(maxEntries: cacheEntries, maxBytes: cacheBytes),
             provider: clientID.flatMap { id in clientSecret.map { ProviderSettings(clientID: id, clientSecret: $0) } },
             tokenURL: tokenURL, revokeURL: revokeURL, providerTimeoutMilliseconds: timeout, logLevel: level)
+    }
+
+    /// ENCLAVE_DATA_KEY_PREVIOUS (docs/configuration.md §3): comma-separated `VERSION=KEY`, each
+    /// version an integer from 1 to below KMS_KEY_VERSION, once, each key base64 of 32 bytes. A key
+    /// is never named in a refusal.
+    static func previousDataKeys(_ env: EnvironmentSource, currentVersion: Int) throws(ConfigurationError) -> [Int: [UInt8]] {
+        let variable = "ENCLAVE_DATA_KEY_PREVIOUS"
+        var keys: [Int: [UInt8]] = [:]
+        for entry in env.list(variable, default: []) {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let version = Int(parts[0]), version >= 1, version < currentVersion else {
+                throw ConfigurationError(variable, "must be comma-separated VERSION=KEY, each VERSION an integer from 1 to below KMS_KEY_VERSION")
+            }
+            guard keys[version] == nil else { throw ConfigurationError(variable, "names version \(version) twice") }
+            guard let key = Data(base64Encoded: parts[1]), key.count == 32 else {
+                throw ConfigurationError(variable, "must give each VERSION a KEY that is base64 of 32 bytes (version \(version) does not)")
+            }
+            keys[version] = [UInt8](key)
+        }
+        return keys
     }
 
     /// TEE_ATTESTATION_SOURCE and ENCLAVE_NSM_DEVICE: the NSM device when documents come from the

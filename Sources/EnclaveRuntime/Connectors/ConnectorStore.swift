@@ -11,7 +11,14 @@ protocol ConnectorStore: Sendable {
     func markRevoked(connectorID: String, at time: Int64) async throws
     /// Records what an exchange changed, in one write: the scopes the provider granted when they
     /// differ from the stored ones, and the newly sealed refresh token when the provider rotated
-    /// it. `updated_at` follows changes to the record, not each use. Only an active connector is
+    /// it or it was re-sealed under the current key (`keyVersion`, the version it is sealed under).
+    /// `updated_at` follows changes to the record, not each use. Only an active connector is
     /// updated: a revoke in between keeps its erased token erased.
-    func updateAfterExchange(connectorID: String, scopes: String?, sealedRefreshToken: Data?, at time: Int64) async throws
+    func updateAfterExchange(connectorID: String, scopes: String?, sealed: SealedRefreshToken?, at time: Int64) async throws
+}
+
+/// A refresh token sealed under one key version.
+struct SealedRefreshToken: Sendable, Equatable {
+    var bytes: Data
+    var keyVersion: Int
 }

@@ -70,12 +70,14 @@ final class PostgresConnectorStore: ConnectorStore {
         _ = try? await database.perform { client in try await client.query("VACUUM (SKIP_LOCKED) connectors") }
     }
 
-    func updateAfterExchange(connectorID: String, scopes: String?, sealedRefreshToken: Data?, at time: Int64) async throws {
+    func updateAfterExchange(connectorID: String, scopes: String?, sealed: SealedRefreshToken?, at time: Int64) async throws {
+        let bytes = sealed?.bytes, version = sealed?.keyVersion
         try await database.perform { client in
             try await client.query(
                 """
                 UPDATE connectors SET scopes = COALESCE(\(scopes), scopes),
-                    sealed_refresh_token = COALESCE(\(sealedRefreshToken), sealed_refresh_token), updated_at = \(time)
+                    sealed_refresh_token = COALESCE(\(bytes), sealed_refresh_token),
+                    key_version = COALESCE(\(version), key_version), updated_at = \(time)
                 WHERE connector_id = \(connectorID) AND status = 'active'
                 """)
         }

@@ -102,17 +102,17 @@ final class SQLiteConnectorStore: ConnectorStore {
     }
 
     /// Both changes in one transaction.
-    func updateAfterExchange(connectorID: String, scopes: String?, sealedRefreshToken: Data?, at time: Int64) async throws {
+    func updateAfterExchange(connectorID: String, scopes: String?, sealed: SealedRefreshToken?, at time: Int64) async throws {
         try await pool.write { db in
             if let scopes {
                 try db.execute(
                     sql: "UPDATE connectors SET scopes = ?, updated_at = ? WHERE connector_id = ? AND status = 'active'",
                     arguments: [scopes, time, connectorID])
             }
-            if let sealedRefreshToken {
+            if let sealed {
                 try db.execute(
-                    sql: "UPDATE connectors SET sealed_refresh_token = ?, updated_at = ? WHERE connector_id = ? AND status = 'active'",
-                    arguments: [sealedRefreshToken, time, connectorID])
+                    sql: "UPDATE connectors SET sealed_refresh_token = ?, key_version = ?, updated_at = ? WHERE connector_id = ? AND status = 'active'",
+                    arguments: [sealed.bytes, sealed.keyVersion, time, connectorID])
             }
         }
     }

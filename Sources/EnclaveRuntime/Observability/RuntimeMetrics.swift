@@ -161,9 +161,9 @@ struct InstrumentedConnectorStore: ConnectorStore {
         try await counted("revoke") { try await store.markRevoked(connectorID: connectorID, at: time) }
     }
 
-    func updateAfterExchange(connectorID: String, scopes: String?, sealedRefreshToken: Data?, at time: Int64) async throws {
+    func updateAfterExchange(connectorID: String, scopes: String?, sealed: SealedRefreshToken?, at time: Int64) async throws {
         try await counted("update") {
-            try await store.updateAfterExchange(connectorID: connectorID, scopes: scopes, sealedRefreshToken: sealedRefreshToken, at: time)
+            try await store.updateAfterExchange(connectorID: connectorID, scopes: scopes, sealed: sealed, at: time)
         }
     }
 }

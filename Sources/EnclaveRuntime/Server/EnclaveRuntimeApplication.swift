@@ -40,7 +40,9 @@ public struct EnclaveRuntimeApplication: Sendable {
         let (signer, attestation, nsm) = try Self.attestation(configuration, logger: logger, now: now, metrics: metrics)
 
         let dataKey = try DataKey.resolve(configured: configuration.dataKey, stateDirectory: configuration.stateDirectory)
-        let vault = TokenVault(sealer: try Sealer(key: dataKey), policy: configuration.keyPolicy)
+        let vault = TokenVault(
+            sealer: try Sealer(key: dataKey), policy: configuration.keyPolicy,
+            previous: try configuration.previousDataKeys.mapValues { try Sealer(key: $0) })
         let stores = try RuntimeStores(configuration, logger: logger)
         let connectors = metrics.map { InstrumentedConnectorStore(store: stores.connectors, metrics: $0) } ?? stores.connectors
         let accessTokens = configuration.accessTokenCache.map {

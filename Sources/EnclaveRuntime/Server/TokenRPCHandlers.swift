@@ -46,17 +46,24 @@ struct TokenRPCHandlers: Sendable {
         // spent, so the new one is sealed and kept, with any new scopes, in one write.
         let rotated = grant.refreshToken.flatMap { $0.isEmpty || $0 == refreshToken ? nil : $0 }
         let scopes = grant.scope.flatMap { $0 == record.scopes ? nil : $0 }
+        // A record under an earlier data key (ENCLAVE_DATA_KEY_PREVIOUS) is re-sealed under the
+        // current one in the same write (docs/configuration.md §3).
+        let toSeal = rotated ?? (vault.needsReseal(record) ? refreshToken : nil)
         var row = AccessTokenCache.RowVersion(record)
-        if rotated != nil || scopes != nil {
+        if toSeal != nil || scopes != nil {
             do {
-                let sealed = try rotated.map { Data(try vault.seal(refreshToken: $0, userID: record.userID, connectorID: record.connectorID)) }
-                try await store.updateAfterExchange(connectorID: record.connectorID, scopes: scopes, sealedRefreshToken: sealed, at: now())
-                if let sealed { row.sealedRefreshToken = sealed }
+                let sealed = try toSeal.map {
+                    SealedRefreshToken(
+                        bytes: Data(try vault.seal(refreshToken: $0, userID: record.userID, connectorID: record.connectorID)),
+                        keyVersion: vault.policy.keyVersion)
+                }
+                try await store.updateAfterExchange(connectorID: record.connectorID, scopes: scopes, sealed: sealed, at: now())
+                if let sealed { (row.sealedRefreshToken, row.keyVersion) = (sealed.bytes, sealed.keyVersion) }
             } catch {
                 // Without the rotated token the connector would be lost at the next exchange:
                 // the caller retries rather than take an access token that leaves it behind.
                 if rotated != nil { throw Self.storeFailure(error, "the rotated refresh token could not be stored") }
-                // Scopes alone are bookkeeping: the access token is good whether or not this write succeeds.
+                // Scopes and a re-seal are bookkeeping: the record still opens, the token is good.
             }
         }
         return .init(accessToken: grant.accessToken, expiresIn: grant.expiresIn, scope: grant.scope, requestedAt: requestedAt, row: row)
