@@ -18,7 +18,7 @@ import sys
 import time
 from http.server import BaseHTTPRequestHandler
 
-from fixture_server import serve
+from fixture_server import send_body, serve
 
 import enclave_core as ec
 
@@ -84,13 +84,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def reply(self, status, obj, signature=None):
         data = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
+        headers = [("content-type", "application/json")]
         if signature is not None:
-            self.send_header("x-alfred-rpc-response-signature", signature)
-        self.end_headers()
-        self.wfile.write(data)
+            headers.append(("x-alfred-rpc-response-signature", signature))
+        send_body(self, status, headers, data)
 
     def do_GET(self):
         if self.path == "/healthz":

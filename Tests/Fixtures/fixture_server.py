@@ -5,6 +5,7 @@ a runner that dies leaves no server behind)."""
 import os
 import sys
 import threading
+import time
 from http.server import ThreadingHTTPServer
 
 
@@ -19,3 +20,22 @@ def serve(handler):
     httpd.daemon_threads = True
     print(f"PORT {httpd.server_address[1]}", flush=True)
     httpd.serve_forever()
+
+
+def send_body(handler, status, headers, data, drip=False):
+    """One answer: the status, `headers` (any content-length among them replaced by the body's),
+    then the body, or with `drip` the head at once and the body one byte every 0.7 s."""
+    handler.send_response(status)
+    for name, value in headers:
+        if name.lower() != "content-length":
+            handler.send_header(name, value)
+    handler.send_header("content-length", str(len(data)))
+    handler.end_headers()
+    if not drip:
+        handler.wfile.write(data)
+        return
+    handler.wfile.flush()
+    for byte in data:
+        time.sleep(0.7)
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()

@@ -11,7 +11,8 @@ Google, refresh responses carry no refresh token. Revoke endpoint: Google's vari
                    response's body one byte every 0.7 s; rotate answers a refresh with a new refresh
                    token and retires the old one, as OAuth 2.1 rotation does; slow_code delays only
                    authorization_code grants, by 3 s)
-  POST /__settings form delay_ms (every /token call waits this long first), expires_in (the
+  POST /__settings form delay_ms (every /token call waits this long first; peak_in_flight in the stats
+                   counts how many waited at once), expires_in (the
                    lifetime of the access tokens issued from then on; 3599 at start)
   GET  /__stats    -> {"revocations": N, "token_calls": N, "token_connections": N, "revoked": [...],
                        "refresh_tokens": [...], "live_refresh_tokens": N, "refresh_grants": {token: N},
@@ -29,7 +30,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
-from fixture_server import serve
+from fixture_server import send_body, serve
 
 from oauthlib.oauth2 import RequestValidator, Server
 
@@ -39,7 +40,7 @@ OTHER_SCOPE = "https://www.googleapis.com/auth/userinfo.email"
 lock = threading.Lock()
 codes, refresh_tokens, access_tokens = {}, {}, {}
 state = {"fault": "none", "revocations": 0, "token_calls": 0, "revoked": [], "issued": [], "connections": 0, "rotations": 0,
-         "delay_ms": 0, "expires_in": 3599, "refresh_grants": {}, "access_tokens": []}
+         "delay_ms": 0, "expires_in": 3599, "refresh_grants": {}, "access_tokens": [], "in_flight": 0, "peak_in_flight": 0}
 token_connections = set()
 
 
@@ -135,18 +136,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def reply(self, status, body, content_type="application/json", drip=False):
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", content_type)
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        if not drip:
-            self.wfile.write(data)
-            return
-        self.wfile.flush()
-        for byte in data:  # the head at once, then the body one byte at a time
-            time.sleep(0.7)
-            self.wfile.write(bytes([byte]))
-            self.wfile.flush()
+        send_body(self, status, [("content-type", content_type)], data, drip)
 
     def form(self):
         length = int(self.headers.get("content-length") or 0)
@@ -157,7 +147,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/__stats":
             with lock:
                 stats = {k: state[k] for k in ("revocations", "token_calls", "revoked", "rotations", "refresh_grants",
-                                               "access_tokens")}
+                                               "access_tokens", "peak_in_flight")}
                 stats["token_connections"] = len(token_connections)
                 stats["refresh_tokens"] = sorted(set(refresh_tokens) | set(state["issued"]))
                 stats["live_refresh_tokens"] = len(refresh_tokens)
@@ -186,7 +176,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, {"code": code})
             fault, delay = state["fault"], state["delay_ms"]
         if delay and self.path == "/token":
+            with lock:
+                state["in_flight"] += 1
+                state["peak_in_flight"] = max(state["peak_in_flight"], state["in_flight"])
             time.sleep(delay / 1000)
+            with lock:
+                state["in_flight"] -= 1
         if fault == "hang":
             time.sleep(60)
             return

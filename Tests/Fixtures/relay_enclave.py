@@ -23,12 +23,11 @@ import json
 import os
 import sys
 import threading
-import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler
 
-from fixture_server import serve
+from fixture_server import send_body, serve
 
 import enclave_core as ec
 
@@ -71,20 +70,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def reply(self, status, headers, data, drip=False):
-        self.send_response(status)
-        for name, value in headers:
-            if name.lower() != "content-length":
-                self.send_header(name, value)
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        if not drip:
-            self.wfile.write(data)
-            return
-        self.wfile.flush()
-        for byte in data:
-            time.sleep(0.7)
-            self.wfile.write(bytes([byte]))
-            self.wfile.flush()
+        send_body(self, status, headers, data, drip)
 
     def do_GET(self):
         if self.path == "/__stats":

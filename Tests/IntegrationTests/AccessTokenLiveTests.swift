@@ -69,6 +69,24 @@ struct AccessTokenLiveTests {
         }
     }
 
+    @Test("Exchanges of 16 connectors at once reach the provider more than 8 at a time (the outbound pool once held 8 calls to a host)")
+    func providerCallsAtOnce() async throws {
+        let provider = try ProviderProcess()
+        let (runtime, _, _) = try await Self.runtime(provider)
+        var connectors: [String] = []
+        for _ in 0..<16 { connectors.append(try await FleetLiveTests.register(through: runtime, provider)) }
+        try await provider.configure(delayMilliseconds: 2000)
+        let wide = HTTPClient(configuration: .init(connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)))
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for connector in connectors { group.addTask { try await Self.exchangeAnswer(runtime, connector, client: wide).status } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        try await wide.shutdown()
+        #expect(statuses == Array(repeating: 200, count: 16))
+        let peak = try await provider.stats()["peak_in_flight"] as? Int
+        #expect((peak ?? 0) > 8, "\(peak ?? -1) provider calls at once")
+    }
+
     @Test("Near the end of a short lifetime a new grant is made; a failing provider is called again by the next exchange")
     func expiryAndFailure() async throws {
         let provider = try ProviderProcess()
