@@ -20,12 +20,6 @@ final class AccessTokenCache: Sendable {
             keyID = record.keyID
             keyVersion = record.keyVersion
         }
-
-        init(sealedRefreshToken: Data?, keyID: String, keyVersion: Int) {
-            self.sealedRefreshToken = sealedRefreshToken
-            self.keyID = keyID
-            self.keyVersion = keyVersion
-        }
     }
 
     /// What one provider call gave: the grant, when it was asked for (the token expires no later
@@ -55,7 +49,7 @@ final class AccessTokenCache: Sendable {
         var source: Source
     }
 
-    /// Reports to the metrics (`RuntimeMetrics.accessTokens`); the default records nothing.
+    /// Reports to the metrics (`RuntimeMetrics.accessTokenEvents`); the default records nothing.
     struct Events: Sendable {
         var looked: @Sendable (Source) -> Void = { _ in }
         var evicted: @Sendable (Int) -> Void = { _ in }
