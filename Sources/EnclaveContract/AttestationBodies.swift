@@ -9,16 +9,19 @@ public struct HealthResponse: WireBody {
     /// Beyond v1: the store's kind and whether it answered its latest check.
     public var store: String
     public var storeReachable: Bool
+    /// Beyond v1 (§3b): where the secrets came from, `kms` or `configured`; nil from an older runtime.
+    public var secrets: String?
 
-    public init(environment: String, mode: String, store: String, storeReachable: Bool) {
+    public init(environment: String, mode: String, store: String, storeReachable: Bool, secrets: String? = nil) {
         (self.environment, self.mode, self.store, self.storeReachable) = (environment, mode, store, storeReachable)
+        self.secrets = secrets
     }
 
     public init?(json: JSONValue) {
         guard json["status"]?.string == "ok", let environment = json["environment"]?.string, let mode = json["mode"]?.string,
             let store = json["store"]?.string, case .bool(let reachable)? = json["store_reachable"]
         else { return nil }
-        self.init(environment: environment, mode: mode, store: store, storeReachable: reachable)
+        self.init(environment: environment, mode: mode, store: store, storeReachable: reachable, secrets: json["secrets"]?.string)
     }
 
     public func write(to json: inout JSONWriter) {
@@ -28,6 +31,7 @@ public struct HealthResponse: WireBody {
         json.key("mode"); json.string(mode)
         json.key("store"); json.string(store)
         json.key("store_reachable"); json.bool(storeReachable)
+        if let secrets { json.key("secrets"); json.string(secrets) }
         json.endObject()
     }
 }

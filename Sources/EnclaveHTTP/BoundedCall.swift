@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// Outbound HTTP whose every call, body included, ends by its deadline. AsyncHTTPClient's own
 /// deadline stops at the response head: a server that sends its head and then drips the body one
@@ -25,9 +26,19 @@ public enum BoundedCall {
 
     /// A client for such calls: it follows no redirect (a 3xx is the answer, never a new request
     /// with the same headers and body to another origin) and does not retry a refused connection,
-    /// so that fails at once instead of at the deadline.
-    public static func makeClient(connectTimeout: TimeAmount) -> HTTPClient {
+    /// so that fails at once instead of at the deadline. With `proxy`, every connection is a
+    /// CONNECT tunnel through it, TLS inside the tunnel (AsyncHTTPClient tunnels http targets too);
+    /// `extraRootsPEMFile` adds roots to the system's for TLS.
+    public static func makeClient(
+        connectTimeout: TimeAmount, proxy: (host: String, port: Int)? = nil, extraRootsPEMFile: String? = nil
+    ) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
+        if let proxy { configuration.proxy = .server(host: proxy.host, port: proxy.port) }
+        if let extraRootsPEMFile {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.file(extraRootsPEMFile)]
+            configuration.tlsConfiguration = tls
+        }
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: connectTimeout)

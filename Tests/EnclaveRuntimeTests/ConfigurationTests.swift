@@ -18,6 +18,8 @@ private let remoteBase: [String: String] = [
     "GOOGLE_OAUTH_CLIENT_ID": "client", "GOOGLE_OAUTH_CLIENT_SECRET": "client-secret",
 ]
 
+let testKeyARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
 private func load(_ env: [String: String]) -> Result<RuntimeConfiguration, ConfigurationError> {
     Result { () throws(ConfigurationError) in try RuntimeConfiguration.load(EnvironmentSource(env)) }
 }
@@ -60,7 +62,8 @@ struct ConfigurationTests {
 
     @Test("TEE_ATTESTATION_SOURCE=nsm: remote only, no configured key or document, the NSM device, unix: sockets in local only")
     func nsmSource() throws {
-        var nsm = remoteBase.merging(["TEE_ATTESTATION_SOURCE": "nsm"]) { $1 }
+        // Outside local an NSM runtime's data key is a KMS ciphertext (KMSConfigurationTests).
+        var nsm = remoteBase.merging(["TEE_ATTESTATION_SOURCE": "nsm", "ENCLAVE_DATA_KEY": "kms:AQIDBA==", "KMS_KEY_ID": testKeyARN]) { $1 }
         nsm["TEE_ATTESTATION_SIGNING_PRIVATE_KEY"] = nil
         nsm["TEE_ATTESTATION_DOCUMENT"] = nil
         let configuration = try load(nsm).get()

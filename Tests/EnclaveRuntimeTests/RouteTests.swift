@@ -70,7 +70,7 @@ struct RouteTests {
         try await withRuntime { client, clock in
             let health = try await client.execute(uri: "/healthz", method: .get)
             #expect(parseJSON(Array(health.body.readableBytesView)) as NSDictionary == [
-                "status": "ok", "environment": "local", "mode": "dev-shim", "store": "sqlite", "store_reachable": true,
+                "status": "ok", "environment": "local", "mode": "dev-shim", "store": "sqlite", "store_reachable": true, "secrets": "configured",
             ])
             let document = parseJSON(Array(try await client.execute(uri: "/v1/attestation/document", method: .get).body.readableBytesView))
             #expect(document["runtime"] as? String == "nitro" && document["measurement"] as? String == "dev-local-enclave")

@@ -17,7 +17,9 @@ import Logging
 /// LOG_LEVEL [info], TEE_ATTESTATION_SOURCE [static], ENCLAVE_NSM_DEVICE [/dev/nsm],
 /// ENCLAVE_DATABASE_URL [unset: SQLite and the in-memory replay cache], ENCLAVE_METRICS_BIND_ADDR
 /// [unset: no metrics listener], ENCLAVE_AUDIT_LOG [unset: audit events on stderr],
-/// ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES [10000; 0: off], ENCLAVE_ACCESS_TOKEN_CACHE_BYTES [16 MiB].
+/// ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES [10000; 0: off], ENCLAVE_ACCESS_TOKEN_CACHE_BYTES [16 MiB],
+/// ENCLAVE_KMS_ENDPOINT / ENCLAVE_KMS_TIMEOUT_MS / AWS_* / ENCLAVE_IMDS_URL [with kms: values],
+/// ENCLAVE_EGRESS_PROXY [direct], ENCLAVE_EGRESS_CA_FILE [local only].
 public struct RuntimeConfiguration: Sendable {
     public var shared: SharedSettings
     public var bindAddress: BindAddress
@@ -33,6 +35,14 @@ public struct RuntimeConfiguration: Sendable {
     /// ENCLAVE_DATA_KEY_PREVIOUS: earlier data keys by version, which still open their records
     /// (each is re-sealed under the current key by its next exchange). Secrets.
     public var previousDataKeys: [Int: [UInt8]]
+    /// The `kms:` values still to be opened (docs/contract.md §3b); nil when there are none left.
+    /// `SecretRelease` opens them into `dataKey`, `previousDataKeys` and `provider` before the
+    /// runtime is built, which refuses a configuration that still has some.
+    public var kms: KMSSettings?
+    /// Whether the secrets came from KMS (`/healthz` "secrets").
+    public var secretsFromKMS: Bool
+    /// How outbound calls leave the runtime.
+    public var egress: Egress
     public var keyPolicy: KeyPolicy
     public var stateDirectory: String
     /// PostgreSQL for connectors and the replay guard, shared by a fleet; nil: SQLite and memory.
@@ -81,12 +91,26 @@ public struct RuntimeConfiguration: Sendable {
             document = try loadRemoteDocument(env, shared: shared, seed: seed!)
         }
 
-        let dataKey = try env.base64Bytes("ENCLAVE_DATA_KEY", count: 32, what: "32 bytes")
-        if remote && dataKey == nil { throw ConfigurationError("ENCLAVE_DATA_KEY", "is required in remote mode") }
+        var sealedSecrets: [KMSSecret] = []
+        var dataKey: [UInt8]?
+        if let text = env.string("ENCLAVE_DATA_KEY"), let sealed = try KMSSettings.ciphertext("ENCLAVE_DATA_KEY", text) {
+            sealedSecrets.append(KMSSecret(variable: "ENCLAVE_DATA_KEY", slot: .dataKey, ciphertext: sealed))
+        } else {
+            dataKey = try env.base64Bytes("ENCLAVE_DATA_KEY", count: 32, what: "32 bytes (or kms: and a KMS ciphertext)")
+            if remote && dataKey == nil { throw ConfigurationError("ENCLAVE_DATA_KEY", "is required in remote mode") }
+        }
 
         let keyID = env.string("KMS_KEY_ID", default: "kms/local/alfred-refresh-token")
         let keyVersion = try env.int("KMS_KEY_VERSION", default: 1, in: 1...Int.max, rule: "must be an integer >= 1")
-        let previousDataKeys = try previousDataKeys(env, currentVersion: keyVersion)
+        let (previousDataKeys, sealedPrevious) = try previousDataKeys(env, currentVersion: keyVersion)
+        sealedSecrets += sealedPrevious
+        // Outside local an NSM runtime's data keys come from KMS only: a key the operator can read
+        // opens every record the operator can copy (docs/configuration.md §3).
+        if !local && nsmDevice != nil && (dataKey != nil || !previousDataKeys.isEmpty) {
+            throw ConfigurationError(
+                dataKey != nil ? "ENCLAVE_DATA_KEY" : "ENCLAVE_DATA_KEY_PREVIOUS",
+                "must be kms: outside local with TEE_ATTESTATION_SOURCE=nsm (a plaintext data key is refused)")
+        }
         let stateDirectory = env.string("ENCLAVE_STATE_DIR", default: ".enclave")
         let databaseURL = try env.string("ENCLAVE_DATABASE_URL").map { text throws(ConfigurationError) in
             try DatabaseURL.load("ENCLAVE_DATABASE_URL", text, local: local)
@@ -111,7 +135,14 @@ public struct RuntimeConfiguration: Sendable {
             "ENCLAVE_ACCESS_TOKEN_CACHE_BYTES", default: 16 << 20, in: (64 << 10)...(1 << 30),
             rule: "must be an integer from 65536 to 1073741824")
 
-        let clientID = env.string("GOOGLE_OAUTH_CLIENT_ID"), clientSecret = env.string("GOOGLE_OAUTH_CLIENT_SECRET")
+        let clientID = env.string("GOOGLE_OAUTH_CLIENT_ID")
+        var clientSecret = env.string("GOOGLE_OAUTH_CLIENT_SECRET")
+        if let text = clientSecret, let sealed = try KMSSettings.ciphertext("GOOGLE_OAUTH_CLIENT_SECRET", text) {
+            sealedSecrets.append(KMSSecret(variable: "GOOGLE_OAUTH_CLIENT_SECRET", slot: .clientSecret, ciphertext: sealed))
+            clientSecret = ""  // filled in by SecretRelease
+        }
+        let kms = try KMSSettings.load(env, secrets: sealedSecrets, nsm: nsmDevice != nil, local: local, keyID: keyID)
+        let egress = try Egress.load(env, local: local)
         if remote || clientID != nil || clientSecret != nil {
             if clientID == nil { throw ConfigurationError("GOOGLE_OAUTH_CLIENT_ID", remote ? "is required in remote mode" : "is required when GOOGLE_OAUTH_CLIENT_SECRET is set") }
             if clientSecret == nil { throw ConfigurationError("GOOGLE_OAUTH_CLIENT_SECRET", remote ? "is required in remote mode" : "is required when GOOGLE_OAUTH_CLIENT_ID is set") }
@@ -139,7 +170,7 @@ public struct RuntimeConfiguration: Sendable {
         return RuntimeConfiguration(
             shared: shared, bindAddress: bind, signingSeed: seed, nsmDevice: nsmDevice, remoteDocument: document,
             devMeasurement: devMeasurement,
-            dataKey: dataKey, previousDataKeys: previousDataKeys, keyPolicy: KeyPolicy(keyID: keyID, keyVersion: keyVersion), stateDirectory: stateDirectory,
+            dataKey: dataKey, previousDataKeys: previousDataKeys, kms: kms, secretsFromKMS: false, egress: egress, keyPolicy: KeyPolicy(keyID: keyID, keyVersion: keyVersion), stateDirectory: stateDirectory,
             databaseURL: databaseURL, metricsBindAddress: metricsBind, auditLogPath: auditLogPath, maxBodyBytes: maxBody, replayCapacity: capacity,
             accessTokenCache: cacheEntries == 0 ? nil : AccessTokenCacheBounds(maxEntries: cacheEntries, maxBytes: cacheBytes),
             provider: clientID.flatMap { id in clientSecret.map { ProviderSettings(clientID: id, clientSecret: $0) } },
@@ -147,23 +178,31 @@ public struct RuntimeConfiguration: Sendable {
     }
 
     /// ENCLAVE_DATA_KEY_PREVIOUS (docs/configuration.md §3): comma-separated `VERSION=KEY`, each
-    /// version an integer from 1 to below KMS_KEY_VERSION, once, each key base64 of 32 bytes. A key
-    /// is never named in a refusal.
-    static func previousDataKeys(_ env: EnvironmentSource, currentVersion: Int) throws(ConfigurationError) -> [Int: [UInt8]] {
+    /// version an integer from 1 to below KMS_KEY_VERSION, once, each key base64 of 32 bytes or a
+    /// `kms:` ciphertext (returned apart, to be opened). A key is never named in a refusal.
+    static func previousDataKeys(
+        _ env: EnvironmentSource, currentVersion: Int
+    ) throws(ConfigurationError) -> ([Int: [UInt8]], [KMSSecret]) {
         let variable = "ENCLAVE_DATA_KEY_PREVIOUS"
         var keys: [Int: [UInt8]] = [:]
+        var sealed: [KMSSecret] = []
+        var seen = Set<Int>()
         for entry in env.list(variable, default: []) {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let version = Int(parts[0]), version >= 1, version < currentVersion else {
                 throw ConfigurationError(variable, "must be comma-separated VERSION=KEY, each VERSION an integer from 1 to below KMS_KEY_VERSION")
             }
-            guard keys[version] == nil else { throw ConfigurationError(variable, "names version \(version) twice") }
+            guard seen.insert(version).inserted else { throw ConfigurationError(variable, "names version \(version) twice") }
+            if let ciphertext = try KMSSettings.ciphertext(variable, parts[1]) {
+                sealed.append(KMSSecret(variable: variable, slot: .previousDataKey(version: version), ciphertext: ciphertext))
+                continue
+            }
             guard let key = Data(base64Encoded: parts[1]), key.count == 32 else {
-                throw ConfigurationError(variable, "must give each VERSION a KEY that is base64 of 32 bytes (version \(version) does not)")
+                throw ConfigurationError(variable, "must give each VERSION a KEY that is base64 of 32 bytes or kms: (version \(version) does not)")
             }
             keys[version] = [UInt8](key)
         }
-        return keys
+        return (keys, sealed)
     }
 
     /// TEE_ATTESTATION_SOURCE and ENCLAVE_NSM_DEVICE: the NSM device when documents come from the

@@ -28,6 +28,9 @@ public struct EnclaveRuntimeApplication: Sendable {
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }, composition: RuntimeComposition = .init()
     ) throws {
         let shared = configuration.shared
+        guard configuration.kms == nil else {
+            throw ConfigurationError("ENCLAVE_DATA_KEY", "holds kms: values not yet opened (SecretRelease.open comes first)")
+        }
         let registry = composition.metrics ?? configuration.metricsBindAddress.map { _ in MetricsRegistry() }
         let metrics = registry.map { RuntimeMetrics(registry: $0) }
         self.metrics = registry
@@ -53,7 +56,8 @@ public struct EnclaveRuntimeApplication: Sendable {
             replayCache: stores.replayGuard as? ReplayCache, attestation: nsm != nil ? attestation : nil, accessTokens: accessTokens)
 
         // A refused connection is provider_unavailable at once; a redirect is an answer, not followed.
-        let httpClient = BoundedCall.makeClient(connectTimeout: .milliseconds(Int64(configuration.providerTimeoutMilliseconds)))
+        let httpClient = RuntimeEgress.makeClient(
+            configuration.egress, connectTimeout: .milliseconds(Int64(configuration.providerTimeoutMilliseconds)))
         self.httpClient = httpClient
         let provider = configuration.provider.map {
             OAuthProviderClient(
@@ -77,7 +81,9 @@ public struct EnclaveRuntimeApplication: Sendable {
         let rpc = TokenRPCHandlers(
             identity: identity, store: connectors, vault: vault, accessTokens: accessTokens, provider: provider, now: now)
         let ping = PingHandler(identity: identity, evidenceSigner: signer)
-        let health = HealthHandler(environment: shared.environment.rawValue, mode: shared.mode.rawValue, stores: stores)
+        let health = HealthHandler(
+            environment: shared.environment.rawValue, mode: shared.mode.rawValue, secrets: configuration.secretsFromKMS ? "kms" : "configured",
+            stores: stores)
         let attestationEndpoints = AttestationHandlers(
             state: attestation,
             challenge: ChallengeService(

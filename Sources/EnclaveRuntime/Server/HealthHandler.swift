@@ -9,10 +9,11 @@ struct HealthHandler: Sendable {
     let unreachable: ByteBuffer
     let stores: RuntimeStores
 
-    init(environment: String, mode: String, stores: RuntimeStores) {
+    /// `secrets`: "kms" or "configured" (docs/contract.md §3b).
+    init(environment: String, mode: String, secrets: String, stores: RuntimeStores) {
         func body(_ reachable: Bool) -> ByteBuffer {
             ByteBuffer(bytes: HealthResponse(
-                environment: environment, mode: mode, store: stores.kind.rawValue, storeReachable: reachable).jsonBytes)
+                environment: environment, mode: mode, store: stores.kind.rawValue, storeReachable: reachable, secrets: secrets).jsonBytes)
         }
         reachable = body(true)
         unreachable = body(false)

@@ -13,8 +13,8 @@ import ServiceLifecycle
 public enum RuntimeLauncher {
     /// `success` after a graceful stop; `osError` when the process cannot be protected;
     /// `configuration` for a configuration (or local data key) that breaks a rule, with one line
-    /// on stderr naming it; `unavailable` when the shared database cannot be reached (or migrated)
-    /// at start; `software` when the NSM gives no first document; `failure` on any other error.
+    /// on stderr naming it; `unavailable` when the shared database (or KMS) cannot be reached (or
+    /// migrated) at start; `refused` when KMS refuses a secret; `software` when the NSM gives no first document; `failure` on any other error.
     /// `composition` adds routes beside the contract's (`enclave-runtime-bench`'s floors, which
     /// are `localOnly`: refused unless ALFRED_ENV is local).
     public static func run(
@@ -50,6 +50,7 @@ public enum RuntimeLauncher {
                 metadata: ["environment": "\(configuration.shared.environment.rawValue)"])
         }
         do {
+            let configuration = try await SecretRelease.open(configuration, logger: logger)
             let runtime = try EnclaveRuntimeApplication(
                 configuration: configuration, logger: logger, composition: composition(configuration))
             var group = ServiceGroupConfiguration(
@@ -72,6 +73,10 @@ public enum RuntimeLauncher {
             // The URL is a secret: the variable is named, never its value.
             fail("\(program): " + StoreError.startFailure(error, variable: "ENCLAVE_DATABASE_URL"))
             return .unavailable
+        } catch let error as KMSStartError {
+            fail("\(program): \(error)")
+            if case .unreachable = error { return .unavailable }
+            return .refused
         } catch let error as NSMStartError {
             // No first document: an NSM that does not answer (EX_SOFTWARE), or one it cannot use.
             fail("\(program): \(error)")

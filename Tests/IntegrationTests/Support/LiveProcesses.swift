@@ -84,8 +84,9 @@ final class PythonServer: @unchecked Sendable {
     let lines: [String]
     private let lifeline = Pipe()
 
-    init(script: String, arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    /// `interpreter`: the venv's python for a stand-in that needs PyPI packages (botocore).
+    init(script: String, arguments: [String], environment: [String: String] = [:], interpreter: String = "/usr/bin/python3") throws {
+        process.executableURL = URL(fileURLWithPath: interpreter)
         process.arguments = [repositoryRoot.appendingPathComponent("Tests/Fixtures/\(script)").path] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
