@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libssl-dev libcurl4-openssl-dev libb2-dev libsodium-dev libsqlite3-dev pkg-config make curl python3-oauthlib python3-pytest python3-venv
-  python3-cryptography)
+  python3-cryptography openssl tinyproxy-bin)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,8 +1,10 @@
 """The server base every stand-in of the tests shares: an HTTP server on a free loopback port that
 prints "PORT <n>" once listening and exits when its stdin closes (the test runner's lifeline pipe:
-a runner that dies leaves no server behind)."""
+a runner that dies leaves no server behind). With FIXTURE_TLS_CERT and FIXTURE_TLS_KEY (PEM files)
+it serves HTTPS instead (the egress tests' servers behind a CONNECT proxy)."""
 
 import os
+import ssl
 import sys
 import threading
 import time
@@ -18,6 +20,11 @@ def serve(handler):
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
+    if os.environ.get("FIXTURE_TLS_CERT"):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(os.environ["FIXTURE_TLS_CERT"], os.environ["FIXTURE_TLS_KEY"])
+        # The handshake runs in each request's thread, so one stalled client holds no one else up.
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
     print(f"PORT {httpd.server_address[1]}", flush=True)
     httpd.serve_forever()
 

@@ -22,7 +22,8 @@ Needs build/venv (botocore). Test-only endpoints:
                  short_key (a 16-byte plaintext) | hang (no answer)
   POST /__imds   body SECONDS  the lifetime of the IMDS credentials issued next (default 21600)
   GET  /__stats  {"decrypts": N, "signed_with": [access key ids of Decrypts], "imds_credentials": N,
-                  "refusals": {type: N}}
+                  "refusals": {type: N}, "released": [base64 of each plaintext released]} (released: so the
+                  egress tests can look for a data key in what crossed the parent)
 """
 import base64
 import datetime
@@ -58,7 +59,7 @@ MASTER = AESGCM(secrets.token_bytes(32))
 MAGIC = b"kms-standin/1"
 lock = threading.Lock()
 state = {"fault": "none", "fault_count": 0, "decrypts": 0, "signed_with": [], "imds_credentials": 0, "imds_lifetime": 21600,
-         "refusals": {}, "imds_tokens": set(), "session_tokens": {}}
+         "refusals": {}, "imds_tokens": set(), "session_tokens": {}, "released": []}
 
 
 class Refusal(Exception):
@@ -176,6 +177,8 @@ def decrypt(request):
     if fault == "bad_cms":
         options = ["-outform", "DER", "-stream", "-aes-256-cbc", "-keyopt", "rsa_padding_mode:oaep"]
     cms = cms_for_key.encrypt(plaintext, [fields["public_key"]], options)
+    with lock:
+        state["released"].append(base64.b64encode(plaintext).decode())
     answer = {"KeyId": "arn:aws:kms:%s:000000000000:key/other" % REGION if fault == "other_key_id" else KEY_ARN,
               "CiphertextForRecipient": base64.b64encode(cms).decode(), "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
     if fault == "plaintext":
@@ -247,7 +250,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.imds()
         if self.path == "/__stats":
             with lock:
-                stats = {key: state[key] for key in ("decrypts", "signed_with", "imds_credentials", "refusals")}
+                stats = {key: state[key] for key in ("decrypts", "signed_with", "imds_credentials", "refusals", "released")}
             return self.reply(200, stats, "application/json")
         self.reply(404, b"", "text/plain")
 

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import TestSupport
 
@@ -11,13 +12,16 @@ final class KMSStandIn: @unchecked Sendable {
     static var venv: String { repositoryRoot.appendingPathComponent("build/venv/bin").path }
 
     let server: PythonServer
-    var base: String { server.base }
+    let tls: TestTLS?
+    var base: String { "\(tls == nil ? "http" : "https")://127.0.0.1:\(server.port)" }
+    private var client: HTTPClient { tls == nil ? .shared : TestTLS.controlClient }
 
-    /// `pcr0`: the key policy's PCR0 (hex).
-    init(simulator: NitroSimulator, pcr0: String? = nil) throws {
+    /// `pcr0`: the key policy's PCR0 (hex). `tls`: serve HTTPS with its certificate.
+    init(simulator: NitroSimulator, pcr0: String? = nil, tls: TestTLS? = nil) throws {
+        self.tls = tls
         server = try PythonServer(
             script: "kms_standin.py", arguments: [Self.keyARN, Self.accessKeyID, Self.secretAccessKey, simulator.rootPEM, pcr0 ?? simulator.pcr0],
-            interpreter: Self.venv + "/python")
+            environment: tls?.fixtureEnvironment ?? [:], interpreter: Self.venv + "/python")
     }
 
     /// A runtime's KMS keys: the stand-in as endpoint, signed with the known access key.
@@ -36,7 +40,7 @@ final class KMSStandIn: @unchecked Sendable {
         process.environment = ProcessInfo.processInfo.environment.merging([
             "AWS_ACCESS_KEY_ID": Self.accessKeyID, "AWS_SECRET_ACCESS_KEY": Self.secretAccessKey, "AWS_DEFAULT_REGION": "eu-west-1",
             "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        ]) { $1 }
+        ].merging(tls.map { ["AWS_CA_BUNDLE": $0.caPEM] } ?? [:]) { $1 }) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -62,12 +66,12 @@ final class KMSStandIn: @unchecked Sendable {
     }
 
     func setFault(_ mode: String) async throws {
-        _ = try await httpCall(.POST, base + "/__fault", body: Array(mode.utf8))
+        _ = try await httpCall(.POST, base + "/__fault", body: Array(mode.utf8), client: client)
     }
 
     func setIMDSLifetime(seconds: Int) async throws {
-        _ = try await httpCall(.POST, base + "/__imds", body: Array(String(seconds).utf8))
+        _ = try await httpCall(.POST, base + "/__imds", body: Array(String(seconds).utf8), client: client)
     }
 
-    func stats() async throws -> [String: Any] { try await httpCall(.GET, base + "/__stats").json }
+    func stats() async throws -> [String: Any] { try await httpCall(.GET, base + "/__stats", client: client).json }
 }

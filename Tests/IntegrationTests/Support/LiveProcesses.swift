@@ -38,11 +38,17 @@ final class ProviderProcess: @unchecked Sendable {
     static let clientID = "test-client-id.apps.example"
     static let clientSecret = "test-client-secret-\(UUID().uuidString)"
 
-    init() throws {
-        server = try PythonServer(script: "oauth_provider.py", arguments: [Self.clientID, Self.clientSecret])
+    let tls: TestTLS?
+    /// The test's client for the control endpoints (over HTTPS with `tls`).
+    var client: HTTPClient { tls == nil ? .shared : TestTLS.controlClient }
+
+    /// `tls`: serve HTTPS with its certificate (the egress tests).
+    init(tls: TestTLS? = nil) throws {
+        self.tls = tls
+        server = try PythonServer(script: "oauth_provider.py", arguments: [Self.clientID, Self.clientSecret], environment: tls?.fixtureEnvironment ?? [:])
     }
 
-    var base: String { "http://127.0.0.1:\(port)" }
+    var base: String { "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)" }
 
     func environment() -> [String: String] {
         [
@@ -54,21 +60,24 @@ final class ProviderProcess: @unchecked Sendable {
     func issueCode(user: String, redirectURI: String, codeChallenge: String? = nil) async throws -> String {
         var form = "user=\(user)&redirect_uri=\(redirectURI.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
         if let codeChallenge { form += "&code_challenge=\(codeChallenge)" }
-        let result = try await httpCall(.POST, "\(base)/__code", headers: [("content-type", "application/x-www-form-urlencoded")], body: Array(form.utf8))
+        let result = try await httpCall(
+            .POST, "\(base)/__code", headers: [("content-type", "application/x-www-form-urlencoded")], body: Array(form.utf8), client: client)
         return result.json["code"] as! String
     }
 
     func setFault(_ mode: String) async throws {
-        _ = try await httpCall(.POST, "\(base)/__fault", headers: [("content-type", "application/x-www-form-urlencoded")], body: Array("mode=\(mode)".utf8))
+        _ = try await httpCall(
+            .POST, "\(base)/__fault", headers: [("content-type", "application/x-www-form-urlencoded")], body: Array("mode=\(mode)".utf8), client: client)
     }
 
     /// Every /token call waits `delayMilliseconds` first; access tokens issued from now on live `expiresIn` seconds.
     func configure(delayMilliseconds: Int? = nil, expiresIn: Int? = nil) async throws {
         let form = [delayMilliseconds.map { "delay_ms=\($0)" }, expiresIn.map { "expires_in=\($0)" }].compactMap { $0 }.joined(separator: "&")
-        _ = try await httpCall(.POST, "\(base)/__settings", headers: [("content-type", "application/x-www-form-urlencoded")], body: Array(form.utf8))
+        _ = try await httpCall(
+            .POST, "\(base)/__settings", headers: [("content-type", "application/x-www-form-urlencoded")], body: Array(form.utf8), client: client)
     }
 
-    func stats() async throws -> [String: Any] { try await httpCall(.GET, "\(base)/__stats").json }
+    func stats() async throws -> [String: Any] { try await httpCall(.GET, "\(base)/__stats", client: client).json }
 
     /// Refresh-token grants answered so far, all refresh tokens together.
     func refreshGrants() async throws -> Int {
