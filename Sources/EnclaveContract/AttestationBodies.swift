@@ -11,6 +11,8 @@ public struct HealthResponse: WireBody {
     public var storeReachable: Bool
     /// Beyond v1 (§3b): where the secrets came from, `kms` or `configured`; nil from an older runtime.
     public var secrets: String?
+    /// Beyond v1: active records still sealed under an earlier data-key version; nil when none.
+    public var previousKeyRecords: Int?
 
     public init(environment: String, mode: String, store: String, storeReachable: Bool, secrets: String? = nil) {
         (self.environment, self.mode, self.store, self.storeReachable) = (environment, mode, store, storeReachable)
@@ -22,6 +24,7 @@ public struct HealthResponse: WireBody {
             let store = json["store"]?.string, case .bool(let reachable)? = json["store_reachable"]
         else { return nil }
         self.init(environment: environment, mode: mode, store: store, storeReachable: reachable, secrets: json["secrets"]?.string)
+        previousKeyRecords = json["previous_key_records"]?.integer.map(Int.init)
     }
 
     public func write(to json: inout JSONWriter) {
@@ -32,6 +35,7 @@ public struct HealthResponse: WireBody {
         json.key("store"); json.string(store)
         json.key("store_reachable"); json.bool(storeReachable)
         if let secrets { json.key("secrets"); json.string(secrets) }
+        if let previousKeyRecords { json.key("previous_key_records"); json.integer(previousKeyRecords) }
         json.endObject()
     }
 }

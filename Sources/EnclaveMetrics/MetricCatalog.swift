@@ -17,6 +17,7 @@ public enum MetricFamily: String, CaseIterable, Sendable {
     case accessTokenLookups = "enclave_access_token_lookups_total"
     case accessTokenEvictions = "enclave_access_token_evictions_total"
     case accessTokenEntries = "enclave_access_token_cache_entries"
+    case sealedRecords = "enclave_sealed_records"
     case runtimeBuild = "enclave_build_info"
     // The api and the worker.
     case hostRequests = "enclave_host_requests_total"
@@ -32,7 +33,7 @@ public enum MetricFamily: String, CaseIterable, Sendable {
 
     public var kind: Kind {
         switch self {
-        case .replayCacheEntries, .replayCacheCapacity, .nitroDocumentAge, .runtimeBuild, .hostJobs, .hostBuild, .accessTokenEntries: .gauge
+        case .replayCacheEntries, .replayCacheCapacity, .nitroDocumentAge, .runtimeBuild, .hostJobs, .hostBuild, .accessTokenEntries, .sealedRecords: .gauge
         case .providerDuration, .hostEnclaveCallDuration: .histogram
         default: .counter
         }
@@ -45,6 +46,7 @@ public enum MetricFamily: String, CaseIterable, Sendable {
         case .providerDuration, .storeOperations, .hostEnclaveCallDuration: ["operation", "outcome"]
         case .challenges, .hostProbes, .hostReverifications, .hostJobAttempts, .accessTokenLookups: ["outcome"]
         case .hostJobs: ["state"]
+        case .sealedRecords: ["key_version"]
         case .hostUnauthenticatedAnswers: ["operation"]
         case .runtimeBuild: ["version", "core_version", "attestation_source", "store"]
         case .hostBuild: ["version", "core_version", "store", "accepts_static_attestation"]
@@ -70,6 +72,8 @@ public enum MetricFamily: String, CaseIterable, Sendable {
             "Exchanges by where their access token came from (docs/contract.md §7a): hit (memory), miss (this exchange called the provider), shared (waited on another exchange's call)."
         case .accessTokenEvictions: "Access tokens dropped from memory, least recently used first, to keep the cache within its entry and byte bounds."
         case .accessTokenEntries: "Access tokens held in memory."
+        case .sealedRecords:
+            "Active connectors holding a sealed refresh token, by the data-key version it is sealed under (rotation: docs/configuration.md §3); counted at start and after each re-seal batch."
         case .runtimeBuild: "Always 1; the labels say what runs: version, C core version, attestation source, store."
         case .hostRequests: "Requests the api answered on its /v1 routes, by route and HTTP status."
         case .hostProbes: "Startup probes of the enclave, by outcome (verified, or the step that failed)."

@@ -26,7 +26,10 @@ public struct MetricsListener: Service {
             configuration: .init(address: .hostname(bindAddress.host, port: bindAddress.port), serverName: nil), logger: logger)
     }
 
+    /// `run()`, not `runService()`: that one starts a service group of its own that ends on
+    /// SIGTERM by itself, so the process's group saw its metrics listener finish unexpectedly and
+    /// the runtime exited 1 (and crashed on its unclosed HTTP client) instead of stopping cleanly.
     public func run() async throws {
-        try await application.runService()
+        try await application.run()
     }
 }

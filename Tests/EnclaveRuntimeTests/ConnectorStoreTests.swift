@@ -42,6 +42,12 @@ struct ConnectorStoreTests {
         #expect(synchronous == 2 && secureDelete == 1)
     }
 
+    @Test("Rotation: records under listed versions, a compare-and-set re-seal, counts by version; two walks at once re-seal every record once")
+    func resealWalk() async throws {
+        try await ResealContract.storeOperations(try SQLiteConnectorStore(directory: temporaryDirectory()))
+        try await ResealContract.twoWalkers(try SQLiteConnectorStore(directory: temporaryDirectory()))
+    }
+
     @Test("A record reads back field for field, by position; an unknown status throws")
     func readBack() async throws {
         let store = try SQLiteConnectorStore(directory: temporaryDirectory())

@@ -59,6 +59,16 @@ struct ListenerLimitTests {
         let clock = TestClock()
         let runtime = try EnclaveRuntimeApplication(
             configuration: configuration, logger: testLogger, limits: Self.limits, now: clock.closure)
+        // Shut down however the test ends: an HTTP client dropped unclosed crashes the whole run
+        // and hides what failed.
+        var failure: (any Error)?
+        do { try await idleTimeoutChecks(runtime, connectorID: connectorID, clock: clock) } catch { failure = error }
+        try await runtime.shutdown()
+        try await silentProvider.close()
+        if let failure { throw failure }
+    }
+
+    private func idleTimeoutChecks(_ runtime: EnclaveRuntimeApplication, connectorID: String, clock: TestClock) async throws {
         try await runtime.application.test(.live) { client in
             let port = try #require(client.port)
 
@@ -107,8 +117,6 @@ struct ListenerLimitTests {
                 _ = await connection.readUntilClosed()  // then idle: closed like any other
             }
         }
-        try await runtime.shutdown()
-        try await silentProvider.close()
     }
 
     /// A request head sent one byte every 0.2 s without end: closed at the request deadline,

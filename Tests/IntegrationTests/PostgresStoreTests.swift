@@ -57,6 +57,16 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("Rotation on PostgreSQL: the store operations, and two replicas' walks at once")
+    func resealWalk() async throws {
+        try await Self.withRuntimeDatabase { database, _ in
+            try await ResealContract.storeOperations(PostgresConnectorStore(database: database))
+        }
+        try await Self.withRuntimeDatabase { database, _ in
+            try await ResealContract.twoWalkers(PostgresConnectorStore(database: database))
+        }
+    }
+
     /// An UPDATE leaves the old row version in its page; revoke vacuums it away. Read with
     /// pageinspect, the row versions the table's pages hold, live and dead. (The bytes of a pruned
     /// version may stay in the page's free space until overwritten: PostgreSQL has no

@@ -15,6 +15,23 @@ protocol ConnectorStore: Sendable {
     /// `updated_at` follows changes to the record, not each use. Only an active connector is
     /// updated: a revoke in between keeps its erased token erased.
     func updateAfterExchange(connectorID: String, scopes: String?, sealed: SealedRefreshToken?, at time: Int64) async throws
+
+    /// Rotation's background walk (`BackgroundReseal`): up to `limit` active records sealed under
+    /// one of `versions`, in connector id order after `afterID`.
+    func sealedUnder(versions: [Int], afterID: String, limit: Int) async throws -> [ConnectorRecord]
+    /// Replaces each record's sealed token `old` by `new` only while it still holds `old`: an
+    /// exchange, a revoke or another replica's walk that wrote first wins. How many were replaced.
+    /// `updated_at` stays: the record means what it meant.
+    func reseal(_ changes: [ResealChange]) async throws -> Int
+    /// Active records holding a sealed token, by the key version they are sealed under.
+    func countByKeyVersion() async throws -> [Int: Int]
+}
+
+/// One record's re-seal under the current key, applied only while it still holds `old`.
+struct ResealChange: Sendable {
+    var connectorID: String
+    var old: Data
+    var new: SealedRefreshToken
 }
 
 /// A refresh token sealed under one key version.

@@ -70,6 +70,55 @@ final class PostgresConnectorStore: ConnectorStore {
         _ = try? await database.perform { client in try await client.query("VACUUM (SKIP_LOCKED) connectors") }
     }
 
+    func sealedUnder(versions: [Int], afterID: String, limit: Int) async throws -> [ConnectorRecord] {
+        try await database.perform { client in
+            let rows = try await client.query(
+                """
+                SELECT \(unescaped: ConnectorRecord.columns) FROM connectors
+                WHERE status = 'active' AND sealed_refresh_token IS NOT NULL AND connector_id > \(afterID)
+                  AND key_version = ANY(\(versions)) ORDER BY connector_id LIMIT \(limit)
+                """)
+            var records: [ConnectorRecord] = []
+            for try await row in rows.decode((String, String, String, String, String, Int64, Int64, String, Int, Data?).self) {
+                guard let status = ConnectorRecord.Status(rawValue: row.4) else { throw StoreError.failed }
+                records.append(ConnectorRecord(
+                    connectorID: row.0, userID: row.1, provider: row.2, scopes: row.3, status: status, createdAt: row.5,
+                    updatedAt: row.6, keyID: row.7, keyVersion: row.8, sealedRefreshToken: row.9))
+            }
+            return records
+        }
+    }
+
+    /// One statement per record, each its own commit.
+    func reseal(_ changes: [ResealChange]) async throws -> Int {
+        try await database.perform { client in
+            var replaced = 0
+            for change in changes {
+                let rows = try await client.query(
+                    """
+                    UPDATE connectors SET sealed_refresh_token = \(change.new.bytes), key_version = \(change.new.keyVersion)
+                    WHERE connector_id = \(change.connectorID) AND status = 'active' AND sealed_refresh_token = \(change.old)
+                    RETURNING connector_id
+                    """)
+                for try await _ in rows { replaced += 1 }
+            }
+            return replaced
+        }
+    }
+
+    func countByKeyVersion() async throws -> [Int: Int] {
+        try await database.perform { client in
+            let rows = try await client.query(
+                """
+                SELECT key_version, COUNT(*)::bigint FROM connectors
+                WHERE status = 'active' AND sealed_refresh_token IS NOT NULL GROUP BY key_version
+                """)
+            var counts: [Int: Int] = [:]
+            for try await (version, count) in rows.decode((Int, Int64).self) { counts[version] = Int(count) }
+            return counts
+        }
+    }
+
     func updateAfterExchange(connectorID: String, scopes: String?, sealed: SealedRefreshToken?, at time: Int64) async throws {
         let bytes = sealed?.bytes, version = sealed?.keyVersion
         try await database.perform { client in

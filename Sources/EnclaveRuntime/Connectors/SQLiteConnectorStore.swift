@@ -101,6 +101,49 @@ final class SQLiteConnectorStore: ConnectorStore {
         _ = try? await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 
+    func sealedUnder(versions: [Int], afterID: String, limit: Int) async throws -> [ConnectorRecord] {
+        try await pool.read { db in
+            try ConnectorRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT \(ConnectorRecord.columns) FROM connectors
+                    WHERE status = 'active' AND sealed_refresh_token IS NOT NULL AND connector_id > ?
+                      AND key_version IN (\(versions.map(String.init).joined(separator: ",")))
+                    ORDER BY connector_id LIMIT ?
+                    """,
+                arguments: [afterID, limit])
+        }
+    }
+
+    /// One transaction for the batch: one synchronous commit, not one per record.
+    func reseal(_ changes: [ResealChange]) async throws -> Int {
+        try await pool.write { db in
+            var replaced = 0
+            for change in changes {
+                try db.execute(
+                    sql: """
+                        UPDATE connectors SET sealed_refresh_token = ?, key_version = ?
+                        WHERE connector_id = ? AND status = 'active' AND sealed_refresh_token = ?
+                        """,
+                    arguments: [change.new.bytes, change.new.keyVersion, change.connectorID, change.old])
+                replaced += db.changesCount
+            }
+            return replaced
+        }
+    }
+
+    func countByKeyVersion() async throws -> [Int: Int] {
+        try await pool.read { db in
+            var counts: [Int: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT key_version, COUNT(*) FROM connectors WHERE status = 'active' AND sealed_refresh_token IS NOT NULL GROUP BY key_version")
+            {
+                counts[row[0]] = row[1]
+            }
+            return counts
+        }
+    }
+
     /// Both changes in one transaction.
     func updateAfterExchange(connectorID: String, scopes: String?, sealed: SealedRefreshToken?, at time: Int64) async throws {
         try await pool.write { db in

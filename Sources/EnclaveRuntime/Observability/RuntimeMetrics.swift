@@ -49,7 +49,7 @@ final class RuntimeMetrics: Sendable {
     /// the Nitro document's age.
     func describe(
         attestationSource: String, store: String, replayCache: ReplayCache?, attestation: AttestationState?,
-        accessTokens: AccessTokenCache?
+        accessTokens: AccessTokenCache?, sealedRecords: SealedRecordCounts? = nil
     ) {
         let factory = registry.factory
         CoreMetrics.Gauge(
@@ -67,6 +67,20 @@ final class RuntimeMetrics: Sendable {
         if let accessTokens {
             let held = CoreMetrics.Gauge(label: MetricFamily.accessTokenEntries.rawValue, factory: factory)
             registry.beforeScrape { held.record(accessTokens.count) }
+        }
+        if let sealedRecords {
+            // A version whose records are all re-sealed reads 0, not its last count.
+            let seen = Mutex<[Int: CoreMetrics.Gauge]>([:])
+            registry.beforeScrape {
+                let counts = sealedRecords.byVersion
+                seen.withLock { gauges in
+                    for version in counts.keys where gauges[version] == nil {
+                        gauges[version] = CoreMetrics.Gauge(
+                            label: MetricFamily.sealedRecords.rawValue, dimensions: [("key_version", String(version))], factory: factory)
+                    }
+                    for (version, gauge) in gauges { gauge.record(counts[version] ?? 0) }
+                }
+            }
         }
         if let attestation {
             let age = CoreMetrics.Gauge(label: MetricFamily.nitroDocumentAge.rawValue, factory: factory)
@@ -159,6 +173,18 @@ struct InstrumentedConnectorStore: ConnectorStore {
 
     func markRevoked(connectorID: String, at time: Int64) async throws {
         try await counted("revoke") { try await store.markRevoked(connectorID: connectorID, at: time) }
+    }
+
+    func sealedUnder(versions: [Int], afterID: String, limit: Int) async throws -> [ConnectorRecord] {
+        try await counted("reseal_scan") { try await store.sealedUnder(versions: versions, afterID: afterID, limit: limit) }
+    }
+
+    func reseal(_ changes: [ResealChange]) async throws -> Int {
+        try await counted("reseal") { try await store.reseal(changes) }
+    }
+
+    func countByKeyVersion() async throws -> [Int: Int] {
+        try await counted("count") { try await store.countByKeyVersion() }
     }
 
     func updateAfterExchange(connectorID: String, scopes: String?, sealed: SealedRefreshToken?, at time: Int64) async throws {

@@ -51,9 +51,11 @@ public struct EnclaveRuntimeApplication: Sendable {
         let accessTokens = configuration.accessTokenCache.map {
             AccessTokenCache(maxEntries: $0.maxEntries, maxBytes: $0.maxBytes, events: metrics?.accessTokenEvents ?? .init())
         }
+        let sealedCounts = SealedRecordCounts(currentVersion: configuration.keyPolicy.keyVersion)
         metrics?.describe(
             attestationSource: nsm != nil ? "nsm" : shared.mode == .devShim ? "dev-shim" : "static", store: stores.kind.rawValue,
-            replayCache: stores.replayGuard as? ReplayCache, attestation: nsm != nil ? attestation : nil, accessTokens: accessTokens)
+            replayCache: stores.replayGuard as? ReplayCache, attestation: nsm != nil ? attestation : nil, accessTokens: accessTokens,
+            sealedRecords: sealedCounts)
 
         // A refused connection is provider_unavailable at once; a redirect is an answer, not followed.
         let httpClient = RuntimeEgress.makeClient(
@@ -83,7 +85,7 @@ public struct EnclaveRuntimeApplication: Sendable {
         let ping = PingHandler(identity: identity, evidenceSigner: signer)
         let health = HealthHandler(
             environment: shared.environment.rawValue, mode: shared.mode.rawValue, secrets: configuration.secretsFromKMS ? "kms" : "configured",
-            stores: stores)
+            stores: stores, sealedRecords: sealedCounts)
         let attestationEndpoints = AttestationHandlers(
             state: attestation,
             challenge: ChallengeService(
@@ -127,7 +129,9 @@ public struct EnclaveRuntimeApplication: Sendable {
             MetricsListener(bindAddress: $1, metrics: $0, logger: logger)
         }
         services = stores.services + (nsm.map { [$0] } ?? []) + listener + [
-            StartAfterPreparation(prepare: { try await stores.prepare() }, service: application)
+            StartAfterPreparation(
+                prepare: { try await stores.prepare() },
+                services: [application, BackgroundReseal(store: connectors, vault: vault, counts: sealedCounts, logger: logger)])
         ]
     }
 

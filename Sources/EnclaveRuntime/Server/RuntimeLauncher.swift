@@ -57,8 +57,12 @@ public enum RuntimeLauncher {
                 services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             group.maximumGracefulShutdownDuration = .seconds(10)
             group.maximumCancellationDuration = .seconds(2)
-            try await ServiceGroup(configuration: group).run()
+            // The outbound client is shut down whatever ended the group: one left running crashes
+            // the process in its deinit instead of letting the error below be reported.
+            var ended: (any Error)?
+            do { try await ServiceGroup(configuration: group).run() } catch { ended = error }
             try await runtime.shutdown()
+            if let ended { throw ended }
             logger.info("stopped")
             return .success
         } catch let error as DataKeyError {

@@ -46,13 +46,18 @@ struct RuntimeStores: Sendable {
     }
 }
 
-/// Runs `service` once `prepare` succeeded: the HTTP server listens only on a migrated database.
+/// Runs `services` side by side once `prepare` succeeded: the HTTP server listens, and the
+/// re-seal walk starts, only on a migrated database. One that returns leaves the others running;
+/// one that throws ends them all.
 struct StartAfterPreparation: Service {
     let prepare: @Sendable () async throws -> Void
-    let service: any Service
+    let services: [any Service]
 
     func run() async throws {
         try await prepare()
-        try await service.run()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services { group.addTask { try await service.run() } }
+            for try await _ in group {}
+        }
     }
 }
