@@ -58,7 +58,7 @@ struct EgressLiveTests {
         #expect(recorded.count > 4000, "the relay saw the TLS records (\(recorded.count) bytes)")
     }
 
-    @Test("A proxy that is down: provider_unavailable at once, never a direct connection")
+    @Test("A proxy that is down: provider_unavailable at once, never a direct connection; at start IMDS and KMS are not asked either (exit 69)")
     func proxyDown() async throws {
         let provider = try ProviderProcess()
         let runtime = try await RuntimeProcess(environment: localEnvironment(provider.environment().merging([
@@ -67,6 +67,17 @@ struct EgressLiveTests {
         let result = try await FleetLiveTests.registerRequest(provider).send(to: runtime)
         #expect(result.status == 502 && errorCode(result.json) == "provider_unavailable", "\(result.json)")
         #expect(try await provider.stats()["token_calls"] as? Int == 0, "the runtime went around the proxy")
+
+        // The release at start too: neither IMDS nor KMS is asked around the proxy; exit 69.
+        let simulator = try NitroSimulator()
+        let kms = try KMSStandIn(simulator: simulator)
+        let environment = simulator.runtimeEnvironment(kms.runtimeEnvironment(dataKey: try kms.newDataKey(), [
+            "ENCLAVE_IMDS_URL": kms.base, "ENCLAVE_EGRESS_PROXY": "http://127.0.0.1:\(try freePort())", "ENCLAVE_KMS_TIMEOUT_MS": "1000",
+        ])).filter { !$0.key.hasPrefix("AWS_") }
+        let (status, log) = try await KMSReleaseLiveTests.failedStart(environment)
+        #expect(status == 69 && log.contains("IMDS unreachable"), "\(log)")
+        let stats = try await kms.stats()
+        #expect(stats["imds_credentials"] as? Int == 0 && stats["decrypts"] as? Int == 0, "\(stats)")
     }
 
     @Test("A server whose certificate another CA issued is refused, through the proxy or not; so is KMS's (exit 69)")
