@@ -464,6 +464,34 @@ static void test_ed25519_signer(void) {
 #pragma GCC diagnostic pop
 }
 
+/* docs/contract.md §2b: the certificate reads back (document, key) through OpenSSL; sizes, bounds
+ * and every truncation are refused (independent parsers: bindings/python/tests/test_attested_cert.py). */
+static void test_attested_certificate(void) {
+    uint8_t seed[32], pk[32], got_pk[32];
+    CHECK(ec_random(seed, sizeof seed) == 0);
+    ec_ed25519_signer *s = ec_ed25519_signer_new(seed);
+    CHECK(s != NULL && ec_ed25519_signer_public_key(s, pk) == 0);
+    static uint8_t document[20000], cert[21000], back[20000];
+    for (size_t i = 0; i < sizeof document; i++) document[i] = (uint8_t)('a' + i % 26);
+    const size_t sizes[] = {1, 2, 127, 128, 255, 256, 1000, 65535 > sizeof document ? sizeof document : 65535};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t len = 0, doc_len = 0;
+        CHECK(ec_attested_certificate(s, document, sizes[k], 1796638500, 1796724900, NULL, 0, &len) == -1 && len > sizes[k]);
+        CHECK(ec_attested_certificate(s, document, sizes[k], 1796638500, 1796724900, cert, len - 1, &len) == -1);
+        CHECK(ec_attested_certificate(s, document, sizes[k], 1796638500, 1796724900, cert, sizeof cert, &len) == 0);
+        CHECK(ec_attested_certificate_document(cert, len, back, sizeof back, &doc_len, got_pk) == 0);
+        CHECK(doc_len == sizes[k] && memcmp(back, document, doc_len) == 0 && memcmp(got_pk, pk, 32) == 0);
+        for (size_t cut = 1; cut < len; cut += len / 7 + 1)
+            CHECK(ec_attested_certificate_document(cert, cut, back, sizeof back, &doc_len, got_pk) == -1);
+    }
+    size_t len = 0;
+    CHECK(ec_attested_certificate(s, document, 0, 0, 1, cert, sizeof cert, &len) == -1);
+    CHECK(ec_attested_certificate(s, document, 10, 5, 5, cert, sizeof cert, &len) == -1);
+    CHECK(ec_attested_certificate(NULL, document, 10, 0, 1, cert, sizeof cert, &len) == -1);
+    CHECK(ec_attested_certificate(s, document, EC_ATTESTED_CERT_MAX_DOCUMENT_BYTES + 1, 0, 1, NULL, 0, &len) == -1);
+    ec_ed25519_signer_free(s);
+}
+
 static void test_blake2b_bounds(void) {
     uint8_t out[65], key[65] = {0};
     CHECK(ec_blake2b(out, 0, "x", 1, NULL, 0) == -1 && ec_blake2b(out, 65, "x", 1, NULL, 0) == -1);
@@ -720,6 +748,7 @@ int main(int argc, char **argv) {
     test_response_signatures();
     test_challenge_payload();
     test_ed25519_signer();
+    test_attested_certificate();
     test_blake2b_bounds();
     test_seal();
     test_protect_process();

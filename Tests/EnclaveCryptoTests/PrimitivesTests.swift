@@ -81,7 +81,7 @@ struct PrimitivesTests {
     func sizesAndUtilities() throws {
         #expect(EnclaveCore.runtimeSizes == EnclaveCore.compiledSizes)
         #expect(EnclaveCore.compiledSizes == [32, 64, 32, 32, 64, 32, 28])
-        #expect(EnclaveCore.version == "1.4.0")
+        #expect(EnclaveCore.version == "1.5.0")
         #expect(ConstantTime.equals([1, 2, 3], [1, 2, 3]))
         #expect(!ConstantTime.equals([1, 2, 3], [1, 2, 4]))
         #expect(!ConstantTime.equals([1, 2, 3], [1, 2]))

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define EC_VERSION_MAJOR 1
-#define EC_VERSION_MINOR 4
+#define EC_VERSION_MINOR 5
 #define EC_VERSION_PATCH 0
 
 #define EC_RPC_MAC_BYTES 32
@@ -311,6 +311,26 @@ EC_EXPORT EC_WARN_UNUSED int ec_kms_recipient_open(const ec_kms_recipient *r, co
                                                    uint8_t *out, size_t cap, size_t *len, int *reason);
 /* A sentence for an EC_CMS_ code (static storage). */
 EC_EXPORT const char *ec_cms_reason_string(int reason);
+
+/* ---- Attested TLS certificates (docs/contract.md §2b, since 1.5) ------------------------ */
+
+#define EC_ATTESTED_CERT_MAX_DOCUMENT_BYTES 65536
+
+/* A DER X.509 v3 certificate self-signed by s (Ed25519), subject and issuer CN=enclave-runtime,
+ * valid from not_before to not_after (Unix seconds), with one non-critical extension, OID
+ * 2.25.267775713998348542974421145614813140568, whose extnValue is exactly document (the JSON
+ * that GET /v1/attestation/document serves). *len is the size needed whenever the arguments are
+ * valid; -1 when out is NULL or cap is too small. */
+EC_EXPORT EC_WARN_UNUSED int ec_attested_certificate(const ec_ed25519_signer *s, const uint8_t *document,
+                                                     size_t document_len, int64_t not_before, int64_t not_after,
+                                                     uint8_t *out, size_t cap, size_t *len);
+/* What a client checks a peer's certificate for: exactly one DER certificate with an Ed25519 key
+ * (to pk) and exactly one non-critical document extension (its bytes to document, *document_len
+ * the size whenever it is found). The document's own checks (docs/contract.md §3, §3a) are the
+ * caller's; the chain and names play no part. */
+EC_EXPORT EC_WARN_UNUSED int ec_attested_certificate_document(const uint8_t *certificate, size_t certificate_len,
+                                                              uint8_t *document, size_t cap, size_t *document_len,
+                                                              uint8_t pk[EC_ED25519_PUBLIC_KEY_BYTES]);
 
 /* ---- Sealing (AES-256-GCM) -------------------------------------------------------------- */
 

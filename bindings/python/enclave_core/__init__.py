@@ -245,6 +245,38 @@ class Signer:
             self._h = None
 
 
+_attested_cert = _fn("ec_attested_certificate", c_int, c_void_p, c_char_p, c_size_t, c_int64, c_int64, c_char_p, c_size_t,
+                     POINTER(c_size_t))
+_attested_cert_document = _fn("ec_attested_certificate_document", c_int, c_char_p, c_size_t, c_char_p, c_size_t,
+                              POINTER(c_size_t), c_char_p)
+
+
+def attested_certificate(signer: Signer, document: bytes, not_before: int, not_after: int) -> bytes:
+    """The attested TLS certificate (docs/contract.md §2b): DER, self-signed by `signer`, with
+    `document` as its one extension's value."""
+    needed = c_size_t()
+    _attested_cert(signer._h, document, len(document), not_before, not_after, None, 0, ctypes.byref(needed))
+    if needed.value == 0:
+        raise EnclaveCoreError("ec_attested_certificate refused its arguments")
+    out = ctypes.create_string_buffer(needed.value)
+    _check(_attested_cert(signer._h, document, len(document), not_before, not_after, out, needed.value,
+                          ctypes.byref(needed)), "ec_attested_certificate")
+    return out.raw[:needed.value]
+
+
+def attested_certificate_document(certificate: bytes) -> tuple[bytes, bytes]:
+    """(document, Ed25519 public key) of a peer's attested certificate; EnclaveCoreError when it is
+    not exactly one certificate with an Ed25519 key and one document extension."""
+    size, pk = c_size_t(), ctypes.create_string_buffer(32)
+    _attested_cert_document(certificate, len(certificate), None, 0, ctypes.byref(size), pk)
+    if size.value == 0:
+        raise EnclaveCoreError("not an attested certificate")
+    out = ctypes.create_string_buffer(size.value)
+    _check(_attested_cert_document(certificate, len(certificate), out, size.value, ctypes.byref(size), pk),
+           "ec_attested_certificate_document")
+    return out.raw[:size.value], pk.raw
+
+
 def ed25519_verify(public_key: bytes, msg: bytes, sig: bytes) -> bool:
     if len(public_key) != 32 or len(sig) != 64:
         return False

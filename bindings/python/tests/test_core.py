@@ -19,7 +19,7 @@ def canonical(method, path, ts, nonce, body):
 
 def test_loads_the_library_named_by_env():
     assert os.environ["ENCLAVE_CORE_LIB"].endswith("libenclave_core.so.1")
-    assert ec.version() == "1.4.0"
+    assert ec.version() == "1.5.0"
     assert ec.sizes() == {"rpc_mac": 32, "rpc_sig_hex": 64, "ed25519_seed": 32, "ed25519_public_key": 32,
                           "ed25519_signature": 64, "seal_key": 32, "seal_overhead": 28,
                           "ping_binding_overhead": 73}

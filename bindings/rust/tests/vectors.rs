@@ -84,7 +84,7 @@ fn seal_open_and_payload() {
     }
     assert_eq!(challenge_payload("nitro", "m", "n", 1, 2, "p", "r", 3).unwrap(), b"nitro|m|n|1|2|p|r|3".to_vec());
     assert!(challenge_payload("nitro", "m|x", "n", 1, 2, "p", "r", 3).is_err());
-    assert_eq!(version(), "1.4.0");
+    assert_eq!(version(), "1.5.0");
 }
 
 #[test]
