@@ -3,8 +3,9 @@ import EnclaveContract
 
 /// Signs attestation evidence with an Ed25519 key parsed once. Thread-safe.
 public final class ChallengeSigner: @unchecked Sendable {
-    // The C signer is immutable after creation (see enclave_core.h).
-    private let handle: OpaquePointer
+    // The C signer is immutable after creation (see enclave_core.h). Internal: the attested
+    // certificate (AttestedCertificate.swift) is signed with it inside the core.
+    let handle: OpaquePointer
     /// The raw 32-byte Ed25519 public key.
     public let publicKey: [UInt8]
 

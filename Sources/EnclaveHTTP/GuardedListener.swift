@@ -3,6 +3,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTPTypes
+import NIOSSL
 import Synchronization
 
 #if canImport(Glibc)
@@ -58,13 +59,14 @@ public struct ListenerLimits: Sendable, Equatable {
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with `limits` on every connection. Hummingbird's own idle timeout is reset by every
-    /// part read, so it is left off: these limits replace it.
-    public static func guarded(_ limits: ListenerLimits) -> HTTPServerBuilder {
+    /// part read, so it is left off: these limits replace it. With `tls`, every connection is TLS
+    /// first, in the context `tls` gives at its start (attested TLS takes the newest certificate).
+    public static func guarded(_ limits: ListenerLimits, tls: (@Sendable () throws -> NIOSSLContext)? = nil) -> HTTPServerBuilder {
         let counter = ConnectionCounter()
         return HTTPServerBuilder { responder in
             GuardedHTTP1Channel(
                 inner: HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [RequestBoundaries()])),
-                limits: limits, counter: counter)
+                limits: limits, counter: counter, tls: tls)
         }
     }
 }
@@ -79,12 +81,17 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let inner: HTTP1Channel
     let limits: ListenerLimits
     let counter: ConnectionCounter
+    let tls: (@Sendable () throws -> NIOSSLContext)?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let (limits, counter, inner) = (limits, counter, inner)
+        let (limits, counter, inner, tls) = (limits, counter, inner, tls)
         return channel.eventLoop.makeCompletedFuture {
-            // First in the pipeline: it sees the bytes before the HTTP decoder does.
+            // First in the pipeline: it sees the bytes before the HTTP decoder does (with TLS, the
+            // plaintext: a handshake alone does not hold the idle timer off).
             try channel.pipeline.syncOperations.addHandler(ConnectionWatch(limits: limits, counter: counter), position: .first)
+            if let tls {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: try tls()), position: .first)
+            }
         }.flatMap { inner.setup(channel: channel, logger: logger) }
     }
 

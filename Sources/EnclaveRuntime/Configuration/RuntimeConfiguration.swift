@@ -43,6 +43,9 @@ public struct RuntimeConfiguration: Sendable {
     public var secretsFromKMS: Bool
     /// How outbound calls leave the runtime.
     public var egress: Egress
+    /// ENCLAVE_RUNTIME_TLS=attested: the listener speaks TLS 1.3 only, its certificate made with
+    /// the evidence key and carrying the document (docs/contract.md §2b).
+    public var attestedTLS: Bool
     public var keyPolicy: KeyPolicy
     public var stateDirectory: String
     /// PostgreSQL for connectors and the replay guard, shared by a fleet; nil: SQLite and memory.
@@ -143,6 +146,12 @@ public struct RuntimeConfiguration: Sendable {
         }
         let kms = try KMSSettings.load(env, secrets: sealedSecrets, nsm: nsmDevice != nil, local: local, keyID: keyID)
         let egress = try Egress.load(env, local: local)
+        let attestedTLS: Bool
+        switch env.string("ENCLAVE_RUNTIME_TLS", default: "off").lowercased() {
+        case "off": attestedTLS = false
+        case "attested": attestedTLS = true
+        default: throw ConfigurationError("ENCLAVE_RUNTIME_TLS", "must be off or attested")
+        }
         if remote || clientID != nil || clientSecret != nil {
             if clientID == nil { throw ConfigurationError("GOOGLE_OAUTH_CLIENT_ID", remote ? "is required in remote mode" : "is required when GOOGLE_OAUTH_CLIENT_SECRET is set") }
             if clientSecret == nil { throw ConfigurationError("GOOGLE_OAUTH_CLIENT_SECRET", remote ? "is required in remote mode" : "is required when GOOGLE_OAUTH_CLIENT_ID is set") }
@@ -170,7 +179,7 @@ public struct RuntimeConfiguration: Sendable {
         return RuntimeConfiguration(
             shared: shared, bindAddress: bind, signingSeed: seed, nsmDevice: nsmDevice, remoteDocument: document,
             devMeasurement: devMeasurement,
-            dataKey: dataKey, previousDataKeys: previousDataKeys, kms: kms, secretsFromKMS: false, egress: egress, keyPolicy: KeyPolicy(keyID: keyID, keyVersion: keyVersion), stateDirectory: stateDirectory,
+            dataKey: dataKey, previousDataKeys: previousDataKeys, kms: kms, secretsFromKMS: false, egress: egress, attestedTLS: attestedTLS, keyPolicy: KeyPolicy(keyID: keyID, keyVersion: keyVersion), stateDirectory: stateDirectory,
             databaseURL: databaseURL, metricsBindAddress: metricsBind, auditLogPath: auditLogPath, maxBodyBytes: maxBody, replayCapacity: capacity,
             accessTokenCache: cacheEntries == 0 ? nil : AccessTokenCacheBounds(maxEntries: cacheEntries, maxBytes: cacheBytes),
             provider: clientID.flatMap { id in clientSecret.map { ProviderSettings(clientID: id, clientSecret: $0) } },

@@ -9,6 +9,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 
 /// Builds the enclave runtime from a validated configuration; shared by the executable and tests.
@@ -118,9 +119,14 @@ public struct EnclaveRuntimeApplication: Sendable {
             }
         }
         let bind = configuration.bindAddress
+        let tls = configuration.attestedTLS ? AttestedTLSContexts(state: attestation, signer: signer, now: now) : nil
+        // Made now, so a certificate the core cannot make stops the start instead of every handshake.
+        _ = try tls?.context()
+        var tlsContext: (@Sendable () throws -> NIOSSLContext)?
+        if let tls { tlsContext = { try tls.context() } }
         application = Application(
             responder: AccessLog(router: ContractRouter(routes: routes), logger: logger, metrics: metrics),
-            server: .guarded(limits),
+            server: .guarded(limits, tls: tlsContext),
             configuration: .init(address: .hostname(bind.host, port: bind.port), serverName: nil),
             logger: logger)
         // Shut down in reverse: the server drains its requests before the database pool closes.
