@@ -7,6 +7,7 @@ Tests/IntegrationTests/Support/LiveProcesses.swift, on the same fixtures and the
 import os
 import pathlib
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -38,13 +39,19 @@ def free_port():
         return s.getsockname()[1]
 
 
+# The harness's own health check of an attested-TLS runtime: it verifies nothing (the clients under
+# test do, docs/contract.md §2b).
+_UNVERIFIED = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+_UNVERIFIED.check_hostname, _UNVERIFIED.verify_mode = False, ssl.CERT_NONE
+
+
 def wait_healthy(base, process, seconds=30):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"enclave-runtime exited with status {process.returncode}")
         try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
+            urllib.request.urlopen(base + "/healthz", timeout=1, context=_UNVERIFIED if base.startswith("https") else None)
             return
         except OSError:
             time.sleep(0.05)
@@ -99,7 +106,8 @@ class Stack:
             self.provider, self.provider_base = start_fixture("oauth_provider.py", CLIENT_ID, CLIENT_SECRET)
         self.state = tempfile.mkdtemp(prefix="enclave-stack-")
         port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
+        attested = self.environment.get("ENCLAVE_RUNTIME_TLS") == "attested"
+        self.base = f"{'https' if attested else 'http'}://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ENCLAVE_", "TEE_", "GOOGLE_", "ALFRED_"))}
         env.update({**LOCAL_OPT_IN, "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "ENCLAVE_STATE_DIR": self.state,
                     "ENCLAVE_RPC_SHARED_SECRET": self.secret})
@@ -115,7 +123,8 @@ class Stack:
             log.close()
         wait_healthy(self.base, self.runtime)
         self.pid = self.runtime.pid
-        self.client = enclave_core.EnclaveClient(self.base, self.secret)
+        self.client = enclave_core.EnclaveClient(
+            self.base, self.secret, attested=enclave_core.dev_shim_channel() if attested else None)
         return self
 
     def register_connector(self, user_id="6f1c1f2e-8f55-4d0e-9a53-1e5f0a9b7c11"):

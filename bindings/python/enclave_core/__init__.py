@@ -494,6 +494,6 @@ def open_sealed(key: bytes, aad: bytes, sealed: bytes) -> bytes:
     return out.raw[: n.value]
 
 
-from .client import EnclaveClient, EnclaveError, verify_evidence  # noqa: E402  (needs the names above)
+from .client import EnclaveClient, EnclaveError, dev_shim_channel, nitro_channel, verify_evidence  # noqa: E402  (needs the names above)
 
-__all__ += ["EnclaveClient", "EnclaveError", "verify_evidence"]
+__all__ += ["EnclaveClient", "EnclaveError", "dev_shim_channel", "nitro_channel", "verify_evidence"]

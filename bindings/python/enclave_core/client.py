@@ -6,14 +6,18 @@ it answers (docs/contract.md §2a); otherwise the call raises EnclaveError("answ
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import secrets
+import ssl
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
-from . import challenge_payload, ed25519_verify, evidence_text_ok, ping_binding_payload, RpcSigner
+from . import (attested_certificate_document, challenge_payload, ed25519_verify, evidence_text_ok, ping_binding_payload,
+               pcrs_match, RpcSigner, verify_nitro_document)
 
 RESPONSE_SIGNATURE = "x-alfred-rpc-response-signature"
 
@@ -40,16 +44,28 @@ _opener = urllib.request.build_opener(_NoRedirect)
 
 
 class EnclaveClient:
-    def __init__(self, base_url: str, secret: bytes | str, timeout: float = 10.0):
+    """Signed RPCs to the enclave. With `attested` (an https:// base, docs/contract.md §2b), each
+    connection is TLS 1.3 and, after its handshake and before anything is sent, its certificate's
+    document must pass `attested(document, key)` (which raises when it does not) with the
+    certificate's key as the document's public_key; answers are then judged against that key."""
+
+    def __init__(self, base_url: str, secret: bytes | str, timeout: float = 10.0, attested=None):
         self.base = base_url.rstrip("/")
         self.signer = RpcSigner(secret)
         self.timeout = timeout
+        self.attested = attested
+        # The key of the connection that carried the latest answer (attested TLS only).
+        self.channel_key: bytes | None = None
+        self._verified: dict[bytes, bytes] = {}  # document bytes -> key, so a known document costs a handshake only
+        if attested is not None and not self.base.startswith("https://"):
+            raise EnclaveError("configuration", None, "attested TLS needs an https:// base URL")
 
     # -- signed RPCs ---------------------------------------------------------------------------
     def ping(self, binding_key: bytes | None = None) -> dict:
         """The attested identity. With binding_key (the Ed25519 key evidence verified with), the
         answer's binding must verify for this request: only the attested enclave can answer."""
         answer, request_id, signature = self._rpc_signed("/v1/rpc/ping", {})
+        binding_key = binding_key or self.channel_key
         if binding_key is not None:
             try:
                 binding = base64.b64decode(answer["binding"], validate=True)
@@ -129,6 +145,8 @@ class EnclaveClient:
 
     def _exchange(self, method, path, body=None, headers=None) -> tuple[int, bytes, dict]:
         """Status, raw body and headers of any answer; only a failed call raises."""
+        if self.attested is not None:
+            return self._exchange_attested(method, path, body, headers)
         request = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})
         try:
             with _opener.open(request, timeout=self.timeout) as response:
@@ -137,6 +155,67 @@ class EnclaveClient:
             return error.code, error.read(), error.headers
         except (urllib.error.URLError, OSError) as error:
             raise EnclaveError("unreachable", None, str(error)) from None
+
+
+    def _exchange_attested(self, method, path, body, headers) -> tuple[int, bytes, dict]:
+        url = urllib.parse.urlsplit(self.base)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        # No chain and no host name: the document in the certificate is what is verified (§2b).
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.minimum_version = ssl.TLSVersion.TLSv1_3
+        connection = http.client.HTTPSConnection(url.hostname, url.port or 443, timeout=self.timeout, context=context)
+        try:
+            try:
+                connection.connect()
+            except OSError as error:
+                raise EnclaveError("unreachable", None, str(error)) from None
+            self.channel_key = self._attest(connection.sock.getpeercert(binary_form=True) or b"")
+            connection.request(method, url.path.rstrip("/") + path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, response.read(), response.headers
+        except OSError as error:
+            raise EnclaveError("unreachable", None, str(error)) from None
+        finally:
+            connection.close()
+
+    def _attest(self, certificate: bytes) -> bytes:
+        """The connection's key, once its document is verified; EnclaveError channel_not_attested otherwise."""
+        try:
+            document, key = attested_certificate_document(certificate)
+        except Exception:
+            raise EnclaveError("channel_not_attested", None, "the certificate is not an attested certificate") from None
+        if self._verified.get(document) == key:
+            return key
+        try:
+            parsed = json.loads(document)
+            if base64.b64decode(parsed.get("public_key") or "", validate=True) != key:
+                raise ValueError("the certificate's key is not the document's public_key")
+            self.attested(parsed, key)
+        except Exception as error:
+            raise EnclaveError("channel_not_attested", None, f"the channel's document does not verify: {error}") from None
+        self._verified[document] = key
+        return key
+
+
+def dev_shim_channel(expected_runtime: str = "nitro", allowed_measurements=("dev-local-enclave",)):
+    """The local check of a dev-shim enclave's channel document (local development only)."""
+    def check(document: dict, key: bytes) -> None:
+        if document.get("dev_shim") is not True or document.get("runtime") != expected_runtime \
+                or document.get("measurement") not in allowed_measurements:
+            raise ValueError("not an allowed dev-shim document")
+    return check
+
+
+def nitro_channel(root_der: bytes | None, pcr_policy: str, max_age_ms: int = 300_000):
+    """A Nitro document's check (docs/contract.md §3a): the chain to `root_der` (AWS's when None),
+    the PCR policy and the maximum age; its public_key is the channel's key."""
+    def check(document: dict, key: bytes) -> None:
+        raw = base64.b64decode(document["attestation_document"], validate=True)
+        verified = verify_nitro_document(raw, at_ms=int(time.time() * 1000), root_der=root_der, max_age_ms=max_age_ms)
+        if verified.public_key != key or not pcrs_match(verified.pcrs, pcr_policy):
+            raise ValueError("the Nitro document does not vouch for this key under the PCR policy")
+    return check
 
 
 def _single(headers, name):

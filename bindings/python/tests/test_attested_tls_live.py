@@ -1,0 +1,175 @@
+"""Live: attested TLS (docs/contract.md §2b) against a real enclave-runtime with
+ENCLAVE_RUNTIME_TLS=attested, through the Python client (OpenSSL: the certificate's document is
+verified after the handshake, before anything is sent), Python's ssl module and `cryptography`."""
+import base64
+import json
+import os
+import pathlib
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import pytest
+from conftest import ROOT
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+sys.path.insert(0, str(ROOT / "scripts" / "lib"))
+from enclave_stack import LOCAL_OPT_IN, Stack, free_port, wait_healthy  # noqa: E402
+
+import enclave_core as ec
+
+OID = "2.25.267775713998348542974421145614813140568"
+ATTESTED = {"ENCLAVE_RUNTIME_TLS": "attested"}
+
+
+def unverified(maximum=None):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    if maximum:
+        context.maximum_version = maximum
+    return context
+
+
+def peer(base):
+    """The DER certificate and the document the same connection serves."""
+    host, port = base.removeprefix("https://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        with unverified().wrap_socket(raw) as tls:
+            assert tls.version() == "TLSv1.3"
+            der = tls.getpeercert(binary_form=True)
+            tls.sendall(b"GET /v1/attestation/document HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            answer = b""
+            while chunk := tls.recv(65536):
+                answer += chunk
+    return der, answer.split(b"\r\n\r\n", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def stack():
+    s = Stack(environment=ATTESTED).start()
+    yield s
+    s.stop()
+
+
+def test_the_certificate_carries_the_served_document_and_the_evidence_key(stack):
+    der, served = peer(stack.base)
+    cert = x509.load_der_x509_certificate(der)
+    (extension,) = cert.extensions
+    assert extension.oid.dotted_string == OID and not extension.critical
+    assert extension.value.value == served, "exactly the bytes GET /v1/attestation/document serves"
+    key = cert.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    assert base64.b64decode(json.loads(served)["public_key"]) == key
+    Ed25519PublicKey.from_public_bytes(key).verify(cert.signature, cert.tbs_certificate_bytes)
+
+
+def test_rpcs_through_the_attested_client_judge_answers_by_the_channel_key(stack):
+    client = stack.client
+    identity = client.ping()  # the binding verified with the channel's key
+    assert identity["runtime"] == "nitro" and client.channel_key is not None
+    _, connector = stack.register_connector()
+    assert client.exchange("6f1c1f2e-8f55-4d0e-9a53-1e5f0a9b7c11", connector)["access_token"]
+    # A pinned key that is not the channel's: the ping's binding does not verify.
+    with pytest.raises(ec.EnclaveError) as refused:
+        client.ping(binding_key=bytes(32))
+    assert refused.value.code == "answer_not_authenticated"
+
+
+def test_tls_12_and_plain_http_are_refused(stack):
+    host, port = stack.base.removeprefix("https://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        with pytest.raises(ssl.SSLError):
+            unverified(ssl.TLSVersion.TLSv1_2).wrap_socket(raw)
+    with pytest.raises(OSError):  # the server reads a TLS record, gets none, closes
+        urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=5).read()
+
+
+def test_a_document_the_policy_refuses_closes_the_channel_before_anything_is_sent(stack):
+    client = ec.EnclaveClient(stack.base, stack.secret, attested=ec.dev_shim_channel(allowed_measurements=("other",)))
+    with pytest.raises(ec.EnclaveError) as refused:
+        client.ping()
+    assert refused.value.code == "channel_not_attested"
+
+
+def test_a_tls_server_with_an_ordinary_certificate_gets_no_byte():
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", f"{d}/k", "-out", f"{d}/c",
+                        "-subj", "/CN=relay", "-days", "1"], capture_output=True, check=True)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(f"{d}/c", f"{d}/k")
+        listener = socket.create_server(("127.0.0.1", 0))
+        received = []
+
+        def serve():
+            raw, _ = listener.accept()
+            try:
+                with context.wrap_socket(raw, server_side=True) as tls:
+                    tls.settimeout(3)
+                    try:
+                        received.append(tls.recv(65536))
+                    except (OSError, ssl.SSLError):
+                        received.append(b"")
+            except (OSError, ssl.SSLError):
+                received.append(b"")
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        client = ec.EnclaveClient(f"https://127.0.0.1:{listener.getsockname()[1]}", "s" * 32, attested=ec.dev_shim_channel())
+        with pytest.raises(ec.EnclaveError) as refused:
+            client.ping()
+        assert refused.value.code == "channel_not_attested"
+        thread.join(5)
+        assert received == [b""], "the relay read nothing: the request was never sent"
+        listener.close()
+
+
+def test_nsm_each_new_connection_gets_the_newest_document_verified_under_the_simulator_root():
+    directory = pathlib.Path(tempfile.mkdtemp(prefix="attested-nsm-"))
+    simulator = subprocess.Popen(["/usr/bin/python3", str(ROOT / "tools" / "nitro" / "nsm_sim.py"), "--socket",
+                                  str(directory / "nsm.sock"), "--root-out", str(directory / "root.pem"), "--lifeline"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    lines = {}
+    while len(lines) < 3:
+        key, value = simulator.stdout.readline().split(" ", 1)
+        lines[key] = value.strip()
+    pcrs = lines["PCRS"]
+    pcr0 = pcrs.split(",")[0].split("=")[1]
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENCLAVE_", "TEE_", "GOOGLE_", "ALFRED_"))}
+    env.update({**LOCAL_OPT_IN, "ENCLAVE_RUNTIME_MODE": "remote", "TEE_ATTESTATION_REQUIRED": "true",
+                "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "false", "TEE_ATTESTATION_SOURCE": "nsm",
+                "ENCLAVE_NSM_DEVICE": f"unix:{directory}/nsm.sock", "TEE_ALLOWED_MEASUREMENTS": pcr0,
+                "ENCLAVE_DATA_KEY": base64.b64encode(bytes(32)).decode(), "GOOGLE_OAUTH_CLIENT_ID": "c",
+                "GOOGLE_OAUTH_CLIENT_SECRET": "s", "ENCLAVE_STATE_DIR": str(directory / "state"),
+                "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "TEE_ATTESTATION_MAX_AGE_SECONDS": "2",
+                "ENCLAVE_RUNTIME_TLS": "attested"})
+    runtime = subprocess.Popen([str(ROOT / ".build" / "debug" / "enclave-runtime")], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, cwd=directory)
+    base = f"https://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, runtime)
+        root = x509.load_pem_x509_certificate(open(lines["ROOT"], "rb").read()).public_bytes(Encoding.DER)
+        client = ec.EnclaveClient(base, "local-dev-enclave-rpc-secret", attested=ec.nitro_channel(root, pcrs, 10_000))
+        assert client.ping()["runtime"] == "nitro"
+        first, _ = peer(base)
+        time.sleep(1.6)  # past the refresh interval (half the maximum age)
+        second, served = peer(base)
+        doc_of = lambda der: x509.load_der_x509_certificate(der).extensions[0].value.value  # noqa: E731
+        assert doc_of(first) != doc_of(second) and doc_of(second) == served
+        assert client.ping()["runtime"] == "nitro"
+        # Another PCR policy: the channel is refused.
+        other = ec.EnclaveClient(base, "local-dev-enclave-rpc-secret", attested=ec.nitro_channel(root, "0=" + "00" * 48))
+        with pytest.raises(ec.EnclaveError) as refused:
+            other.ping()
+        assert refused.value.code == "channel_not_attested"
+    finally:
+        runtime.terminate()
+        runtime.wait(10)
+        simulator.stdin.close()
+        simulator.wait(5)
