@@ -7,6 +7,7 @@ import EnclaveJSON
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
 public struct VerifiedAttestation: Sendable, Equatable {
@@ -29,15 +30,22 @@ public final class AttestationVerifier: Sendable {
     private let settings: SharedSettings
     private let pinnedKey: [UInt8]?
     private let nitro: NitroDocumentCheck
-    private let http: HTTPClient
+    private let transport: EnclaveTransport
     private let timeout: Duration
     private let now: @Sendable () -> Int64
     /// Challenge nonces issued and not yet answered; each is accepted once at most.
     private let pending = Mutex<Set<String>>([])
 
     /// `httpClient` should follow no redirect (`BoundedCall.makeClient`).
-    public init(
+    public convenience init(
         configuration: EnclaveClientConfiguration, httpClient: HTTPClient,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    ) throws(NitroError) {
+        try self.init(configuration: configuration, transport: .plain(httpClient), now: now)
+    }
+
+    public init(
+        configuration: EnclaveClientConfiguration, transport: EnclaveTransport,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) throws(NitroError) {
         let url = configuration.baseURL.absoluteString
@@ -45,15 +53,57 @@ public final class AttestationVerifier: Sendable {
         settings = configuration.shared
         pinnedKey = configuration.attestationPublicKey
         nitro = try NitroDocumentCheck(configuration: configuration)
-        http = httpClient
+        self.transport = transport
         timeout = .milliseconds(configuration.probeTimeoutMilliseconds)
         self.now = now
     }
 
     public func verify(purpose: String = "host-attestation") async throws(EnclaveCheckFailure) -> VerifiedAttestation {
-        // The document.
-        guard let document = try await get("/v1/attestation/document", as: AttestationDocumentBody.self),
-            !document.runtime.isEmpty, !document.measurement.isEmpty
+        let (document, _) = try await get("/v1/attestation/document", as: AttestationDocumentBody.self)
+        let checked = try check(document)
+        var key = checked.key
+        let (nitroDocument, skipped) = (checked.nitroDocument, checked.skipped)
+        // A fresh challenge.
+        let nonce = (try? SecureRandom.bytes(16))?.map { String(format: "%02x", $0) }.joined() ?? UUID().uuidString
+        let requestID = UUID().uuidString.lowercased()
+        let issuedAt = now()
+        let expiresAt = issuedAt + Int64(min(60, settings.attestationMaxAgeSeconds))
+        pending.withLock { _ = $0.insert(nonce) }
+        let challenge = ChallengeRequest(
+            challengeNonce: nonce, issuedAt: issuedAt, expiresAt: expiresAt, operationPurpose: purpose, requestID: requestID)
+        let answer: ChallengeResponse?
+        let channelKey: [UInt8]?
+        do {
+            (answer, channelKey) = try await post("/v1/attestation/challenge", challenge, as: ChallengeResponse.self)
+        } catch {
+            pending.withLock { _ = $0.remove(nonce) }
+            throw error
+        }
+        // With attested TLS the evidence must verify with the key of the connection that carried
+        // it (its document was checked in the handshake): the challenge may reach another replica
+        // than the document did (docs/contract.md §2b).
+        if let channelKey { key = channelKey }
+        return try judge(
+            answer, nonce: nonce, requestID: requestID, issuedAt: issuedAt, expiresAt: expiresAt, purpose: purpose, key: key,
+            nitroDocument: nitroDocument, viaChannel: channelKey != nil, skipped: skipped)
+    }
+
+    /// The checks the probe makes of a document's JSON (docs/contract.md §3, §3a); the key it
+    /// vouches for, required. Attested TLS runs them on each new connection's certificate.
+    public func channelDocumentKey(_ json: [UInt8]) throws(EnclaveCheckFailure) -> [UInt8] {
+        guard let value = JSONValue(parsing: json), let document = AttestationDocumentBody(json: value) else {
+            throw EnclaveCheckFailure(.badDocument, "the document is not the contract's shape")
+        }
+        guard let key = try check(document).key else { throw EnclaveCheckFailure(.signatureInvalid, "the document vouches for no key") }
+        return key
+    }
+
+    /// A document's checks: the key evidence must verify with (nil only when insecure dev
+    /// attestation trusts a document that publishes none), its Nitro document, what was skipped.
+    private func check(
+        _ document: AttestationDocumentBody?
+    ) throws(EnclaveCheckFailure) -> (key: [UInt8]?, nitroDocument: String?, skipped: [String]) {
+        guard let document, !document.runtime.isEmpty, !document.measurement.isEmpty
         else { throw EnclaveCheckFailure(.badDocument, "the document lacks runtime or measurement") }
         let measurement = document.measurement
         guard document.runtime.lowercased() == settings.expectedRuntime.lowercased() else {
@@ -99,22 +149,14 @@ public final class AttestationVerifier: Sendable {
         } else {
             throw EnclaveCheckFailure(.signatureInvalid, "no public key to verify evidence with")
         }
+        return (key, nitroDocument, skipped)
+    }
 
-        // A fresh challenge.
-        let nonce = (try? SecureRandom.bytes(16))?.map { String(format: "%02x", $0) }.joined() ?? UUID().uuidString
-        let requestID = UUID().uuidString.lowercased()
-        let issuedAt = now()
-        let expiresAt = issuedAt + Int64(min(60, settings.attestationMaxAgeSeconds))
-        pending.withLock { _ = $0.insert(nonce) }
-        let challenge = ChallengeRequest(
-            challengeNonce: nonce, issuedAt: issuedAt, expiresAt: expiresAt, operationPurpose: purpose, requestID: requestID)
-        let answer: ChallengeResponse?
-        do {
-            answer = try await post("/v1/attestation/challenge", challenge, as: ChallengeResponse.self)
-        } catch {
-            pending.withLock { _ = $0.remove(nonce) }
-            throw error
-        }
+    /// The challenge's answer, judged: echoes, freshness, identity, the carried document, the signature.
+    private func judge(
+        _ answer: ChallengeResponse?, nonce: String, requestID: String, issuedAt: Int64, expiresAt: Int64, purpose: String,
+        key: [UInt8]?, nitroDocument: String?, viaChannel: Bool, skipped: [String]
+    ) throws(EnclaveCheckFailure) -> VerifiedAttestation {
         let echoedNonce = answer?.challengeNonce ?? ""
         // Consumed whatever the outcome: a nonce is never accepted twice.
         let wasPending = pending.withLock { $0.remove(echoedNonce) != nil }
@@ -138,7 +180,7 @@ public final class AttestationVerifier: Sendable {
         }
         // A challenge answer carries the latest Nitro document: it must vouch for the same key.
         if let carried = evidence.attestationDocument, carried != nitroDocument {
-            guard nitroDocument != nil, try checkNitro(carried, measurement: evidenceMeasurement) == key else {
+            guard nitroDocument != nil || viaChannel, try checkNitro(carried, measurement: evidenceMeasurement) == key else {
                 throw EnclaveCheckFailure(.attestationDocumentInvalid, "the challenge answer carries a document for another key")
             }
         }
@@ -171,32 +213,36 @@ public final class AttestationVerifier: Sendable {
         return key
     }
 
-    /// The decoded answer; nil when it is JSON of another shape.
-    private func get<Body: WireBody>(_ path: String, as: Body.Type) async throws(EnclaveCheckFailure) -> Body? {
-        Body(json: try await send(HTTPClientRequest(url: baseURL + path), path))
+    /// The decoded answer (nil when it is JSON of another shape) and the connection's key (attested TLS).
+    private func get<Body: WireBody>(_ path: String, as: Body.Type) async throws(EnclaveCheckFailure) -> (Body?, [UInt8]?) {
+        let (json, key) = try await send(.GET, path, body: nil)
+        return (Body(json: json), key)
     }
 
-    private func post<Body: WireBody>(_ path: String, _ body: some WireBody, as: Body.Type) async throws(EnclaveCheckFailure) -> Body? {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: body.jsonBytes))
-        return Body(json: try await send(request, path))
+    private func post<Body: WireBody>(
+        _ path: String, _ body: some WireBody, as: Body.Type
+    ) async throws(EnclaveCheckFailure) -> (Body?, [UInt8]?) {
+        let (json, key) = try await send(.POST, path, body: body.jsonBytes)
+        return (Body(json: json), key)
     }
 
-    private func send(_ request: HTTPClientRequest, _ path: String) async throws(EnclaveCheckFailure) -> JSONValue {
+    private func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?) async throws(EnclaveCheckFailure) -> (JSONValue, [UInt8]?) {
         let status: Int
-        let body: ByteBuffer
+        let answered: ByteBuffer
+        let channelKey: [UInt8]?
         do {
-            let answer = try await BoundedCall.send(request, with: http, timeout: timeout, maxBodyBytes: 1 << 20)
-            (status, body) = (answer.status, answer.body)
+            let (answer, key) = try await transport.send(
+                method, baseURL + path, headers: body == nil ? [:] : ["content-type": "application/json"], body: body, timeout: timeout,
+                maxBodyBytes: 1 << 20)
+            (status, answered, channelKey) = (answer.status, answer.body, key)
         } catch {
+            if case .notAttested(let detail) = error { throw EnclaveCheckFailure(.channelNotAttested, detail) }
             throw EnclaveCheckFailure(.unreachable, "no answer from \(path)")
         }
         guard status == 200 else { throw EnclaveCheckFailure(.badStatus, "\(path) answered \(status)") }
-        guard let object = JSONValue(parsing: Array(body.readableBytesView)), case .object = object else {
+        guard let object = JSONValue(parsing: Array(answered.readableBytesView)), case .object = object else {
             throw EnclaveCheckFailure(path.hasSuffix("document") ? .badDocument : .evidenceInvalid, "\(path) answered something other than a JSON object")
         }
-        return object
+        return (object, channelKey)
     }
 }

@@ -30,6 +30,8 @@ public struct EnclaveCheck: Sendable {
 
     static func failure(_ error: EnclaveRPCError) -> EnclaveCheckFailure {
         switch error.code {
+        case EnclaveRPCError.notAuthenticatedCode where error.claimedCode == EnclaveRPCError.channelNotAttested:
+            return EnclaveCheckFailure(.channelNotAttested, error.message)
         case EnclaveRPCError.notAuthenticatedCode where error.claimedCode == RPCErrorCode.invalidRequestSignature.rawValue:
             // What a real enclave answers a request signed with another secret; it cannot sign
             // that answer, so it is not authenticated either: refused all the same.

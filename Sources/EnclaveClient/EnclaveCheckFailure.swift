@@ -16,6 +16,9 @@ public struct EnclaveCheckFailure: Error, Sendable, Equatable, CustomStringConve
         case attestationDocumentInvalid = "attestation document invalid"
         case pcrsNotAllowed = "PCRs not allowed"
         case debugEnclave = "debug enclave"
+        /// Attested TLS (docs/contract.md §2b): the connection's certificate or its document did
+        /// not pass, so nothing was sent on it.
+        case channelNotAttested = "channel not attested"
     }
 
     public var step: Step

@@ -26,6 +26,9 @@ public struct EnclaveClientConfiguration: Sendable {
     /// The root every Nitro document must chain to (DER).
     public var nitroRootDER: [UInt8]
     public var allowDebugEnclave: Bool
+    /// ENCLAVE_RUNTIME_TLS=attested: every connection to the enclave verified in its handshake
+    /// (docs/contract.md §2b).
+    public var attestedTLS: Bool
 
     public static func load(_ env: EnvironmentSource) throws(ConfigurationError) -> EnclaveClientConfiguration {
         let shared = try SharedSettings.load(env, role: .host)
@@ -56,10 +59,23 @@ public struct EnclaveClientConfiguration: Sendable {
         let root = try nitroRoot(env, local: shared.isLocal)
         let allowDebug = try env.bool("TEE_ALLOW_DEBUG_ENCLAVE", default: false)
         if allowDebug && !shared.isLocal { throw ConfigurationError("TEE_ALLOW_DEBUG_ENCLAVE", "must be false outside local") }
+        let attestedTLS: Bool
+        switch env.string("ENCLAVE_RUNTIME_TLS", default: "off").lowercased() {
+        case "off":
+            // A fleet pinned by PCRs outside local: plaintext to it would let the path read codes and tokens.
+            if policy != nil && !shared.isLocal {
+                throw ConfigurationError("ENCLAVE_RUNTIME_TLS", "must be attested outside local when TEE_ALLOWED_PCRS is set")
+            }
+            attestedTLS = false
+        case "attested":
+            guard scheme == "https" else { throw ConfigurationError("ENCLAVE_RUNTIME_TLS", "attested needs an https:// ENCLAVE_RUNTIME_BASE_URL") }
+            attestedTLS = true
+        default: throw ConfigurationError("ENCLAVE_RUNTIME_TLS", "must be off or attested")
+        }
         return EnclaveClientConfiguration(
             shared: shared, baseURL: url, probeTimeoutMilliseconds: timeout, probeDeadlineMilliseconds: deadline,
             rpcTimeoutMilliseconds: rpcTimeout, attestationPublicKey: publicKey, nitroPolicy: policy, nitroRootDER: root,
-            allowDebugEnclave: allowDebug)
+            allowDebugEnclave: allowDebug, attestedTLS: attestedTLS)
     }
 
     /// Whether an enclave that serves the static attestation source (a configured document and

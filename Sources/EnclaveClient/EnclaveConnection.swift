@@ -11,17 +11,30 @@ public struct EnclaveConnection: Sendable {
     public let check: EnclaveCheck
 
     /// `observer` hears of every signed call (the check's pings included), for metrics.
+    /// How the calls travel: AsyncHTTPClient's pool, or attested TLS (ENCLAVE_RUNTIME_TLS=attested).
+    public let transport: EnclaveTransport
+
     public init(configuration: EnclaveClientConfiguration, observer: (any EnclaveCallObserver)? = nil) throws {
         let http = BoundedCall.makeClient(connectTimeout: .milliseconds(Int64(configuration.rpcTimeoutMilliseconds)))
         let secret = configuration.shared.sharedSecret
         self.http = http
+        var transport = EnclaveTransport.plain(http)
+        if configuration.attestedTLS {
+            // Each connection's document passes the probe's document checks in its handshake.
+            let documents = try AttestationVerifier(configuration: configuration, transport: .plain(http))
+            transport = .attested(try AttestedChannels(
+                check: { json throws(EnclaveCheckFailure) in try documents.channelDocumentKey(json) },
+                maxAgeSeconds: configuration.shared.attestationMaxAgeSeconds,
+                connectTimeout: .milliseconds(Int64(configuration.probeTimeoutMilliseconds))))
+        }
+        self.transport = transport
         client = try EnclaveRPCClient(
-            baseURL: configuration.baseURL, secret: secret, httpClient: http, timeoutMilliseconds: configuration.rpcTimeoutMilliseconds,
+            baseURL: configuration.baseURL, secret: secret, transport: transport, timeoutMilliseconds: configuration.rpcTimeoutMilliseconds,
             observer: observer)
         check = EnclaveCheck(
-            verifier: try AttestationVerifier(configuration: configuration, httpClient: http),
+            verifier: try AttestationVerifier(configuration: configuration, transport: transport),
             client: try EnclaveRPCClient(
-                baseURL: configuration.baseURL, secret: secret, httpClient: http,
+                baseURL: configuration.baseURL, secret: secret, transport: transport,
                 timeoutMilliseconds: configuration.probeTimeoutMilliseconds, observer: observer))
     }
 

@@ -4,6 +4,7 @@ import EnclaveCrypto
 import EnclaveHTTP
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 public struct AccessTokenGrant: Sendable, Equatable {
     public var accessToken: String
@@ -32,31 +33,41 @@ public protocol EnclaveCallObserver: Sendable {
 public final class EnclaveRPCClient: Sendable {
     private let baseURL: String
     private let signer: RPCSigner
-    private let http: HTTPClient
+    private let transport: EnclaveTransport
     private let timeout: Duration
     private let now: @Sendable () -> Int64
     private let observer: (any EnclaveCallObserver)?
 
     /// `httpClient` should follow no redirect (`BoundedCall.makeClient`): a signed request is
     /// never sent on to another origin.
-    public init(
+    public convenience init(
         baseURL: URL, secret: [UInt8], httpClient: HTTPClient, timeoutMilliseconds: Int,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }, observer: (any EnclaveCallObserver)? = nil
+    ) throws {
+        try self.init(
+            baseURL: baseURL, secret: secret, transport: .plain(httpClient), timeoutMilliseconds: timeoutMilliseconds, now: now,
+            observer: observer)
+    }
+
+    public init(
+        baseURL: URL, secret: [UInt8], transport: EnclaveTransport, timeoutMilliseconds: Int,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }, observer: (any EnclaveCallObserver)? = nil
     ) throws {
         self.observer = observer
         self.baseURL = baseURL.absoluteString.hasSuffix("/") ? String(baseURL.absoluteString.dropLast()) : baseURL.absoluteString
         signer = try RPCSigner(secret: secret)
-        http = httpClient
+        self.transport = transport
         timeout = .milliseconds(timeoutMilliseconds)
         self.now = now
     }
 
     /// A signed ping. With `bindingKey` (the Ed25519 key the host verified evidence with), its
     /// `binding` must verify for this request: only the holder of the attested key can answer.
+    /// With attested TLS the key is the one of the connection that carried the answer.
     public func ping(bindingKey: [UInt8]?) async throws(EnclaveRPCError) -> AttestedIdentity {
         let requestID = Self.newRequestID()
-        let (answer, signature) = try await call(.ping, PingRPCRequest(requestID: requestID), answer: PingResponse.self)
-        if let bindingKey {
+        let (answer, signature, channelKey) = try await call(.ping, PingRPCRequest(requestID: requestID), answer: PingResponse.self)
+        if let bindingKey = channelKey ?? bindingKey {
             guard let binding = answer.binding,
                 let message = try? PingBinding.message(requestID: requestID, requestSignature: signature),
                 Ed25519.verify(publicKey: bindingKey, message: message, signature: binding)
@@ -69,7 +80,7 @@ public final class EnclaveRPCClient: Sendable {
     public func exchange(userID: String, connectorID: String, requestID: String? = nil) async throws(EnclaveRPCError) -> AccessTokenGrant {
         let request = ConnectorRPCRequest(
             requestID: requestID ?? Self.newRequestID(), connector: ConnectorReference(userID: userID, connectorID: connectorID))
-        let (answer, _) = try await call(.exchange, request, answer: ExchangeResponse.self)
+        let (answer, _, _) = try await call(.exchange, request, answer: ExchangeResponse.self)
         return AccessTokenGrant(accessToken: answer.accessToken, expiresIn: answer.expiresIn, scope: answer.scope)
     }
 
@@ -85,7 +96,7 @@ public final class EnclaveRPCClient: Sendable {
         let request = RegisterRPCRequest(
             requestID: requestID ?? Self.newRequestID(), userID: userID, authorizationCode: authorizationCode,
             redirectURI: redirectURI, codeVerifier: codeVerifier)
-        let (answer, _) = try await call(.register, request, answer: RegisterResponse.self)
+        let (answer, _, _) = try await call(.register, request, answer: RegisterResponse.self)
         return RegisteredConnector(
             connectorID: answer.connector.connectorID, accessToken: answer.accessToken, expiresIn: answer.expiresIn,
             scope: answer.scope)
@@ -96,10 +107,11 @@ public final class EnclaveRPCClient: Sendable {
 
     static func newRequestID() -> String { UUID().uuidString.lowercased() }
 
-    /// Sends one signed request, observed; returns the decoded answer and the request's signature.
+    /// Sends one signed request, observed; returns the decoded answer, the request's signature
+    /// and (attested TLS) the key of the connection that carried the answer.
     private func call<Request: RPCMessage, Answer: RPCMessage>(
         _ route: ContractRoute, _ request: Request, answer: Answer.Type
-    ) async throws(EnclaveRPCError) -> (Answer, String) {
+    ) async throws(EnclaveRPCError) -> (Answer, String, [UInt8]?) {
         guard let observer else { return try await unobservedCall(route.path, request, answer: answer) }
         let started = ContinuousClock.now
         let operation = Self.operations[route.path] ?? "other"
@@ -120,25 +132,25 @@ public final class EnclaveRPCClient: Sendable {
 
     private func unobservedCall<Request: RPCMessage, Answer: RPCMessage>(
         _ path: String, _ rpc: Request, answer: Answer.Type
-    ) async throws(EnclaveRPCError) -> (Answer, String) {
+    ) async throws(EnclaveRPCError) -> (Answer, String, [UInt8]?) {
         let bytes = rpc.jsonBytes
         let timestamp = String(now())
         let nonce = (try? SecureRandom.bytes(16))?.map { String(format: "%02x", $0) }.joined() ?? ""
         guard nonce.count == 32 else { throw .unreachable("no randomness for the request nonce") }
         let signature = signer.signature(path: path, timestamp: timestamp, nonce: nonce, body: bytes)
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: RPCHeader.version, value: contractVersion)
-        request.headers.add(name: RPCHeader.timestamp, value: timestamp)
-        request.headers.add(name: RPCHeader.nonce, value: nonce)
-        request.headers.add(name: RPCHeader.signature, value: signature)
-        request.body = .bytes(ByteBuffer(bytes: bytes))
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: RPCHeader.version, value: contractVersion)
+        headers.add(name: RPCHeader.timestamp, value: timestamp)
+        headers.add(name: RPCHeader.nonce, value: nonce)
+        headers.add(name: RPCHeader.signature, value: signature)
 
         let status: Int
         let answer: [UInt8]
+        let channelKey: [UInt8]?
         do {
-            let response = try await BoundedCall.send(request, with: http, timeout: timeout, maxBodyBytes: 1 << 20)
+            let (response, key) = try await transport.send(.POST, baseURL + path, headers: headers, body: bytes, timeout: timeout, maxBodyBytes: 1 << 20)
+            channelKey = key
             status = response.status
             answer = Array(response.body.readableBytesView)
             // docs/contract.md §2a: nothing in the answer is believed before this holds.
@@ -152,8 +164,15 @@ public final class EnclaveRPCClient: Sendable {
             }
         } catch let error as EnclaveRPCError {
             throw error
-        } catch let failure as BoundedCall.Failure where failure == .timedOut {
+        } catch let failure as EnclaveTransport.Failure where failure == .call(.timedOut) {
             throw .unreachable("the enclave runtime did not answer \(path) in time")
+        } catch let failure as EnclaveTransport.Failure {
+            // docs/contract.md §2b: a channel that does not prove the enclave is not authenticated.
+            if case .notAttested(let detail) = failure {
+                throw EnclaveRPCError.notAuthenticated(
+                    "the channel for \(path) is not attested: \(detail)", status: nil, claimed: EnclaveRPCError.channelNotAttested)
+            }
+            throw .unreachable("the enclave runtime could not be reached for \(path)")
         } catch {
             throw .unreachable("the enclave runtime could not be reached for \(path)")
         }
@@ -165,7 +184,7 @@ public final class EnclaveRPCClient: Sendable {
         guard decoded.requestID == rpc.requestID else {
             throw .invalidResponse("the answer to \(path) echoes another request_id", status: status)
         }
-        return (decoded, signature)
+        return (decoded, signature, channelKey)
     }
 
     static func decodeError(status: Int, body: [UInt8]) -> EnclaveRPCError {

@@ -38,6 +38,9 @@ public struct EnclaveRPCError: Error, Sendable, Equatable, CustomStringConvertib
 
     /// An answer whose response signature (or ping binding) does not verify: not the enclave's
     /// word (docs/contract.md §2a). `claimed` is the code its body claims, for diagnosis only.
+    /// The `claimedCode` of a call refused because its channel did not prove the enclave (§2b).
+    public static let channelNotAttested = "channel_not_attested"
+
     public static func notAuthenticated(_ detail: String, status: Int?, claimed: String? = nil) -> Self {
         .init(status: status, code: notAuthenticatedCode, message: detail, retryable: false, oauthError: nil)
             .claiming(claimed)

@@ -13,13 +13,17 @@ import NIOCore
 public struct StartupProbe: Sendable {
     let configuration: EnclaveClientConfiguration
     let check: EnclaveCheck
-    let http: HTTPClient
+    let transport: EnclaveTransport
     let clock: ContinuousClock
 
     public init(configuration: EnclaveClientConfiguration, check: EnclaveCheck, httpClient: HTTPClient) {
+        self.init(configuration: configuration, check: check, transport: .plain(httpClient))
+    }
+
+    public init(configuration: EnclaveClientConfiguration, check: EnclaveCheck, transport: EnclaveTransport) {
         self.configuration = configuration
         self.check = check
-        http = httpClient
+        self.transport = transport
         clock = ContinuousClock()
     }
 
@@ -45,11 +49,14 @@ public struct StartupProbe: Sendable {
     private func once() async throws(EnclaveCheckFailure) -> VerifiedAttestation {
         let status: Int
         do {
-            status = try await BoundedCall.send(
-                HTTPClientRequest(url: configuration.baseURL.absoluteString + ContractRoute.healthz.path), with: http,
-                timeout: .milliseconds(configuration.probeTimeoutMilliseconds), maxBodyBytes: 1 << 16
-            ).status
+            let base = configuration.baseURL.absoluteString.hasSuffix("/")
+                ? String(configuration.baseURL.absoluteString.dropLast()) : configuration.baseURL.absoluteString
+            status = try await transport.send(
+                .GET, base + ContractRoute.healthz.path, timeout: .milliseconds(configuration.probeTimeoutMilliseconds), maxBodyBytes: 1 << 16
+            ).answer.status
         } catch {
+            // Fails closed at once: a channel that does not prove the enclave is not retried.
+            if case .notAttested(let detail) = error { throw EnclaveCheckFailure(.channelNotAttested, detail) }
             throw EnclaveCheckFailure(.unreachable, "no answer from /healthz")
         }
         guard status == 200 else { throw EnclaveCheckFailure(.badStatus, "/healthz answered \(status)") }

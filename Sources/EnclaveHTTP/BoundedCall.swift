@@ -13,6 +13,10 @@ public enum BoundedCall {
         public var status: Int
         public var headers: HTTPHeaders
         public var body: ByteBuffer
+
+        public init(status: Int, headers: HTTPHeaders, body: ByteBuffer) {
+            (self.status, self.headers, self.body) = (status, headers, body)
+        }
     }
 
     public enum Failure: Error, Sendable, Equatable {

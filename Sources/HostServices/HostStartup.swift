@@ -24,7 +24,7 @@ public enum HostStartup {
         let started = ContinuousClock.now
         let verified: VerifiedAttestation
         do {
-            verified = try await StartupProbe(configuration: configuration.client, check: connection.check, httpClient: connection.http)
+            verified = try await StartupProbe(configuration: configuration.client, check: connection.check, transport: connection.transport)
                 .run(logger: logger)
             metrics?.probe(failedStep: nil)
         } catch {

@@ -177,12 +177,15 @@ final class RuntimeProcess: @unchecked Sendable {
         try await waitUntilHealthy()
     }
 
-    var base: String { "http://127.0.0.1:\(port)" }
+    /// https with ENCLAVE_RUNTIME_TLS=attested (the harness itself verifies nothing; hosts do).
+    var base: String { "\(attested ? "https" : "http")://127.0.0.1:\(port)" }
+    var attested: Bool { environment["ENCLAVE_RUNTIME_TLS"] == "attested" }
+    var client: HTTPClient { attested ? TestTLS.controlClient : .shared }
 
     func waitUntilHealthy() async throws {
         for _ in 0..<200 {
             if !process.isRunning { throw HarnessError("enclave-runtime exited with \(process.terminationStatus): \(log)") }
-            if let result = try? await httpCall(.GET, "\(base)/healthz", timeout: .seconds(1)), result.status == 200 { return }
+            if let result = try? await httpCall(.GET, "\(base)/healthz", timeout: .seconds(1), client: client), result.status == 200 { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw HarnessError("enclave-runtime did not become healthy")
