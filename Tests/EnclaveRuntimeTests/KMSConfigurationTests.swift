@@ -102,6 +102,13 @@ struct KMSConfigurationTests {
         #expect(refusal(production.merging(["ENCLAVE_EGRESS_PROXY": "http://10.0.0.1:8000"]) { $1 }) == nil)
     }
 
+    @Test("ENCLAVE_RUNTIME_TLS: off by default, attested, anything else refused")
+    func runtimeTLS() throws {
+        #expect(try RuntimeConfiguration.load(EnvironmentSource(localEnvironment())).attestedTLS == false)
+        #expect(try RuntimeConfiguration.load(EnvironmentSource(localEnvironment(["ENCLAVE_RUNTIME_TLS": "attested"]))).attestedTLS)
+        #expect(refusal(localEnvironment(["ENCLAVE_RUNTIME_TLS": "tls12"]))?.variable == "ENCLAVE_RUNTIME_TLS")
+    }
+
     @Test("KMS error types: the namespace dropped, only a type name's characters kept")
     func errorNames() {
         #expect(KMSClient.errorName("com.amazonaws.kms#ThrottlingException") == "ThrottlingException")

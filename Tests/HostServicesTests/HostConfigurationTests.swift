@@ -52,7 +52,7 @@ struct HostConfigurationTests {
     func acceptsStaticAttestation() throws {
         #expect(try HostConfiguration.load(EnvironmentSource(productionHost)).client.acceptsStaticAttestation)
         let pcrs = "0=" + String(repeating: "ab", count: 48)
-        let pinned = try HostConfiguration.load(EnvironmentSource(productionHost.merging(["TEE_ALLOWED_PCRS": pcrs]) { $1 }))
+        let pinned = try HostConfiguration.load(EnvironmentSource(productionHost.merging(["TEE_ALLOWED_PCRS": pcrs, "ENCLAVE_RUNTIME_TLS": "attested"]) { $1 }))
         #expect(!pinned.client.acceptsStaticAttestation)
         let local = try HostConfiguration.load(EnvironmentSource(["TEE_ALLOWED_PCRS": pcrs]))
         #expect(local.client.acceptsStaticAttestation, "local lets a static document through even with PCRs pinned")
@@ -65,10 +65,24 @@ struct HostConfigurationTests {
         #expect(try HostConfiguration.load(EnvironmentSource(["TEE_ATTESTATION_PUBLIC_KEY": pinnedKey])).shared.isLocal)
     }
 
+    @Test("ENCLAVE_RUNTIME_TLS: off by default, attested needs https, and outside local with PCRs pinned nothing else (exit 78)")
+    func attestedTLS() throws {
+        #expect(try HostConfiguration.load(EnvironmentSource(productionHost)).client.attestedTLS == false)
+        let attested = productionHost.merging(["ENCLAVE_RUNTIME_TLS": "attested"]) { $1 }
+        #expect(try HostConfiguration.load(EnvironmentSource(attested)).client.attestedTLS)
+        #expect(rejected(attested.merging(["ENCLAVE_RUNTIME_BASE_URL": "http://127.0.0.1:8181"]) { $1 }) == "ENCLAVE_RUNTIME_TLS")
+        #expect(rejected(productionHost.merging(["ENCLAVE_RUNTIME_TLS": "on"]) { $1 }) == "ENCLAVE_RUNTIME_TLS")
+        let pcrs = productionHost.merging(["TEE_ALLOWED_PCRS": "0=" + String(repeating: "ab", count: 48)]) { $1 }
+        #expect(rejected(pcrs) == "ENCLAVE_RUNTIME_TLS", "plaintext to a PCR-pinned fleet outside local")
+        #expect(rejected(pcrs.merging(["ENCLAVE_RUNTIME_TLS": "attested"]) { $1 }) == nil)
+        #expect(try HostConfiguration.load(EnvironmentSource(["TEE_ALLOWED_PCRS": "0=" + String(repeating: "ab", count: 48)])).client.attestedTLS == false,
+                "local may pin PCRs over plain HTTP (the simulator, dev-nitro)")
+    }
+
     @Test("Nitro: a PCR policy pins the enclave instead of a key; another root and debug enclaves in local only")
     func nitroSettings() throws {
         let pcrs = "0=\(String(repeating: "ab", count: 48)),1=\(String(repeating: "cd", count: 48)) ; 0=\(String(repeating: "ef", count: 48))"
-        var pinnedPCRs = productionHost.merging(["TEE_ALLOWED_PCRS": pcrs]) { $1 }
+        var pinnedPCRs = productionHost.merging(["TEE_ALLOWED_PCRS": pcrs, "ENCLAVE_RUNTIME_TLS": "attested"]) { $1 }
         pinnedPCRs["TEE_ATTESTATION_PUBLIC_KEY"] = nil
         let configuration = try HostConfiguration.load(EnvironmentSource(pinnedPCRs))
         #expect(configuration.client.nitroPolicy?.text == pcrs && configuration.client.nitroRootDER == NitroVerifier.awsRootDER)

@@ -1,3 +1,4 @@
+import EnclaveCrypto
 import Foundation
 import Testing
 import TestSupport
@@ -93,5 +94,42 @@ struct AttestedTLSLiveTests {
         let api = try Self.host("api", simulator, port: runtime.port)
         #expect(try await api.waitForExit() != 0)
         #expect(!api.log.contains("enclave verified"))
+    }
+
+    @Test("Three NSM replicas on one PostgreSQL behind a round-robin TCP balancer: api and worker need no affinity, every call succeeds, every replica's key carried answers")
+    func replicasWithoutAffinity() async throws {
+        let simulator = try NitroSimulator()
+        let provider = try ProviderProcess()
+        let cluster = PostgresCluster.shared
+        let database = try cluster.createDatabase(), jobs = try cluster.createDatabase()
+        let dataKey = Data((try SecureRandom.bytes(32))).base64EncodedString()
+        var replicas: [RuntimeProcess] = []
+        for _ in 0..<3 {
+            replicas.append(try await Self.runtime(simulator, provider, ["ENCLAVE_DATABASE_URL": cluster.url(database), "ENCLAVE_DATA_KEY": dataKey]))
+        }
+        // Each replica made its own evidence key at start.
+        var keys = Set<String>()
+        for replica in replicas {
+            let document = try await httpCall(.GET, replica.base + "/v1/attestation/document", client: replica.client).json
+            keys.insert(document["public_key"] as? String ?? "")
+        }
+        #expect(keys.count == 3)
+        let balancer = try Relay(upstreams: replicas.map(\.port))
+        let api = try Self.host("api", simulator, port: balancer.port, ["HOST_DATABASE_URL": cluster.url(jobs)])
+        let worker = try Self.host("worker", simulator, port: balancer.port, ["HOST_DATABASE_URL": cluster.url(jobs)])
+        try await api.waitUntilReady()
+        try await worker.waitUntilReady()
+        for _ in 0..<4 {
+            let registered = try await api.registerConnector(provider)
+            #expect(registered.status == 201 || registered.status == 200, "\(registered.json)")
+            let connector = try #require((registered.json["connector"] as? [String: Any])?["connector_id"] as? String ?? registered.json["connector_id"] as? String)
+            for _ in 0..<3 {
+                let token = try await httpCall(.POST, api.apiBase + "/v1/connectors/google/\(connector)/access-token", headers: HostProcess.auth,
+                                               body: json(["user_id": userA]))
+                #expect(token.status == 200, "\(token.json)")
+            }
+        }
+        let connections = try await balancer.stats()["connections"] as? [Int] ?? []
+        #expect(connections.count == 3 && connections.allSatisfy { $0 >= 5 }, "round robin reached every replica: \(connections)")
     }
 }
