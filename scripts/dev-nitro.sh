@@ -45,17 +45,19 @@ client_secret=$("${aws[@]}" encrypt --key-id "$key_arn" --plaintext fileb://<(pr
   --encryption-context enclave-runtime=oauth-client-secret)
 
 export ALFRED_ENV=local ENCLAVE_RUNTIME_MODE=remote TEE_ATTESTATION_REQUIRED=true TEE_ALLOW_INSECURE_DEV_ATTESTATION=false
+# Attested TLS (docs/contract.md §2b): the hosts verify each connection's Nitro document in its handshake.
+export ENCLAVE_RUNTIME_TLS=attested ENCLAVE_RUNTIME_BASE_URL=${ENCLAVE_RUNTIME_BASE_URL:-https://127.0.0.1:8181}
 ENCLAVE_DATA_KEY="kms:$data_key" KMS_KEY_ID="$key_arn" ENCLAVE_KMS_ENDPOINT="http://127.0.0.1:$kms_port" \
   TEE_ATTESTATION_SOURCE=nsm ENCLAVE_NSM_DEVICE="unix:$state/nsm.sock" \
   ENCLAVE_STATE_DIR="$state/enclave" GOOGLE_OAUTH_CLIENT_ID=dev-nitro-client GOOGLE_OAUTH_CLIENT_SECRET="kms:$client_secret" \
   GOOGLE_OAUTH_TOKEN_URL="http://127.0.0.1:$provider_port/token" GOOGLE_OAUTH_REVOKE_URL="http://127.0.0.1:$provider_port/revoke" \
   "$bin/enclave-runtime" & pids+=($!)
-base=${ENCLAVE_RUNTIME_BASE_URL:-http://127.0.0.1:8181}
-for _ in $(seq 1 100); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+base=$ENCLAVE_RUNTIME_BASE_URL
+for _ in $(seq 1 100); do curl -fsSk "$base/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY  # the hosts sign nothing for KMS
 export TEE_ALLOWED_PCRS="$pcrs" TEE_NITRO_ROOT_CERTIFICATE="$state/nsm-root.pem" TEE_ALLOWED_MEASUREMENTS="$pcr0"
 HOST_STATE_DIR="$state/host" "$bin/api" & pids+=($!)
 HOST_STATE_DIR="$state/host" "$bin/worker" & pids+=($!)
-echo "dev-nitro: simulator, provider (127.0.0.1:$provider_port), KMS stand-in (127.0.0.1:$kms_port), enclave-runtime (secrets from KMS: $(curl -fsS "$base/healthz")), api and worker are running; state in $state; Ctrl-C stops them" >&2
+echo "dev-nitro: simulator, provider (127.0.0.1:$provider_port), KMS stand-in (127.0.0.1:$kms_port), enclave-runtime (secrets from KMS: $(curl -fsSk "$base/healthz")), api and worker are running; state in $state; Ctrl-C stops them" >&2
 wait -n

@@ -55,9 +55,10 @@ struct AccessTokenCacheTests {
 
     @Test("Answered while more than 60 s, or a tenth of the lifetime if less, is left; then a new call")
     func freshness() async throws {
-        // (lifetime, age, answered from memory)
+        // (lifetime, age, answered from memory). Fresh cases keep 5 s or more from the edge: a loaded
+        // machine once took over a second between the two lookups and the 1 s margin failed.
         let cases: [(Int, Int, Bool)] = [
-            (3600, 3539, true), (3600, 3541, false), (100, 89, true), (100, 91, false), (30, 26, true), (30, 28, false),
+            (3600, 3530, true), (3600, 3541, false), (100, 85, true), (100, 91, false), (30, 22, true), (30, 28, false),
         ]
         for (lifetime, age, fresh) in cases {
             let cache = AccessTokenCache(maxEntries: 10, maxBytes: 1 << 20)
