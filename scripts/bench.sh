@@ -6,6 +6,8 @@
 #                                 hello-world floor, latencies, soak (--soak SECONDS), SIGTERM at saturation
 #   scripts/bench.sh fleet [ARGS] only scripts/bench_fleet.py (release build): signed ping and exchange through
 #                                 one and three replicas on PostgreSQL against the single in-memory runtime
+#   scripts/bench.sh tls [ARGS]   only scripts/bench_attested_tls.py (release build): attested TLS against plain
+#                                 HTTP and a bare handshake (docs/performance/attested-tls.md)
 #   scripts/bench.sh cache [ARGS] only scripts/bench_token_cache.py (release build): exchanges with access
 #                                 tokens from memory against none, provider at 50 ms; grants per 1,000
 # Each part writes its report to build/bench/PART.md and, with the date, commit and machine, to
@@ -72,12 +74,14 @@ scripted() {
 load() { scripted load enclave-runtime-bench bench_load.py "$@"; }
 fleet() { scripted fleet enclave-runtime bench_fleet.py "$@"; }
 cache() { scripted cache enclave-runtime bench_token_cache.py "$@"; }
+tls() { scripted attested-tls enclave-runtime bench_attested_tls.py "$@"; }
 
 case $part in
   micro) micro "$@" ;;
   load) load "$@" ;;
   fleet) fleet "$@" ;;
   cache) cache "$@" ;;
-  all) micro; load --soak 300; fleet; cache ;;
-  *) echo "usage: scripts/bench.sh [micro|load|fleet|cache|all] [ARGS]" >&2; exit 2 ;;
+  tls) tls "$@" ;;
+  all) micro; load --soak 300; fleet; cache; tls ;;
+  *) echo "usage: scripts/bench.sh [micro|load|fleet|cache|tls|all] [ARGS]" >&2; exit 2 ;;
 esac

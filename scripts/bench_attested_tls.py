@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Attested TLS (docs/contract.md §2b) against its floors, all in one run, release builds.
+
+1. Signed pings on one established keep-alive connection: a runtime with ENCLAVE_RUNTIME_TLS=attested
+   against the same runtime configuration over plain HTTP, started side by side and measured in
+   alternating rounds. The requests are signed before the clock starts, so what is timed is the
+   round trip with the server's (and the client's) TLS work. Speed ratio = plain time / attested time.
+2. A new connection whose document is already verified (TLS 1.3 handshake, the certificate's document
+   and key read by the C core, the document found among those verified) against a bare TLS 1.3
+   handshake with the same Ed25519 certificate and no check. Ratio = attested / bare.
+3. With an NSM runtime (the simulator), a new connection whose document is not yet verified (the
+   whole Nitro check: chain to the root, COSE signature, PCR policy) beside the Nitro verification
+   floor (ec.verify_nitro_document of the same document alone).
+Medians of per-operation times over the rounds; the clients are Python's ssl (OpenSSL), as in
+enclave_core.EnclaveClient(attested=...).
+
+usage: bench_attested_tls.py [--configuration release|debug] [--rounds R] [--pings N] [--handshakes N]
+"""
+import argparse
+import base64
+import json
+import os
+import pathlib
+import secrets
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts" / "lib"))
+from enclave_stack import LOCAL_OPT_IN, Stack, free_port, wait_healthy  # noqa: E402
+
+import enclave_core as ec  # noqa: E402
+
+SECRET = "bench-attested-secret-0123456789abcdef"
+
+
+def context():
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    c.check_hostname, c.verify_mode = False, ssl.CERT_NONE
+    c.minimum_version = ssl.TLSVersion.TLSv1_3
+    return c
+
+
+def signed_pings(n):
+    signer = ec.RpcSigner(SECRET)
+    requests = []
+    for _ in range(n):
+        body = json.dumps({"contract_version": "v1", "request_id": secrets.token_hex(8)}).encode()
+        ts, nonce = str(int(time.time())), secrets.token_hex(16)
+        sig = signer.sign_hex("POST", "/v1/rpc/ping", ts, nonce, body)
+        requests.append(b"POST /v1/rpc/ping HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-alfred-rpc-version: v1\r\n"
+                        + f"x-alfred-rpc-ts: {ts}\r\nx-alfred-rpc-nonce: {nonce}\r\nx-alfred-rpc-signature: {sig}\r\n".encode()
+                        + f"content-length: {len(body)}\r\n\r\n".encode() + body)
+    return requests
+
+
+def read_answer(sock, buffer):
+    while b"\r\n\r\n" not in buffer:
+        buffer += sock.recv(65536)
+    head, rest = buffer.split(b"\r\n\r\n", 1)
+    length = int([line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")][0])
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    assert head.startswith(b"HTTP/1.1 200"), head[:40]
+    return rest[length:]
+
+
+def ping_time(port, tls, n):
+    """Seconds per signed ping on one connection."""
+    raw = socket.create_connection(("127.0.0.1", port))
+    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock = context().wrap_socket(raw) if tls else raw
+    requests, buffer = signed_pings(n + 20), b""
+    for request in requests[:20]:  # warm-up
+        sock.sendall(request)
+        buffer = read_answer(sock, buffer)
+    started = time.perf_counter()
+    for request in requests[20:]:
+        sock.sendall(request)
+        buffer = read_answer(sock, buffer)
+    elapsed = time.perf_counter() - started
+    sock.close()
+    return elapsed / n
+
+
+def handshake_time(port, n, check):
+    """Seconds per new TLS connection, with `check(der)` after the handshake (None: none)."""
+    c = context()
+    started = time.perf_counter()
+    for _ in range(n):
+        with socket.create_connection(("127.0.0.1", port)) as raw:
+            with c.wrap_socket(raw) as tls:
+                if check is not None:
+                    check(tls.getpeercert(binary_form=True))
+    return (time.perf_counter() - started) / n
+
+
+def known_documents():
+    verified = {}
+
+    def check(der):
+        document, key = ec.attested_certificate_document(der)
+        if verified.get(document) != key:
+            parsed = json.loads(document)
+            assert base64.b64decode(parsed["public_key"]) == key
+            verified[document] = key
+    return check
+
+
+def nsm_runtime(configuration, directory):
+    simulator = subprocess.Popen(["/usr/bin/python3", str(ROOT / "tools" / "nitro" / "nsm_sim.py"), "--socket",
+                                  str(directory / "nsm.sock"), "--root-out", str(directory / "root.pem"), "--lifeline"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    lines = {}
+    while len(lines) < 3:
+        key, value = simulator.stdout.readline().split(" ", 1)
+        lines[key] = value.strip()
+    pcr0 = lines["PCRS"].split(",")[0].split("=")[1]
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENCLAVE_", "TEE_", "GOOGLE_", "ALFRED_"))}
+    env.update({**LOCAL_OPT_IN, "ENCLAVE_RUNTIME_MODE": "remote", "TEE_ATTESTATION_REQUIRED": "true",
+                "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "false", "TEE_ATTESTATION_SOURCE": "nsm",
+                "ENCLAVE_NSM_DEVICE": f"unix:{directory}/nsm.sock", "TEE_ALLOWED_MEASUREMENTS": pcr0,
+                "ENCLAVE_DATA_KEY": base64.b64encode(bytes(32)).decode(), "GOOGLE_OAUTH_CLIENT_ID": "c",
+                "GOOGLE_OAUTH_CLIENT_SECRET": "s", "ENCLAVE_STATE_DIR": str(directory / "state"),
+                "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "ENCLAVE_RUNTIME_TLS": "attested"})
+    runtime = subprocess.Popen([str(ROOT / ".build" / configuration / "enclave-runtime")], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=directory)
+    wait_healthy(f"https://127.0.0.1:{port}", runtime)
+    root_pem = open(lines["ROOT"]).read()
+    root = base64.b64decode("".join(l for l in root_pem.splitlines() if not l.startswith("-----")))
+    return simulator, runtime, port, root, lines["PCRS"]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--configuration", default="release")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--pings", type=int, default=2000)
+    parser.add_argument("--handshakes", type=int, default=300)
+    args = parser.parse_args()
+    plain = Stack(args.configuration, with_provider=False, secret=SECRET).start()
+    attested = Stack(args.configuration, with_provider=False, secret=SECRET, environment={"ENCLAVE_RUNTIME_TLS": "attested"}).start()
+    directory = pathlib.Path(tempfile.mkdtemp(prefix="bench-attested-"))
+    simulator, nsm, nsm_port, root, pcrs = nsm_runtime(args.configuration, directory)
+    port = lambda s: int(s.base.rsplit(":", 1)[1])  # noqa: E731
+    rows = {"ping_plain": [], "ping_attested": [], "bare": [], "known": [], "nitro_new": [], "nitro_floor": []}
+    try:
+        for _ in range(args.rounds):
+            rows["ping_plain"].append(ping_time(port(plain), False, args.pings))
+            rows["ping_attested"].append(ping_time(port(attested), True, args.pings))
+            rows["bare"].append(handshake_time(port(attested), args.handshakes, None))
+            rows["known"].append(handshake_time(port(attested), args.handshakes, known_documents()))
+
+            def nitro_new(der):
+                document, key = ec.attested_certificate_document(der)
+                parsed = json.loads(document)
+                raw = base64.b64decode(parsed["attestation_document"])
+                verified = ec.verify_nitro_document(raw, at_ms=int(time.time() * 1000), root_der=root)
+                assert verified.public_key == key and ec.pcrs_match(verified.pcrs, pcrs)
+            # Every connection checked from scratch: no document is known.
+            rows["nitro_new"].append(handshake_time(nsm_port, args.handshakes // 3, nitro_new))
+            with socket.create_connection(("127.0.0.1", nsm_port)) as raw, context().wrap_socket(raw) as tls:
+                document, _ = ec.attested_certificate_document(tls.getpeercert(binary_form=True))
+            raw_doc = base64.b64decode(json.loads(document)["attestation_document"])
+            started = time.perf_counter()
+            for _ in range(args.handshakes // 3):
+                ec.verify_nitro_document(raw_doc, at_ms=int(time.time() * 1000), root_der=root)
+            rows["nitro_floor"].append((time.perf_counter() - started) / (args.handshakes // 3))
+    finally:
+        plain.stop()
+        attested.stop()
+        nsm.terminate()
+        nsm.wait(10)
+        simulator.stdin.close()
+        simulator.wait(5)
+    m = {k: statistics.median(v) * 1e6 for k, v in rows.items()}
+    speed = m["ping_plain"] / m["ping_attested"]
+    handshake = m["known"] / m["bare"]
+    print("# Attested TLS (docs/contract.md §2b)\n")
+    print(f"Medians of {args.rounds} alternating rounds; {args.pings} signed pings per connection, {args.handshakes} "
+          "handshakes per round; Python ssl (OpenSSL) clients, release runtimes on loopback.\n")
+    print("| measurement | median µs | against | ratio | target |")
+    print("|---|---:|---|---:|---|")
+    print(f"| signed ping, established attested connection | {m['ping_attested']:.1f} | plain HTTP {m['ping_plain']:.1f} µs "
+          f"| speed {speed:.2f} | ≥ 0.7 {'ok' if speed >= 0.7 else 'MISSED'} |")
+    print(f"| new connection, document already verified | {m['known']:.1f} | bare TLS 1.3 handshake {m['bare']:.1f} µs "
+          f"| {handshake:.2f} × | ≤ 1.5 × {'ok' if handshake <= 1.5 else 'MISSED'} |")
+    print(f"| new connection, Nitro document not yet verified | {m['nitro_new']:.1f} | Nitro verification alone "
+          f"{m['nitro_floor']:.1f} µs | (reported) | — |")
+    return 0 if speed >= 0.7 and handshake <= 1.5 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
