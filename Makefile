@@ -78,7 +78,7 @@ check-c: $(BUILD)/core_test $(BUILD)/vectors.txt
 tools: $(BUILD)/enclave-rpc
 $(BUILD)/enclave-rpc: tools/enclave-rpc/enclave_rpc.c $(SHARED) $(HEADER)
 	$(CC) $(CFLAGS) $(WARN) -Wno-conversion -std=c11 -I$(SRC_DIR)/include -o $@ $< -L$(BUILD) -lenclave_core \
-	    -Wl,-rpath,'$$ORIGIN' -lcurl -lcrypto
+	    -Wl,-rpath,'$$ORIGIN' -lcurl -lssl -lcrypto
 
 # The same client under AddressSanitizer + UndefinedBehaviorSanitizer, for the tests that feed it
 # hostile documents (it links the core's sources, not the shared library).
@@ -86,7 +86,7 @@ tools-asan: $(BUILD)/enclave-rpc-asan
 $(BUILD)/enclave-rpc-asan: tools/enclave-rpc/enclave_rpc.c tools/enclave-rpc/asan_openssl_shim.h $(SOURCES) $(HEADER)
 	@mkdir -p $(BUILD)/asan
 	$(SAN_CC) $(filter-out -fuse-ld=lld,$(SAN_FLAGS)) -std=c11 -include tools/enclave-rpc/asan_openssl_shim.h -I$(SRC_DIR)/include -c $< -o $(BUILD)/asan/enclave_rpc.o
-	$(SAN_CC) $(SAN_FLAGS) -std=c11 -I$(SRC_DIR)/include -o $@ $(BUILD)/asan/enclave_rpc.o $(SOURCES) $(LIBS) -lcurl
+	$(SAN_CC) $(SAN_FLAGS) -std=c11 -I$(SRC_DIR)/include -o $@ $(BUILD)/asan/enclave_rpc.o $(SOURCES) $(LIBS) -lcurl -lssl
 
 FUZZ_TARGETS := $(patsubst CSources/fuzz/%.c,build/fuzz/%,$(wildcard CSources/fuzz/fuzz_*.c))
 fuzzers: $(FUZZ_TARGETS)

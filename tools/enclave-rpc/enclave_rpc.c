@@ -18,6 +18,13 @@
  * and the document may publish no other; without one the document's own key is used and a
  * warning printed (local development only).
  *
+ * With ENCLAVE_RUNTIME_TLS=attested (an https:// base URL, docs/contract.md §2b) every call is a new
+ * TLS 1.3 connection whose certificate is checked in its handshake, before anything is sent: its
+ * document (ec_attested_certificate_document) must publish the certificate's key, which must be the
+ * pinned key (or, with none pinned, the document must be a dev-shim one: local development only);
+ * evidence and the ping's binding then verify with the key of the connection that carried them.
+ * A refused channel prints channel_not_attested.
+ *
  * No RPC answer is believed before its x-alfred-rpc-response-signature verifies for the request
  * (docs/contract.md §2a). Exit status 0 only on a verified success; on failure one word goes to
  * stderr (the error envelope's code, unreachable, answer_not_authenticated[: claimed code],
@@ -27,6 +34,7 @@
 #include <enclave_core.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +137,52 @@ static void random_hex(char *out, size_t bytes) {
 
 /* Sends one request; returns the HTTP status (0 when unreachable) with the answer in *answer.
  * Signed requests write their signature to sig_out. Redirects are not followed. */
+/* Attested TLS: on, the key pinned for the channel (NULL: dev-shim documents only), and what the
+ * latest handshake proved. */
+static int attested_tls = 0;
+static const uint8_t *channel_pin = NULL;
+static uint8_t channel_key[EC_ED25519_PUBLIC_KEY_BYTES];
+static int channel_verified = 0, channel_refused = 0;
+
+static int base64_exact(const char *text, uint8_t *out, size_t want);
+static int json_string(const char *json, const char *key, char *out, size_t cap);
+
+/* OpenSSL's verification callback, in the handshake: the leaf's document must vouch for its key. */
+static int verify_channel(int preverify_ok, X509_STORE_CTX *store) {
+    (void)preverify_ok;
+    if (X509_STORE_CTX_get_error_depth(store) != 0) return 1; /* the one self-signed certificate */
+    unsigned char *der = NULL;
+    int der_len = i2d_X509(X509_STORE_CTX_get_current_cert(store), &der);
+    static uint8_t document[EC_ATTESTED_CERT_MAX_DOCUMENT_BYTES + 1];
+    size_t document_len = 0;
+    uint8_t key[EC_ED25519_PUBLIC_KEY_BYTES], published[EC_ED25519_PUBLIC_KEY_BYTES];
+    char published_b64[128];
+    int ok = der_len > 0 &&
+             ec_attested_certificate_document(der, (size_t)der_len, document, sizeof document - 1, &document_len, key) == 0;
+    OPENSSL_free(der);
+    if (ok) {
+        document[document_len] = '\0';
+        ok = json_string((const char *)document, "public_key", published_b64, sizeof published_b64) == 0 &&
+             base64_exact(published_b64, published, sizeof published) == 0 && memcmp(published, key, sizeof key) == 0;
+    }
+    if (ok && channel_pin != NULL) ok = memcmp(channel_pin, key, sizeof key) == 0;
+    if (ok && channel_pin == NULL) ok = strstr((const char *)document, "\"dev_shim\":true") != NULL;
+    if (!ok) {
+        channel_refused = 1;
+        return 0;
+    }
+    memcpy(channel_key, key, sizeof key);
+    channel_verified = 1;
+    return 1;
+}
+
+static CURLcode install_verification(CURL *curl, void *ssl_ctx, void *userdata) {
+    (void)curl;
+    (void)userdata;
+    SSL_CTX_set_verify((SSL_CTX *)ssl_ctx, SSL_VERIFY_PEER, verify_channel);
+    return CURLE_OK;
+}
+
 static long send_request(const char *base, const char *path, const char *body, const ec_rpc_signer *signer,
                          char sig_out[EC_RPC_SIG_HEX_BYTES + 1], answer_t *answer) {
     char url[1024], ts[24], nonce[33], h_ts[64], h_nonce[96], h_sig[128];
@@ -158,12 +212,23 @@ static long send_request(const char *base, const char *path, const char *body, c
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, answer);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_line);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, answer);
+    if (attested_tls) {
+        /* No chain, no host name: the document is what is verified, each connection anew. */
+        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)(CURL_SSLVERSION_TLSv1_3 | CURL_SSLVERSION_MAX_TLSv1_3));
+        curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, install_verification);
+        curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
+        channel_verified = channel_refused = 0;
+    }
     if (body != NULL) {
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     }
     long status = 0;
     if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (attested_tls && !channel_verified) status = -1; /* nothing was sent: the channel did not prove the enclave */
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
     return status;
@@ -171,7 +236,9 @@ static long send_request(const char *base, const char *path, const char *body, c
 
 static int fail(long status, const answer_t *answer) {
     char code[128];
-    if (status == 0)
+    if (status == -1)
+        fprintf(stderr, "channel_not_attested\n");
+    else if (status == 0)
         fprintf(stderr, "unreachable\n");
     else if (json_string(answer->data, "code", code, sizeof code) == 0)
         fprintf(stderr, "%s\n", code);
@@ -196,6 +263,9 @@ static int evidence_key(const char *base, const uint8_t *pinned, uint8_t key[EC_
     int rc = -1;
     if (status != 200) {
         fail(status, &doc);
+    } else if (attested_tls) {
+        memcpy(key, channel_key, EC_ED25519_PUBLIC_KEY_BYTES); /* checked in the handshake */
+        rc = 0;
     } else if (json_string(doc.data, "public_key", published, sizeof published) == 0) {
         uint8_t from_document[EC_ED25519_PUBLIC_KEY_BYTES];
         if (base64_exact(published, from_document, sizeof from_document) != 0) {
@@ -224,7 +294,8 @@ static int signed_call(const char *base, const ec_rpc_signer *signer, const char
     long status = send_request(base, path, body, signer, request_sig, &answer);
     char echoed[256], binding_b64[128];
     int rc = 1;
-    if (status == 0) {
+    if (attested_tls && binding_key != NULL && status > 0) binding_key = channel_key; /* this connection's */
+    if (status <= 0) {
         fail(status, &answer);
     } else if (!authenticated(signer, request_sig, status, &answer)) {
         char claimed[128];
@@ -277,6 +348,7 @@ static int challenge(const char *base, const uint8_t *pinned) {
         rc = fail(status, &answer);
         goto done;
     }
+    if (attested_tls) memcpy(key, channel_key, sizeof key); /* the evidence of the connection that carried it */
     if (json_string(answer.data, "runtime", runtime, sizeof runtime) || json_string(answer.data, "measurement", measurement, sizeof measurement) ||
         json_string(answer.data, "challenge_nonce", echoed_nonce, sizeof echoed_nonce) || strcmp(echoed_nonce, nonce) ||
         json_int(answer.data, "issued_at", &e_issued) || e_issued != issued_at || json_int(answer.data, "expires_at", &e_expires) ||
@@ -402,6 +474,15 @@ int main(int argc, char **argv) {
     if (has_pin && base64_exact(pinned_b64, pinned, sizeof pinned) != 0) {
         fprintf(stderr, "enclave-rpc: the pinned public key must be base64 of 32 bytes\n");
         return 2;
+    }
+    const char *tls = getenv("ENCLAVE_RUNTIME_TLS");
+    if (tls != NULL && strcmp(tls, "attested") == 0) {
+        if (strncmp(base, "https://", 8) != 0) {
+            fprintf(stderr, "enclave-rpc: ENCLAVE_RUNTIME_TLS=attested needs an https:// ENCLAVE_RUNTIME_BASE_URL\n");
+            return 2;
+        }
+        attested_tls = 1;
+        channel_pin = has_pin ? pinned : NULL;
     }
     if (argc < 2) goto usage;
     if (strcmp(argv[1], "verify-nitro") == 0) {

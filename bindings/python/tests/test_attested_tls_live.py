@@ -173,3 +173,56 @@ def test_nsm_each_new_connection_gets_the_newest_document_verified_under_the_sim
         runtime.wait(10)
         simulator.stdin.close()
         simulator.wait(5)
+
+
+ENCLAVE_RPC = ROOT / "build" / "c" / "enclave-rpc-asan"
+
+
+def enclave_rpc(base, *args, pin=None):
+    env = {**os.environ, "ENCLAVE_RUNTIME_TLS": "attested", "ENCLAVE_RUNTIME_BASE_URL": base,
+           "ENCLAVE_RPC_SHARED_SECRET": "stack-shared-secret-0123456789abcdef"}
+    env.pop("TEE_ATTESTATION_PUBLIC_KEY", None)
+    if pin:
+        env["TEE_ATTESTATION_PUBLIC_KEY"] = pin
+    return subprocess.run([str(ENCLAVE_RPC), *args], capture_output=True, text=True, env=env, timeout=30)
+
+
+def test_the_c_client_verifies_the_channel_in_the_handshake(stack):
+    ping = enclave_rpc(stack.base, "ping")
+    assert ping.returncode == 0, ping.stderr
+    assert json.loads(ping.stdout)["attested_identity"]["runtime"] == "nitro"
+    challenge = enclave_rpc(stack.base, "challenge")
+    assert challenge.returncode == 0 and challenge.stdout.startswith("verified"), challenge.stderr
+    # The document's own key pinned: accepted; another key pinned: refused before anything is sent.
+    _, served = peer(stack.base)
+    own = json.loads(served)["public_key"]
+    assert enclave_rpc(stack.base, "ping", pin=own).returncode == 0
+    refused = enclave_rpc(stack.base, "ping", pin=base64.b64encode(bytes(32)).decode())
+    assert refused.returncode == 1 and refused.stderr.strip().endswith("channel_not_attested"), refused.stderr
+
+
+def test_the_c_client_sends_nothing_to_an_ordinary_tls_server():
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", f"{d}/k", "-out", f"{d}/c",
+                        "-subj", "/CN=relay", "-days", "1"], capture_output=True, check=True)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(f"{d}/c", f"{d}/k")
+        listener = socket.create_server(("127.0.0.1", 0))
+        received = []
+
+        def serve():
+            raw, _ = listener.accept()
+            try:
+                with context.wrap_socket(raw, server_side=True) as tls:
+                    tls.settimeout(3)
+                    received.append(tls.recv(65536))
+            except (OSError, ssl.SSLError):
+                received.append(b"")
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        result = enclave_rpc(f"https://127.0.0.1:{listener.getsockname()[1]}", "ping")
+        thread.join(5)
+        listener.close()
+        assert result.returncode == 1 and "channel_not_attested" in result.stderr, result.stderr
+        assert received == [b""]
