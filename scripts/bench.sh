@@ -6,7 +6,7 @@
 #                                 hello-world floor, latencies, soak (--soak SECONDS), SIGTERM at saturation
 #   scripts/bench.sh fleet [ARGS] only scripts/bench_fleet.py (release build): signed ping and exchange through
 #                                 one and three replicas on PostgreSQL against the single in-memory runtime
-#   scripts/bench.sh tls [ARGS]   only scripts/bench_attested_tls.py (release build): attested TLS against plain
+#   scripts/bench.sh attested-tls [ARGS] only scripts/bench_attested_tls.py (release build): attested TLS against plain
 #                                 HTTP and a bare handshake (docs/performance/attested-tls.md)
 #   scripts/bench.sh cache [ARGS] only scripts/bench_token_cache.py (release build): exchanges with access
 #                                 tokens from memory against none, provider at 50 ms; grants per 1,000
@@ -81,7 +81,7 @@ case $part in
   load) load "$@" ;;
   fleet) fleet "$@" ;;
   cache) cache "$@" ;;
-  tls) tls "$@" ;;
+  attested-tls) tls "$@" ;;
   all) micro; load --soak 300; fleet; cache; tls ;;
-  *) echo "usage: scripts/bench.sh [micro|load|fleet|cache|tls|all] [ARGS]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [micro|load|fleet|cache|attested-tls|all] [ARGS]" >&2; exit 2 ;;
 esac

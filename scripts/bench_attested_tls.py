@@ -19,20 +19,17 @@ usage: bench_attested_tls.py [--configuration release|debug] [--rounds R] [--pin
 import argparse
 import base64
 import json
-import os
 import pathlib
 import secrets
 import socket
 import ssl
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts" / "lib"))
-from enclave_stack import LOCAL_OPT_IN, Stack, free_port, wait_healthy  # noqa: E402
+from enclave_stack import NSMRuntime, Stack  # noqa: E402
 
 import enclave_core as ec  # noqa: E402
 
@@ -112,31 +109,6 @@ def known_documents():
     return check
 
 
-def nsm_runtime(configuration, directory):
-    simulator = subprocess.Popen(["/usr/bin/python3", str(ROOT / "tools" / "nitro" / "nsm_sim.py"), "--socket",
-                                  str(directory / "nsm.sock"), "--root-out", str(directory / "root.pem"), "--lifeline"],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    lines = {}
-    while len(lines) < 3:
-        key, value = simulator.stdout.readline().split(" ", 1)
-        lines[key] = value.strip()
-    pcr0 = lines["PCRS"].split(",")[0].split("=")[1]
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENCLAVE_", "TEE_", "GOOGLE_", "ALFRED_"))}
-    env.update({**LOCAL_OPT_IN, "ENCLAVE_RUNTIME_MODE": "remote", "TEE_ATTESTATION_REQUIRED": "true",
-                "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "false", "TEE_ATTESTATION_SOURCE": "nsm",
-                "ENCLAVE_NSM_DEVICE": f"unix:{directory}/nsm.sock", "TEE_ALLOWED_MEASUREMENTS": pcr0,
-                "ENCLAVE_DATA_KEY": base64.b64encode(bytes(32)).decode(), "GOOGLE_OAUTH_CLIENT_ID": "c",
-                "GOOGLE_OAUTH_CLIENT_SECRET": "s", "ENCLAVE_STATE_DIR": str(directory / "state"),
-                "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "ENCLAVE_RUNTIME_TLS": "attested"})
-    runtime = subprocess.Popen([str(ROOT / ".build" / configuration / "enclave-runtime")], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=directory)
-    wait_healthy(f"https://127.0.0.1:{port}", runtime)
-    root_pem = open(lines["ROOT"]).read()
-    root = base64.b64decode("".join(l for l in root_pem.splitlines() if not l.startswith("-----")))
-    return simulator, runtime, port, root, lines["PCRS"]
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--configuration", default="release")
@@ -146,8 +118,8 @@ def main():
     args = parser.parse_args()
     plain = Stack(args.configuration, with_provider=False, secret=SECRET).start()
     attested = Stack(args.configuration, with_provider=False, secret=SECRET, environment={"ENCLAVE_RUNTIME_TLS": "attested"}).start()
-    directory = pathlib.Path(tempfile.mkdtemp(prefix="bench-attested-"))
-    simulator, nsm, nsm_port, root, pcrs = nsm_runtime(args.configuration, directory)
+    nsm = NSMRuntime(args.configuration, {"ENCLAVE_RUNTIME_TLS": "attested"}).start()
+    nsm_port, root, pcrs = int(nsm.base.rsplit(":", 1)[1]), nsm.root_der, nsm.pcrs
     port = lambda s: int(s.base.rsplit(":", 1)[1])  # noqa: E731
     rows = {"ping_plain": [], "ping_attested": [], "bare": [], "known": [], "nitro_new": [], "nitro_floor": []}
     try:
@@ -175,10 +147,7 @@ def main():
     finally:
         plain.stop()
         attested.stop()
-        nsm.terminate()
-        nsm.wait(10)
-        simulator.stdin.close()
-        simulator.wait(5)
+        nsm.stop()
     m = {k: statistics.median(v) * 1e6 for k, v in rows.items()}
     speed = m["ping_plain"] / m["ping_attested"]
     handshake = m["known"] / m["bare"]

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""What sits between hosts and an attested-TLS runtime (docs/contract.md §2b), for the live tests.
+"""What sits on a path the project does not trust, for the live tests: between hosts and an
+attested-TLS runtime (docs/contract.md §2b), and in front of the egress proxy (issue 33: the
+parent instance's view of the runtime's outbound calls).
 
 usage: tls_relay.py RECORD_FILE UPSTREAM_PORT [UPSTREAM_PORT ...]   (upstreams on 127.0.0.1)
 Prints "PORT <n>"; exits when stdin closes. POST /__mode on the control port (printed as

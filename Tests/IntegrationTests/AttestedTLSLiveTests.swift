@@ -9,23 +9,6 @@ import TestSupport
 /// the shared secret and a copy of the document, a round-robin balancer in front of replicas.
 @Suite("Attested TLS, live", .serialized)
 struct AttestedTLSLiveTests {
-    final class Relay: @unchecked Sendable {
-        let server: PythonServer
-        let record = temporaryDirectory() + "/relay.bytes"
-        var port: Int { server.port }
-        var control: Int { Int(server.lines.first { $0.hasPrefix("CONTROL ") }!.dropFirst(8))! }
-
-        init(upstreams: [Int]) throws {
-            try Data().write(to: URL(fileURLWithPath: record))
-            server = try PythonServer(
-                script: "tls_relay.py", arguments: [record] + upstreams.map(String.init), environment: bindingEnvironment)
-        }
-
-        func setMode(_ mode: String) async throws { _ = try await httpCall(.POST, "http://127.0.0.1:\(control)/", body: Array(mode.utf8)) }
-        func stats() async throws -> [String: Any] { try await httpCall(.GET, "http://127.0.0.1:\(control)/").json }
-        var recorded: String { String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: record))) ?? Data(), as: UTF8.self) }
-    }
-
     static func runtime(_ simulator: NitroSimulator, _ provider: ProviderProcess, _ extra: [String: String] = [:]) async throws -> RuntimeProcess {
         try await RuntimeProcess(environment: simulator.runtimeEnvironment(provider.environment().merging([
             "ENCLAVE_RUNTIME_TLS": "attested", "ENCLAVE_ACCESS_TOKEN_CACHE_ENTRIES": "0",
@@ -43,7 +26,7 @@ struct AttestedTLSLiveTests {
         let simulator = try NitroSimulator()
         let provider = try ProviderProcess()
         let runtime = try await Self.runtime(simulator, provider)
-        let relay = try Relay(upstreams: [runtime.port])
+        let relay = try RecordingRelay(upstreams: [runtime.port])
         let api = try Self.host("api", simulator, port: relay.port)
         let worker = try Self.host("worker", simulator, port: relay.port)
         try await api.waitUntilReady()
@@ -56,7 +39,7 @@ struct AttestedTLSLiveTests {
         let token = try await httpCall(.POST, api.apiBase + "/v1/connectors/google/\(connector)/access-token", headers: HostProcess.auth,
                                        body: json(["user_id": userA]))
         #expect(token.status == 200, "\(token.json)")
-        let recorded = relay.recorded
+        let recorded = String(decoding: relay.recorded, as: UTF8.self)
         #expect(recorded.count > 2000, "the passthrough carried the calls")
         let stats = try await provider.stats()
         for secret in [code] + (stats["refresh_tokens"] as? [String] ?? []) + (stats["access_tokens"] as? [String] ?? []) {
@@ -76,7 +59,7 @@ struct AttestedTLSLiveTests {
         let simulator = try NitroSimulator()
         let provider = try ProviderProcess()
         let runtime = try await Self.runtime(simulator, provider)
-        let relay = try Relay(upstreams: [runtime.port])
+        let relay = try RecordingRelay(upstreams: [runtime.port])
         try await relay.setMode("terminate")
         for role in ["api", "worker"] {
             let host = try Self.host(role, simulator, port: relay.port)
@@ -114,7 +97,7 @@ struct AttestedTLSLiveTests {
             keys.insert(document["public_key"] as? String ?? "")
         }
         #expect(keys.count == 3)
-        let balancer = try Relay(upstreams: replicas.map(\.port))
+        let balancer = try RecordingRelay(upstreams: replicas.map(\.port))
         let api = try Self.host("api", simulator, port: balancer.port, ["HOST_DATABASE_URL": cluster.url(jobs)])
         let worker = try Self.host("worker", simulator, port: balancer.port, ["HOST_DATABASE_URL": cluster.url(jobs)])
         try await api.waitUntilReady()

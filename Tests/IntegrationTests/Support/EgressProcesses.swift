@@ -88,16 +88,25 @@ final class TinyProxy: @unchecked Sendable {
     deinit { killAndReap(process) }
 }
 
-/// Tests/Fixtures/recording_relay.py in front of `targetPort`: every byte both ways, recorded.
+/// Tests/Fixtures/tls_relay.py in front of `upstreams` (round robin): every byte both ways
+/// recorded (what the parent instance, or a network path, sees); switched to terminating TLS with
+/// its own key by `setMode("terminate")`.
 final class RecordingRelay: @unchecked Sendable {
     let server: PythonServer
     let recordPath = temporaryDirectory() + "/relay.bytes"
     var port: Int { server.port }
+    var control: Int { Int(server.lines.first { $0.hasPrefix("CONTROL ") }!.dropFirst(8))! }
 
-    init(targetPort: Int) throws {
+    convenience init(targetPort: Int) throws { try self.init(upstreams: [targetPort]) }
+
+    init(upstreams: [Int]) throws {
         try Data().write(to: URL(fileURLWithPath: recordPath))
-        server = try PythonServer(script: "recording_relay.py", arguments: [String(targetPort), recordPath])
+        server = try PythonServer(
+            script: "tls_relay.py", arguments: [recordPath] + upstreams.map(String.init), environment: bindingEnvironment)
     }
 
     var recorded: [UInt8] { [UInt8]((try? Data(contentsOf: URL(fileURLWithPath: recordPath))) ?? Data()) }
+
+    func setMode(_ mode: String) async throws { _ = try await httpCall(.POST, "http://127.0.0.1:\(control)/", body: Array(mode.utf8)) }
+    func stats() async throws -> [String: Any] { try await httpCall(.GET, "http://127.0.0.1:\(control)/").json }
 }

@@ -4,7 +4,6 @@ verified after the handshake, before anything is sent), Python's ssl module and 
 import base64
 import json
 import os
-import pathlib
 import socket
 import ssl
 import subprocess
@@ -21,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 sys.path.insert(0, str(ROOT / "scripts" / "lib"))
-from enclave_stack import LOCAL_OPT_IN, Stack, free_port, wait_healthy  # noqa: E402
+from enclave_stack import NSMRuntime, Stack  # noqa: E402
 
 import enclave_core as ec
 
@@ -97,64 +96,53 @@ def test_a_document_the_policy_refuses_closes_the_channel_before_anything_is_sen
     assert refused.value.code == "channel_not_attested"
 
 
-def test_a_tls_server_with_an_ordinary_certificate_gets_no_byte():
-    with tempfile.TemporaryDirectory() as d:
+class OrdinaryTLSServer:
+    """A TLS server with an ordinary self-signed Ed25519 certificate (no document) that records what
+    its one client sends: `received` is [b""] when the client sent nothing."""
+
+    def __enter__(self):
+        self.directory = tempfile.TemporaryDirectory()
+        d = self.directory.name
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", f"{d}/k", "-out", f"{d}/c",
                         "-subj", "/CN=relay", "-days", "1"], capture_output=True, check=True)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(f"{d}/c", f"{d}/k")
-        listener = socket.create_server(("127.0.0.1", 0))
-        received = []
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(f"{d}/c", f"{d}/k")
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.base = f"https://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.received = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+        return self
 
-        def serve():
-            raw, _ = listener.accept()
-            try:
-                with context.wrap_socket(raw, server_side=True) as tls:
-                    tls.settimeout(3)
-                    try:
-                        received.append(tls.recv(65536))
-                    except (OSError, ssl.SSLError):
-                        received.append(b"")
-            except (OSError, ssl.SSLError):
-                received.append(b"")
+    def serve(self):
+        raw, _ = self.listener.accept()
+        try:
+            with self.context.wrap_socket(raw, server_side=True) as tls:
+                tls.settimeout(3)
+                self.received.append(tls.recv(65536))
+        except (OSError, ssl.SSLError):
+            self.received.append(b"")
 
-        thread = threading.Thread(target=serve, daemon=True)
-        thread.start()
-        client = ec.EnclaveClient(f"https://127.0.0.1:{listener.getsockname()[1]}", "s" * 32, attested=ec.dev_shim_channel())
+    def __exit__(self, *exc):
+        self.thread.join(5)
+        self.listener.close()
+        self.directory.cleanup()
+
+
+def test_a_tls_server_with_an_ordinary_certificate_gets_no_byte():
+    with OrdinaryTLSServer() as server:
+        client = ec.EnclaveClient(server.base, "s" * 32, attested=ec.dev_shim_channel())
         with pytest.raises(ec.EnclaveError) as refused:
             client.ping()
         assert refused.value.code == "channel_not_attested"
-        thread.join(5)
-        assert received == [b""], "the relay read nothing: the request was never sent"
-        listener.close()
+    assert server.received == [b""], "the relay read nothing: the request was never sent"
 
 
 def test_nsm_each_new_connection_gets_the_newest_document_verified_under_the_simulator_root():
-    directory = pathlib.Path(tempfile.mkdtemp(prefix="attested-nsm-"))
-    simulator = subprocess.Popen(["/usr/bin/python3", str(ROOT / "tools" / "nitro" / "nsm_sim.py"), "--socket",
-                                  str(directory / "nsm.sock"), "--root-out", str(directory / "root.pem"), "--lifeline"],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    lines = {}
-    while len(lines) < 3:
-        key, value = simulator.stdout.readline().split(" ", 1)
-        lines[key] = value.strip()
-    pcrs = lines["PCRS"]
-    pcr0 = pcrs.split(",")[0].split("=")[1]
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENCLAVE_", "TEE_", "GOOGLE_", "ALFRED_"))}
-    env.update({**LOCAL_OPT_IN, "ENCLAVE_RUNTIME_MODE": "remote", "TEE_ATTESTATION_REQUIRED": "true",
-                "TEE_ALLOW_INSECURE_DEV_ATTESTATION": "false", "TEE_ATTESTATION_SOURCE": "nsm",
-                "ENCLAVE_NSM_DEVICE": f"unix:{directory}/nsm.sock", "TEE_ALLOWED_MEASUREMENTS": pcr0,
-                "ENCLAVE_DATA_KEY": base64.b64encode(bytes(32)).decode(), "GOOGLE_OAUTH_CLIENT_ID": "c",
-                "GOOGLE_OAUTH_CLIENT_SECRET": "s", "ENCLAVE_STATE_DIR": str(directory / "state"),
-                "ENCLAVE_RUNTIME_BIND_ADDR": f"127.0.0.1:{port}", "TEE_ATTESTATION_MAX_AGE_SECONDS": "2",
-                "ENCLAVE_RUNTIME_TLS": "attested"})
-    runtime = subprocess.Popen([str(ROOT / ".build" / "debug" / "enclave-runtime")], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, cwd=directory)
-    base = f"https://127.0.0.1:{port}"
+    nsm = NSMRuntime(extra={"TEE_ATTESTATION_MAX_AGE_SECONDS": "2", "ENCLAVE_RUNTIME_TLS": "attested"}).start()
+    base, pcrs = nsm.base, nsm.pcrs
     try:
-        wait_healthy(base, runtime)
-        root = x509.load_pem_x509_certificate(open(lines["ROOT"], "rb").read()).public_bytes(Encoding.DER)
+        root = nsm.root_der
         client = ec.EnclaveClient(base, "local-dev-enclave-rpc-secret", attested=ec.nitro_channel(root, pcrs, 10_000))
         assert client.ping()["runtime"] == "nitro"
         first, _ = peer(base)
@@ -169,10 +157,8 @@ def test_nsm_each_new_connection_gets_the_newest_document_verified_under_the_sim
             other.ping()
         assert refused.value.code == "channel_not_attested"
     finally:
-        runtime.terminate()
-        runtime.wait(10)
-        simulator.stdin.close()
-        simulator.wait(5)
+        nsm.stop()
+
 
 
 ENCLAVE_RPC = ROOT / "build" / "c" / "enclave-rpc-asan"
@@ -202,27 +188,7 @@ def test_the_c_client_verifies_the_channel_in_the_handshake(stack):
 
 
 def test_the_c_client_sends_nothing_to_an_ordinary_tls_server():
-    with tempfile.TemporaryDirectory() as d:
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", f"{d}/k", "-out", f"{d}/c",
-                        "-subj", "/CN=relay", "-days", "1"], capture_output=True, check=True)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(f"{d}/c", f"{d}/k")
-        listener = socket.create_server(("127.0.0.1", 0))
-        received = []
-
-        def serve():
-            raw, _ = listener.accept()
-            try:
-                with context.wrap_socket(raw, server_side=True) as tls:
-                    tls.settimeout(3)
-                    received.append(tls.recv(65536))
-            except (OSError, ssl.SSLError):
-                received.append(b"")
-
-        thread = threading.Thread(target=serve, daemon=True)
-        thread.start()
-        result = enclave_rpc(f"https://127.0.0.1:{listener.getsockname()[1]}", "ping")
-        thread.join(5)
-        listener.close()
-        assert result.returncode == 1 and "channel_not_attested" in result.stderr, result.stderr
-        assert received == [b""]
+    with OrdinaryTLSServer() as server:
+        result = enclave_rpc(server.base, "ping")
+    assert result.returncode == 1 and "channel_not_attested" in result.stderr, result.stderr
+    assert server.received == [b""]
