@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import Synchronization
 
 /// How a host's calls reach the enclave: AsyncHTTPClient's pool over plain HTTP, or attested TLS
@@ -46,9 +47,9 @@ public enum EnclaveTransport: Sendable {
 /// must pass `check` (what the startup probe checks of a document) and vouch for the certificate's
 /// key; otherwise the handshake fails and nothing is sent. A document already verified is known
 /// by its bytes for half the maximum age, so a new connection to it costs a handshake, not a
-/// chain verification. One request per connection, so no connection outlives
-/// TEE_ATTESTATION_MAX_AGE_SECONDS and each answer is judged by the key of the connection that
-/// carried it: replicas with keys of their own need no affinity.
+/// chain verification. Verified connections are kept alive and reused, each for at most
+/// TEE_ATTESTATION_MAX_AGE_SECONDS after its handshake, and every answer is judged by the key of
+/// the connection that carried it: replicas with keys of their own need no affinity.
 public final class AttestedChannels: Sendable {
     /// The document's JSON to the Ed25519 key it vouches for, or why not.
     public typealias DocumentCheck = @Sendable ([UInt8]) throws(EnclaveCheckFailure) -> [UInt8]
@@ -60,6 +61,7 @@ public final class AttestedChannels: Sendable {
     private let known = Mutex<[[UInt8]: (key: [UInt8], until: ContinuousClock.Instant)]>([:])
 
     public init(check: @escaping DocumentCheck, maxAgeSeconds: Int, connectTimeout: TimeAmount) throws {
+        maxLife = .seconds(maxAgeSeconds)
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv13
         tls.maximumTLSVersion = .tlsv13
@@ -96,6 +98,13 @@ public final class AttestedChannels: Sendable {
         return key
     }
 
+    /// Idle verified connections by authority: (channel, its key, its handshake's time, when it went idle).
+    private let idle = Mutex<[String: [PooledChannel]]>([:])
+    /// A connection is reused at most this long after its handshake (TEE_ATTESTATION_MAX_AGE_SECONDS),
+    /// and not after this long idle (well inside the runtime's 75 s idle timeout).
+    let maxLife: Duration
+    static let maxIdle: Duration = .seconds(20)
+
     func send(
         _ method: HTTPMethod, _ url: String, headers: HTTPHeaders, body: [UInt8]?, timeout: Duration, maxBodyBytes: Int
     ) async throws(EnclaveTransport.Failure) -> (answer: BoundedCall.Answer, channelKey: [UInt8]?) {
@@ -103,7 +112,51 @@ public final class AttestedChannels: Sendable {
             throw .notAttested("attested TLS needs an https:// URL")
         }
         let port = parts.port ?? 443
+        let authority = "\(host):\(port)"
+        let path = (parts.percentEncodedPath.isEmpty ? "/" : parts.percentEncodedPath) + (parts.percentEncodedQuery.map { "?\($0)" } ?? "")
+        let request = Request(method: method, path: path, authority: authority, headers: headers, body: body)
+        let channel: PooledChannel
+        if let reused = takeIdle(authority) {
+            channel = reused
+        } else {
+            channel = try await connect(host: host, port: port)
+        }
+        let answer: (BoundedCall.Answer, keepAlive: Bool)
+        do {
+            answer = try await channel.collector.exchange(request, on: channel.channel, timeout: timeout, maxBodyBytes: maxBodyBytes)
+        } catch {
+            channel.channel.close(promise: nil)
+            throw .call(error)
+        }
+        if answer.keepAlive && ContinuousClock.now - channel.opened < maxLife {
+            var pooled = channel
+            pooled.idleSince = .now
+            idle.withLock { $0[authority, default: []].append(pooled) }
+        } else {
+            channel.channel.close(promise: nil)
+        }
+        return (answer.0, channel.key)
+    }
+
+    private func takeIdle(_ authority: String) -> PooledChannel? {
+        let now = ContinuousClock.now
+        return idle.withLock { pool -> PooledChannel? in
+            var channels = pool[authority] ?? []
+            defer { pool[authority] = channels }
+            while let candidate = channels.popLast() {
+                if candidate.channel.isActive && now - candidate.opened < maxLife && now - candidate.idleSince < Self.maxIdle {
+                    return candidate
+                }
+                candidate.channel.close(promise: nil)
+            }
+            return nil
+        }
+    }
+
+    /// A new connection whose handshake verified its document, or why not.
+    private func connect(host: String, port: Int) async throws(EnclaveTransport.Failure) -> PooledChannel {
         let outcome = ChannelOutcome()
+        let collector = AnswerCollector()
         let (context, check) = (self.context, self)
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(connectTimeout)
@@ -124,62 +177,44 @@ public final class AttestedChannels: Sendable {
                     }
                     try channel.pipeline.syncOperations.addHandler(tls)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(collector)
                 }
             }
-        let answer: BoundedCall.Answer
-        do {
-            answer = try await Self.exchange(
-                bootstrap: bootstrap, host: host, port: port, method: method, path: (parts.percentEncodedPath.isEmpty ? "/" : parts.percentEncodedPath)
-                    + (parts.percentEncodedQuery.map { "?\($0)" } ?? ""), authority: "\(host):\(port)", headers: headers, body: body,
-                timeout: timeout, maxBodyBytes: maxBodyBytes)
-        } catch {
-            if case .failure(let refused)? = outcome.key.withLock({ $0 }) { throw .notAttested(refused.detail) }
-            throw .call(error)
-        }
-        guard case .success(let key)? = outcome.key.withLock({ $0 }) else { throw .notAttested("the handshake verified no document") }
-        return (answer, key)
-    }
-
-    /// Connect, one request, its whole answer, close: all within `timeout`.
-    static func exchange(
-        bootstrap: ClientBootstrap, host: String, port: Int, method: HTTPMethod, path: String, authority: String, headers: HTTPHeaders,
-        body: [UInt8]?, timeout: Duration, maxBodyBytes: Int
-    ) async throws(BoundedCall.Failure) -> BoundedCall.Answer {
         let channel: any Channel
         do {
             channel = try await bootstrap.connect(host: host, port: port).get()
+            // The handshake is over before the connection is used: its outcome decides.
+            try await collector.handshakeDone(on: channel, within: connectTimeout)
         } catch {
-            throw .unreachable
+            if case .failure(let refused)? = outcome.key.withLock({ $0 }) { throw .notAttested(refused.detail) }
+            throw .call(error as? BoundedCall.Failure ?? .unreachable)
         }
-        let promise = channel.eventLoop.makePromise(of: BoundedCall.Answer.self)
-        let deadline = channel.eventLoop.scheduleTask(in: TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-            + Int64(timeout.components.attoseconds / 1_000_000_000))) {
-            promise.fail(BoundedCall.Failure.timedOut)
-        }
-        do {
-            try await channel.pipeline.addHandler(AnswerCollector(promise: promise, maxBodyBytes: maxBodyBytes)).get()
-            var head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
-            head.headers.replaceOrAdd(name: "host", value: authority)
-            head.headers.replaceOrAdd(name: "connection", value: "close")
-            head.headers.replaceOrAdd(name: "content-length", value: String(body?.count ?? 0))
-            channel.write(HTTPClientRequestPart.head(head), promise: nil)
-            if let body, !body.isEmpty { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
-            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-        } catch {
-            promise.fail(BoundedCall.Failure.unreachable)
-        }
-        defer {
-            deadline.cancel()
+        switch outcome.key.withLock({ $0 }) {
+        case .success(let key)?: return PooledChannel(channel: channel, key: key, collector: collector, opened: .now, idleSince: .now)
+        case .failure(let refused)?:
             channel.close(promise: nil)
-        }
-        do {
-            return try await promise.futureResult.get()
-        } catch let failure as BoundedCall.Failure {
-            throw failure
-        } catch {
-            throw .unreachable
+            throw .notAttested(refused.detail)
+        case nil:
+            channel.close(promise: nil)
+            throw .notAttested("the handshake verified no document")
         }
     }
+}
+
+private struct Request: Sendable {
+    var method: HTTPMethod
+    var path: String
+    var authority: String
+    var headers: HTTPHeaders
+    var body: [UInt8]?
+}
+
+private struct PooledChannel: Sendable {
+    let channel: any Channel
+    let key: [UInt8]
+    let collector: AnswerCollector
+    let opened: ContinuousClock.Instant
+    var idleSince: ContinuousClock.Instant
 }
 
 /// What the handshake's verification found, read once the call ends.
@@ -187,19 +222,75 @@ private final class ChannelOutcome: Sendable {
     let key = Mutex<Result<[UInt8], EnclaveCheckFailure>?>(nil)
 }
 
-/// Collects one answer (head, body up to a bound, end) into a promise; a connection that ends or
-/// fails first fails it.
-private final class AnswerCollector: ChannelInboundHandler, RemovableChannelHandler {
+/// Collects answers (head, body up to a bound, end), one request at a time, on its channel's event
+/// loop; a connection that ends or fails first fails the pending one. It also waits for the TLS
+/// handshake to finish, so a connection is used only once its document has been verified.
+private final class AnswerCollector: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
-
-    let promise: EventLoopPromise<BoundedCall.Answer>
-    let maxBodyBytes: Int
+    // Every field is touched on the channel's event loop only.
+    private var promise: EventLoopPromise<(BoundedCall.Answer, keepAlive: Bool)>?
+    private var handshake: EventLoopPromise<Void>?
+    private var handshaken = false, closed = false
+    private var maxBodyBytes = 0
     private var head: HTTPResponseHead?
     private var body = ByteBuffer()
 
-    init(promise: EventLoopPromise<BoundedCall.Answer>, maxBodyBytes: Int) {
-        self.promise = promise
-        self.maxBodyBytes = maxBodyBytes
+    /// Returns once the handshake succeeded; throws when the connection ends first or `within` passes.
+    func handshakeDone(on channel: any Channel, within: TimeAmount) async throws {
+        try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
+            if self.handshaken { return channel.eventLoop.makeSucceededVoidFuture() }
+            if self.closed { return channel.eventLoop.makeFailedFuture(BoundedCall.Failure.unreachable) }
+            let promise = channel.eventLoop.makePromise(of: Void.self)
+            self.handshake = promise
+            let deadline = channel.eventLoop.scheduleTask(in: within) { promise.fail(BoundedCall.Failure.timedOut) }
+            promise.futureResult.whenComplete { _ in deadline.cancel() }
+            return promise.futureResult
+        }.get()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            handshaken = true
+            handshake?.succeed(())
+            handshake = nil
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// One request and its whole answer within `timeout`; whether the connection may carry another.
+    func exchange(
+        _ request: Request, on channel: any Channel, timeout: Duration, maxBodyBytes: Int
+    ) async throws(BoundedCall.Failure) -> (BoundedCall.Answer, keepAlive: Bool) {
+        let future = channel.eventLoop.flatSubmit { () -> EventLoopFuture<(BoundedCall.Answer, keepAlive: Bool)> in
+            let promise = channel.eventLoop.makePromise(of: (BoundedCall.Answer, keepAlive: Bool).self)
+            if self.closed {
+                promise.fail(BoundedCall.Failure.unreachable)
+                return promise.futureResult
+            }
+            (self.promise, self.maxBodyBytes, self.head, self.body) = (promise, maxBodyBytes, nil, ByteBuffer())
+            var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.path, headers: request.headers)
+            head.headers.replaceOrAdd(name: "host", value: request.authority)
+            head.headers.replaceOrAdd(name: "content-length", value: String(request.body?.count ?? 0))
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            if let body = request.body, !body.isEmpty {
+                channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil)
+            }
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            let deadline = channel.eventLoop.scheduleTask(in: TimeAmount.nanoseconds(
+                Int64(timeout.components.seconds) * 1_000_000_000 + Int64(timeout.components.attoseconds / 1_000_000_000))
+            ) {
+                promise.fail(BoundedCall.Failure.timedOut)
+            }
+            promise.futureResult.whenComplete { _ in deadline.cancel() }
+            return promise.futureResult
+        }
+        do {
+            return try await future.get()
+        } catch let failure as BoundedCall.Failure {
+            throw failure
+        } catch {
+            throw .unreachable
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -207,24 +298,37 @@ private final class AnswerCollector: ChannelInboundHandler, RemovableChannelHand
         case .head(let head): self.head = head
         case .body(var part):
             guard body.readableBytes + part.readableBytes <= maxBodyBytes else {
-                promise.fail(BoundedCall.Failure.tooLarge)
+                fail(.tooLarge)
                 context.close(promise: nil)
                 return
             }
             body.writeBuffer(&part)
         case .end:
-            guard let head else { return promise.fail(BoundedCall.Failure.unreachable) }
-            promise.succeed(BoundedCall.Answer(status: Int(head.status.code), headers: head.headers, body: body))
+            guard let head else { return fail(.unreachable) }
+            let keepAlive = head.isKeepAlive
+            promise?.succeed((BoundedCall.Answer(status: Int(head.status.code), headers: head.headers, body: body), keepAlive))
+            promise = nil
         }
     }
 
+    private func fail(_ failure: BoundedCall.Failure) {
+        promise?.fail(failure)
+        promise = nil
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(BoundedCall.Failure.unreachable)
+        closed = true
+        fail(.unreachable)
+        handshake?.fail(BoundedCall.Failure.unreachable)
+        handshake = nil
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(BoundedCall.Failure.unreachable)
+        closed = true
+        fail(.unreachable)
+        handshake?.fail(error)
+        handshake = nil
         context.close(promise: nil)
     }
 }

@@ -8,7 +8,7 @@ Prints "PORT <n>"; exits when stdin closes. POST /__mode on the control port (pr
 "CONTROL <n>") switches how new connections are handled:
   passthrough   a TCP relay: bytes both ways, recorded to RECORD_FILE, upstreams in round robin
                 (a TCP load balancer in front of replicas)
-  terminate     TLS terminated here with a certificate of the relay's own Ed25519 key carrying a
+  terminate     the open tunnels cut, then TLS terminated here with a certificate of the relay's own Ed25519 key carrying a
                 copy of the first upstream's document (what a relay holding the shared secret and
                 a copy of the document would do); whatever a host then sends in the clear is
                 counted (GET /__stats -> {"terminated_requests": N, "terminated_bytes": N,
@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 RECORD, UPSTREAMS = sys.argv[1], [int(p) for p in sys.argv[2:]]
 lock = threading.Lock()
 state = {"mode": "passthrough", "next": 0, "terminated_requests": 0, "terminated_bytes": 0,
-         "connections": [0] * len(UPSTREAMS)}
+         "connections": [0] * len(UPSTREAMS), "open": []}
 
 
 def unverified():
@@ -96,6 +96,8 @@ def passthrough(client):
     except OSError:
         client.close()
         return
+    with lock:
+        state["open"] += [client, upstream]
     threading.Thread(target=pump, args=(client, upstream, True), daemon=True).start()
     threading.Thread(target=pump, args=(upstream, client, True), daemon=True).start()
 
@@ -138,6 +140,13 @@ class Control(BaseHTTPRequestHandler):
         mode = self.rfile.read(int(self.headers.get("content-length", 0))).decode().strip()
         with lock:
             state["mode"] = mode
+            # Switched in: the tunnels open so far are cut, as a relay put on the path would cut them.
+            for sock in state["open"]:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            state["open"] = []
         self.reply({"mode": mode})
 
     def do_GET(self):
