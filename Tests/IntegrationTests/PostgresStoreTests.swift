@@ -184,7 +184,9 @@ struct PostgresStoreTests {
             try cluster.stop()
             let started = ContinuousClock.now
             #expect(await guardian.record(nonce: "during", timestamp: now, now: now) == .unavailable)
-            #expect(ContinuousClock.now - started < SharedDatabase.operationDeadline + .milliseconds(500))
+            // Slack for a loaded 2-core machine running the live suites beside it (3.2 s was seen with
+            // 0.5 s of slack); without the deadline this waits for TCP's own timeouts, minutes.
+            #expect(ContinuousClock.now - started < SharedDatabase.operationDeadline + .milliseconds(1500))
             #expect(!database.isReachable)
             await #expect(throws: StoreError.unavailable) {
                 try await PostgresConnectorStore(database: database).find(connectorID: "x")
