@@ -151,7 +151,8 @@ struct ListenerLimitTests {
             let received = await connection.readUntilClosed()
             #expect(received.isEmpty && seconds(since: start) < 0.8, "over the cap: closed at once, unanswered", sourceLocation: sourceLocation)
         }
-        try await held.removeFirst().close()
+        // The server may already have closed it at its idle timeout (1 s) on a loaded machine.
+        try? await held.removeFirst().close()
         try await Task.sleep(for: .milliseconds(200))
         try await RawConnection.with(port: port) { connection in
             try await connection.send(request)
