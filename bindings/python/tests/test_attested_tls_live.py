@@ -192,3 +192,28 @@ def test_the_c_client_sends_nothing_to_an_ordinary_tls_server():
         result = enclave_rpc(server.base, "ping")
     assert result.returncode == 1 and "channel_not_attested" in result.stderr, result.stderr
     assert server.received == [b""]
+
+
+RUST_PING = ROOT / "build" / "rust" / "debug" / "examples" / "ping"  # scripts/test.sh builds the examples first
+
+
+def rust_ping(base, pin=None):
+    env = {**os.environ, "ENCLAVE_RUNTIME_TLS": "attested", "ENCLAVE_RPC_SHARED_SECRET": "stack-shared-secret-0123456789abcdef"}
+    env.pop("TEE_ATTESTATION_PUBLIC_KEY", None)
+    if pin:
+        env["TEE_ATTESTATION_PUBLIC_KEY"] = pin
+    return subprocess.run([str(RUST_PING), base.removeprefix("https://")], capture_output=True, text=True, env=env, timeout=30)
+
+
+def test_the_rust_example_verifies_the_channel_before_sending(stack):
+    ping = rust_ping(stack.base)
+    assert ping.returncode == 0, ping.stderr
+    assert json.loads(ping.stdout)["attested_identity"]["runtime"] == "nitro"
+    _, served = peer(stack.base)
+    assert rust_ping(stack.base, pin=json.loads(served)["public_key"]).returncode == 0
+    refused = rust_ping(stack.base, pin=base64.b64encode(bytes(32)).decode())
+    assert refused.returncode == 1 and refused.stderr.strip() == "channel_not_attested", refused.stderr
+    with OrdinaryTLSServer() as server:
+        result = rust_ping(server.base)
+    assert result.returncode == 1 and result.stderr.strip() == "channel_not_attested", result.stderr
+    assert server.received == [b""]

@@ -3,9 +3,95 @@
 //! verifies for this request (docs/contract.md §2a) and its `binding` verifies with the attested
 //! key: TEE_ATTESTATION_PUBLIC_KEY when pinned, else the key the document publishes (local
 //! development; said on stderr). Exits 0 and prints the body only then; otherwise prints why.
+//!
+//! With ENCLAVE_RUNTIME_TLS=attested (docs/contract.md §2b) the connection is TLS 1.3 through the
+//! system's OpenSSL: after the handshake and before anything is sent, the certificate's document
+//! (read by the core) must publish the certificate's key, which must be the pinned key (or, with
+//! none pinned, the document a dev-shim one); the binding then verifies with that key. A refused
+//! channel prints channel_not_attested.
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::os::raw::{c_int, c_long, c_void};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+// The few OpenSSL 3 calls a TLS client needs (libssl, libcrypto), declared by hand: no registry.
+#[link(name = "ssl")]
+#[link(name = "crypto")]
+extern "C" {
+    fn TLS_client_method() -> *const c_void;
+    fn SSL_CTX_new(method: *const c_void) -> *mut c_void;
+    fn SSL_CTX_free(ctx: *mut c_void);
+    fn SSL_CTX_ctrl(ctx: *mut c_void, cmd: c_int, larg: c_long, parg: *mut c_void) -> c_long;
+    fn SSL_new(ctx: *mut c_void) -> *mut c_void;
+    fn SSL_free(ssl: *mut c_void);
+    fn SSL_set_fd(ssl: *mut c_void, fd: c_int) -> c_int;
+    fn SSL_connect(ssl: *mut c_void) -> c_int;
+    fn SSL_get1_peer_certificate(ssl: *const c_void) -> *mut c_void;
+    fn SSL_write(ssl: *mut c_void, buf: *const c_void, num: c_int) -> c_int;
+    fn SSL_read(ssl: *mut c_void, buf: *mut c_void, num: c_int) -> c_int;
+    fn i2d_X509(x: *mut c_void, out: *mut *mut u8) -> c_int;
+    fn X509_free(x: *mut c_void);
+}
+const SSL_CTRL_SET_MIN_PROTO_VERSION: c_int = 123;
+const SSL_CTRL_SET_MAX_PROTO_VERSION: c_int = 124;
+const TLS1_3_VERSION: c_long = 0x0304;
+
+/// One HTTP/1.1 exchange over TLS 1.3 on a fresh connection, sent only once `accept(certificate DER)`
+/// returned the channel's key: (status, headers, body, key).
+fn tls_exchange(addr: &str, request: &str, accept: impl Fn(&[u8]) -> Option<[u8; 32]>) -> (u16, Vec<(String, String)>, Vec<u8>, [u8; 32]) {
+    let stream = TcpStream::connect(addr).unwrap_or_else(|_| fail("unreachable"));
+    unsafe {
+        let ctx = SSL_CTX_new(TLS_client_method());
+        if ctx.is_null() {
+            fail("unreachable");
+        }
+        SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_3_VERSION, std::ptr::null_mut());
+        SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MAX_PROTO_VERSION, TLS1_3_VERSION, std::ptr::null_mut());
+        let ssl = SSL_new(ctx);
+        if ssl.is_null() || SSL_set_fd(ssl, stream.as_raw_fd()) != 1 || SSL_connect(ssl) != 1 {
+            fail("unreachable");
+        }
+        // No chain and no host name: the document decides, before a byte of the request is sent.
+        let cert = SSL_get1_peer_certificate(ssl);
+        let len = if cert.is_null() { 0 } else { i2d_X509(cert, std::ptr::null_mut()) };
+        let mut der = vec![0u8; len.max(0) as usize];
+        let mut cursor = der.as_mut_ptr();
+        if len <= 0 || i2d_X509(cert, &mut cursor) != len {
+            fail("channel_not_attested");
+        }
+        X509_free(cert);
+        let key = accept(&der).unwrap_or_else(|| fail("channel_not_attested"));
+        if SSL_write(ssl, request.as_ptr() as *const c_void, request.len() as c_int) != request.len() as c_int {
+            fail("unreachable");
+        }
+        let mut raw = Vec::new();
+        let mut chunk = [0u8; 16384];
+        loop {
+            let n = SSL_read(ssl, chunk.as_mut_ptr() as *mut c_void, chunk.len() as c_int);
+            if n <= 0 {
+                break;
+            }
+            raw.extend_from_slice(&chunk[..n as usize]);
+        }
+        SSL_free(ssl);
+        SSL_CTX_free(ctx);
+        let (status, headers, body) = parse(&raw);
+        (status, headers, body, key)
+    }
+}
+
+/// The channel's key when the certificate's document vouches for it under the pin (or, unpinned, is dev-shim).
+fn channel_key(der: &[u8], pinned: Option<[u8; 32]>) -> Option<[u8; 32]> {
+    let (document, key) = enclave_core::attested_certificate_document(der).ok()?;
+    let text = String::from_utf8(document).ok()?;
+    let published: [u8; 32] = base64_decode(&json_string(&text, "public_key")?)?.try_into().ok()?;
+    let allowed = match pinned {
+        Some(pin) => pin == key,
+        None => text.contains("\"dev_shim\":true"),
+    };
+    (published == key && allowed).then_some(key)
+}
 
 /// One HTTP/1.1 exchange on a fresh connection: (status, lowercased headers, body).
 fn exchange(addr: &str, request: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
@@ -13,6 +99,10 @@ fn exchange(addr: &str, request: &str) -> (u16, Vec<(String, String)>, Vec<u8>) 
     stream.write_all(request.as_bytes()).unwrap_or_else(|_| fail("unreachable"));
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap_or_else(|_| fail("unreachable"));
+    parse(&raw)
+}
+
+fn parse(raw: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| fail("invalid_response"));
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut lines = head.split("\r\n");
@@ -63,8 +153,11 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
 fn main() {
     let addr = std::env::args().nth(1).expect("usage: ping HOST:PORT");
     let secret = std::env::var("ENCLAVE_RPC_SHARED_SECRET").unwrap_or_else(|_| "local-dev-enclave-rpc-secret".into());
-    let key_text = match std::env::var("TEE_ATTESTATION_PUBLIC_KEY") {
-        Ok(pinned) if !pinned.is_empty() => pinned,
+    let attested = std::env::var("ENCLAVE_RUNTIME_TLS").map(|v| v == "attested").unwrap_or(false);
+    let pinned_text = std::env::var("TEE_ATTESTATION_PUBLIC_KEY").ok().filter(|p| !p.is_empty());
+    let key_text = match pinned_text.clone() {
+        _ if attested => String::new(), // the channel's key, from its handshake
+        Some(pinned) => pinned,
         _ => {
             let (status, _, body) = exchange(&addr, &format!("GET /v1/attestation/document HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n\r\n", addr));
             if status != 200 {
@@ -74,7 +167,10 @@ fn main() {
             json_string(&String::from_utf8_lossy(&body), "public_key").unwrap_or_else(|| fail("bad_document"))
         }
     };
-    let key: [u8; 32] = base64_decode(&key_text).and_then(|k| k.try_into().ok()).unwrap_or_else(|| fail("bad_document"));
+    let pinned: Option<[u8; 32]> = pinned_text.map(|p| base64_decode(&p).and_then(|k| k.try_into().ok()).unwrap_or_else(|| fail("bad pinned key")));
+    let mut key: [u8; 32] = if attested { [0; 32] } else {
+        base64_decode(&key_text).and_then(|k| k.try_into().ok()).unwrap_or_else(|| fail("bad_document"))
+    };
 
     let signer = enclave_core::RpcSigner::new(secret.as_bytes()).unwrap_or_else(|_| fail("empty secret"));
     let ts = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
@@ -87,7 +183,13 @@ fn main() {
         "POST /v1/rpc/ping HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\nx-alfred-rpc-version: v1\r\nx-alfred-rpc-ts: {}\r\nx-alfred-rpc-nonce: {}\r\nx-alfred-rpc-signature: {}\r\n\r\n{}",
         addr, body.len(), ts, nonce, sig, body
     );
-    let (status, headers, answer) = exchange(&addr, &request);
+    let (status, headers, answer) = if attested {
+        let (status, headers, answer, channel) = tls_exchange(&addr, &request, |der| channel_key(der, pinned));
+        key = channel;
+        (status, headers, answer)
+    } else {
+        exchange(&addr, &request)
+    };
     let signatures: Vec<&String> = headers.iter().filter(|(n, _)| n == "x-alfred-rpc-response-signature").map(|(_, v)| v).collect();
     if signatures.len() != 1 || !signer.verify_response(&sig, status, &answer, signatures[0]) {
         fail(&format!("answer_not_authenticated (status {})", status));

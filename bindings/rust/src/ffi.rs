@@ -68,6 +68,13 @@ extern "C" {
     pub fn ec_ed25519_signer_public_key(s: *const c_void, pk: *mut u8) -> c_int;
     pub fn ec_ed25519_signer_sign(s: *const c_void, msg: *const u8, len: usize, sig: *mut u8) -> c_int;
     pub fn ec_ed25519_verify(pk: *const u8, msg: *const u8, len: usize, sig: *const u8) -> c_int;
+    pub fn ec_attested_certificate(
+        s: *const c_void, document: *const u8, document_len: usize, not_before: i64, not_after: i64, out: *mut u8, cap: usize,
+        len: *mut usize,
+    ) -> c_int;
+    pub fn ec_attested_certificate_document(
+        certificate: *const u8, certificate_len: usize, document: *mut u8, cap: usize, document_len: *mut usize, pk: *mut u8,
+    ) -> c_int;
     pub fn ec_challenge_payload(
         runtime: *const c_char, runtime_len: usize, measurement: *const c_char, measurement_len: usize,
         nonce: *const c_char, nonce_len: usize, issued_at: i64, expires_at: i64, purpose: *const c_char,

@@ -221,6 +221,46 @@ impl Drop for Signer {
 }
 
 /// True when `sig` is a valid Ed25519 signature of `msg` under `pk`.
+/// The attested TLS certificate (docs/contract.md §2b): DER, self-signed by `signer`, `document`
+/// (the JSON GET /v1/attestation/document serves) in its one extension.
+pub fn attested_certificate(signer: &Signer, document: &[u8], not_before: i64, not_after: i64) -> Result<Vec<u8>, Error> {
+    let mut len = 0usize;
+    unsafe {
+        ffi::ec_attested_certificate(signer.0, document.as_ptr(), document.len(), not_before, not_after, std::ptr::null_mut(), 0, &mut len)
+    };
+    if len == 0 {
+        return Err(Error("ec_attested_certificate refused its arguments"));
+    }
+    let mut out = vec![0u8; len];
+    let rc = unsafe {
+        ffi::ec_attested_certificate(signer.0, document.as_ptr(), document.len(), not_before, not_after, out.as_mut_ptr(), len, &mut len)
+    };
+    if rc != 0 {
+        return Err(Error("ec_attested_certificate"));
+    }
+    Ok(out)
+}
+
+/// The document and Ed25519 key of a peer's attested certificate, or an error when it is not
+/// exactly one certificate with an Ed25519 key and one document extension.
+pub fn attested_certificate_document(certificate: &[u8]) -> Result<(Vec<u8>, [u8; 32]), Error> {
+    let (mut len, mut pk) = (0usize, [0u8; 32]);
+    unsafe {
+        ffi::ec_attested_certificate_document(certificate.as_ptr(), certificate.len(), std::ptr::null_mut(), 0, &mut len, pk.as_mut_ptr())
+    };
+    if len == 0 {
+        return Err(Error("not an attested certificate"));
+    }
+    let mut document = vec![0u8; len];
+    let rc = unsafe {
+        ffi::ec_attested_certificate_document(certificate.as_ptr(), certificate.len(), document.as_mut_ptr(), len, &mut len, pk.as_mut_ptr())
+    };
+    if rc != 0 {
+        return Err(Error("not an attested certificate"));
+    }
+    Ok((document, pk))
+}
+
 pub fn verify(pk: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
     unsafe { ffi::ec_ed25519_verify(pk.as_ptr(), msg.as_ptr(), msg.len(), sig.as_ptr()) == 0 }
 }

@@ -115,3 +115,18 @@ fn authenticated_answers() {
     binding.extend_from_slice(request.as_bytes());
     assert_eq!(ping_binding_payload("r-1", &request.to_uppercase()).unwrap(), binding);
 }
+
+#[test]
+fn attested_certificate_round_trip() {
+    let signer = Signer::new(&[7u8; 32]).unwrap();
+    let document = br#"{"runtime":"nitro","measurement":"m","dev_shim":true}"#;
+    let der = attested_certificate(&signer, document, 1_796_638_500, 1_796_724_900).unwrap();
+    let (back, key) = attested_certificate_document(&der).unwrap();
+    assert_eq!(back, document.to_vec());
+    assert_eq!(key, signer.public_key());
+    let mut trailing = der.clone();
+    trailing.push(0);
+    assert!(attested_certificate_document(&trailing).is_err());
+    assert!(attested_certificate_document(&der[..der.len() - 1]).is_err());
+    assert!(attested_certificate(&signer, b"", 0, 1).is_err());
+}
