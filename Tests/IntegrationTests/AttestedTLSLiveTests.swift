@@ -46,6 +46,7 @@ struct AttestedTLSLiveTests {
             #expect(!recorded.contains(secret), "\(secret.prefix(10))... crossed the path in the clear")
         }
         #expect(!recorded.contains("x-alfred-rpc-signature") && !recorded.contains("authorization_code"))
+        #expect(!recorded.lowercased().contains("bearer") && !recorded.contains("local-dev-api-token"), "no bearer token on the path")
 
         // Connections are kept alive and reused: a few for all those calls and the worker's checks.
         let tunnels = (try await relay.stats()["connections"] as? [Int] ?? []).reduce(0, +)
