@@ -74,7 +74,7 @@ scripted() {
 load() { scripted load enclave-runtime-bench bench_load.py "$@"; }
 fleet() { scripted fleet enclave-runtime bench_fleet.py "$@"; }
 cache() { scripted cache enclave-runtime bench_token_cache.py "$@"; }
-tls() { scripted attested-tls enclave-runtime bench_attested_tls.py "$@"; }
+tls() { swift build -c release --product api; scripted attested-tls enclave-runtime bench_attested_tls.py "$@"; }
 
 case $part in
   micro) micro "$@" ;;
