@@ -28,8 +28,7 @@ public struct VerifiedAttestation: Sendable, Equatable {
 public final class AttestationVerifier: Sendable {
     private let baseURL: String
     private let settings: SharedSettings
-    private let pinnedKey: [UInt8]?
-    private let nitro: NitroDocumentCheck
+    private let documents: AttestationDocumentPolicy
     private let transport: EnclaveTransport
     private let timeout: Duration
     private let now: @Sendable () -> Int64
@@ -51,8 +50,7 @@ public final class AttestationVerifier: Sendable {
         let url = configuration.baseURL.absoluteString
         baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         settings = configuration.shared
-        pinnedKey = configuration.attestationPublicKey
-        nitro = try NitroDocumentCheck(configuration: configuration)
+        documents = try AttestationDocumentPolicy(configuration: configuration, now: now)
         self.transport = transport
         timeout = .milliseconds(configuration.probeTimeoutMilliseconds)
         self.now = now
@@ -60,7 +58,7 @@ public final class AttestationVerifier: Sendable {
 
     public func verify(purpose: String = "host-attestation") async throws(EnclaveCheckFailure) -> VerifiedAttestation {
         let (document, _) = try await get("/v1/attestation/document", as: AttestationDocumentBody.self)
-        let checked = try check(document)
+        let checked = try documents.check(document)
         var key = checked.key
         let (nitroDocument, skipped) = (checked.nitroDocument, checked.skipped)
         // A fresh challenge.
@@ -86,70 +84,6 @@ public final class AttestationVerifier: Sendable {
         return try judge(
             answer, nonce: nonce, requestID: requestID, issuedAt: issuedAt, expiresAt: expiresAt, purpose: purpose, key: key,
             nitroDocument: nitroDocument, viaChannel: channelKey != nil, skipped: skipped)
-    }
-
-    /// The checks the probe makes of a document's JSON (docs/contract.md §3, §3a); the key it
-    /// vouches for, required. Attested TLS runs them on each new connection's certificate.
-    public func channelDocumentKey(_ json: [UInt8]) throws(EnclaveCheckFailure) -> [UInt8] {
-        guard let value = JSONValue(parsing: json), let document = AttestationDocumentBody(json: value) else {
-            throw EnclaveCheckFailure(.badDocument, "the document is not the contract's shape")
-        }
-        guard let key = try check(document).key else { throw EnclaveCheckFailure(.signatureInvalid, "the document vouches for no key") }
-        return key
-    }
-
-    /// A document's checks: the key evidence must verify with (nil only when insecure dev
-    /// attestation trusts a document that publishes none), its Nitro document, what was skipped.
-    private func check(
-        _ document: AttestationDocumentBody?
-    ) throws(EnclaveCheckFailure) -> (key: [UInt8]?, nitroDocument: String?, skipped: [String]) {
-        guard let document, !document.runtime.isEmpty, !document.measurement.isEmpty
-        else { throw EnclaveCheckFailure(.badDocument, "the document lacks runtime or measurement") }
-        let measurement = document.measurement
-        guard document.runtime.lowercased() == settings.expectedRuntime.lowercased() else {
-            throw EnclaveCheckFailure(.badDocument, "the document's runtime is not TEE_EXPECTED_RUNTIME")
-        }
-        guard settings.allowedMeasurements.contains(measurement) else {
-            throw EnclaveCheckFailure(.measurementNotAllowed, "the document's measurement is not in TEE_ALLOWED_MEASUREMENTS")
-        }
-        var published: [UInt8]?
-        if let text = document.publicKey {
-            guard let key = Data(base64Encoded: text), key.count == 32 else {
-                throw EnclaveCheckFailure(.badDocument, "the document's public_key is not a 32-byte base64 key")
-            }
-            published = [UInt8](key)
-        }
-        var skipped: [String] = []
-        let key: [UInt8]?
-        var nitroDocument: String?
-        if document.format == AttestationDocumentBody.nitroFormat {
-            // The key comes from the document AWS hardware signed, not from the JSON beside it.
-            nitroDocument = document.attestationDocument
-            let vouched = try checkNitro(nitroDocument, measurement: measurement)
-            guard published == vouched else {
-                throw EnclaveCheckFailure(.attestationDocumentInvalid, "public_key is not the key the Nitro document vouches for")
-            }
-            if let pinnedKey, pinnedKey != vouched {
-                throw EnclaveCheckFailure(.signatureInvalid, "the Nitro document vouches for a key other than TEE_ATTESTATION_PUBLIC_KEY")
-            }
-            if !nitro.pinsPCRs { skipped.append("no TEE_ALLOWED_PCRS pinned: any Nitro enclave whose document verifies is trusted") }
-            key = vouched
-        } else if nitro.pinsPCRs && !settings.isLocal {
-            // No silent downgrade from PCRs to a static document or a pinned key.
-            throw EnclaveCheckFailure(.attestationDocumentInvalid, "the enclave serves no Nitro document while TEE_ALLOWED_PCRS is set")
-        } else if let pinnedKey {
-            if let published, published != pinnedKey {
-                throw EnclaveCheckFailure(.signatureInvalid, "the document publishes a key other than TEE_ATTESTATION_PUBLIC_KEY")
-            }
-            key = pinnedKey
-        } else if settings.allowInsecureDevAttestation && settings.isLocal {
-            skipped.append("no TEE_ATTESTATION_PUBLIC_KEY pinned: trusting the key the document publishes")
-            key = published
-            if key == nil { skipped.append("the document publishes no key: evidence signature NOT verified") }
-        } else {
-            throw EnclaveCheckFailure(.signatureInvalid, "no public key to verify evidence with")
-        }
-        return (key, nitroDocument, skipped)
     }
 
     /// The challenge's answer, judged: echoes, freshness, identity, the carried document, the signature.
@@ -180,7 +114,7 @@ public final class AttestationVerifier: Sendable {
         }
         // A challenge answer carries the latest Nitro document: it must vouch for the same key.
         if let carried = evidence.attestationDocument, carried != nitroDocument {
-            guard nitroDocument != nil || viaChannel, try checkNitro(carried, measurement: evidenceMeasurement) == key else {
+            guard nitroDocument != nil || viaChannel, try documents.checkNitro(carried, measurement: evidenceMeasurement) == key else {
                 throw EnclaveCheckFailure(.attestationDocumentInvalid, "the challenge answer carries a document for another key")
             }
         }
@@ -195,22 +129,6 @@ public final class AttestationVerifier: Sendable {
         }
         return VerifiedAttestation(
             runtime: evidenceRuntime, measurement: evidenceMeasurement, verifiedAt: now(), evidenceKey: key, skipped: skipped)
-    }
-
-    /// Verifies a Nitro document (base64) at the current time; its `measurement` must be its
-    /// PCR0. Returns the 32-byte Ed25519 key it vouches for.
-    private func checkNitro(_ base64: String?, measurement: String) throws(EnclaveCheckFailure) -> [UInt8] {
-        guard let base64, let bytes = Data(base64Encoded: base64) else {
-            throw EnclaveCheckFailure(.attestationDocumentInvalid, "attestation_document is missing or not base64")
-        }
-        let document = try nitro.check([UInt8](bytes), at: now() * 1000)
-        guard document.measurement == measurement else {
-            throw EnclaveCheckFailure(.attestationDocumentInvalid, "measurement is not the Nitro document's PCR0")
-        }
-        guard let key = document.publicKey, key.count == 32 else {
-            throw EnclaveCheckFailure(.attestationDocumentInvalid, "the Nitro document vouches for no 32-byte Ed25519 key")
-        }
-        return key
     }
 
     /// The decoded answer (nil when it is JSON of another shape) and the connection's key (attested TLS).

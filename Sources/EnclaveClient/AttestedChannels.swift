@@ -225,7 +225,7 @@ private final class ChannelOutcome: Sendable {
 /// Collects answers (head, body up to a bound, end), one request at a time, on its channel's event
 /// loop; a connection that ends or fails first fails the pending one. It also waits for the TLS
 /// handshake to finish, so a connection is used only once its document has been verified.
-private final class AnswerCollector: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+private final class AnswerCollector: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
     // Every field is touched on the channel's event loop only.
     private var promise: EventLoopPromise<(BoundedCall.Answer, keepAlive: Bool)>?

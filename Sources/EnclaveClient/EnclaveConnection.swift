@@ -21,9 +21,9 @@ public struct EnclaveConnection: Sendable {
         var transport = EnclaveTransport.plain(http)
         if configuration.attestedTLS {
             // Each connection's document passes the probe's document checks in its handshake.
-            let documents = try AttestationVerifier(configuration: configuration, transport: .plain(http))
+            let documents = try AttestationDocumentPolicy(configuration: configuration)
             transport = .attested(try AttestedChannels(
-                check: { json throws(EnclaveCheckFailure) in try documents.channelDocumentKey(json) },
+                check: { json throws(EnclaveCheckFailure) in try documents.channelKey(json) },
                 maxAgeSeconds: configuration.shared.attestationMaxAgeSeconds,
                 connectTimeout: .milliseconds(Int64(configuration.probeTimeoutMilliseconds))))
         }

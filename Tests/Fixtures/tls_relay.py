@@ -14,6 +14,7 @@ Prints "PORT <n>"; exits when stdin closes. POST /__mode on the control port (pr
                 counted (GET /__stats -> {"terminated_requests": N, "terminated_bytes": N,
                 "connections": [per upstream]}) and forwarded to the upstream over TLS.
 """
+import base64
 import json
 import os
 import socket
@@ -21,6 +22,7 @@ import ssl
 import sys
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
@@ -55,11 +57,9 @@ def terminating_context():
     """A TLS context with the relay's own key and a copy of the real document."""
     key = Ed25519PrivateKey.generate()
     seed = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    import time
     der = ec.attested_certificate(ec.Signer(seed), upstream_document(), int(time.time()) - 60, int(time.time()) + 86400)
     directory = tempfile.mkdtemp(prefix="tls-relay-")
     with open(f"{directory}/cert.pem", "wb") as f:
-        import base64
         f.write(b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n")
     with open(f"{directory}/key.pem", "wb") as f:
         f.write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))

@@ -105,11 +105,3 @@ enum KMSStartError: Error, CustomStringConvertible {
         }
     }
 }
-
-/// The runtime's outbound client, through ENCLAVE_EGRESS_PROXY when set.
-enum RuntimeEgress {
-    static func makeClient(_ egress: Egress, connectTimeout: TimeAmount) -> HTTPClient {
-        BoundedCall.makeClient(
-            connectTimeout: connectTimeout, proxy: egress.proxy.map { ($0.host, $0.port) }, extraRootsPEMFile: egress.extraRootsFile)
-    }
-}
